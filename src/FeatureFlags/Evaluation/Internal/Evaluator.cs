@@ -1,0 +1,243 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using FeatureFlags.Store.Internal;
+
+namespace FeatureFlags.Evaluation.Internal;
+
+/// <summary>The outcome of evaluating one flag: the variation (null on error), why, and experiment inclusion.</summary>
+internal readonly record struct EvalResult(CompiledVariation? Variation, EvaluationReasonKind Kind, string Reason, bool SendToExperiment)
+{
+    public static readonly EvalResult Malformed = new(null, EvaluationReasonKind.Error, Reasons.MalformedFlag, false);
+}
+
+/// <summary>The official .NET SDK's reason texts (protocol §4.8).</summary>
+internal static class Reasons
+{
+    public const string ClientNotReady = "client not ready";
+    public const string FlagNotFound = "flag not found";
+    public const string MalformedFlag = "malformed flag";
+    public const string FlagOff = "flag off";
+    public const string TargetMatch = "target match";
+    public const string Fallthrough = "fall through targets and rules";
+    public const string WrongType = "type mismatch";
+    public const string UserNotSpecified = "user not specified";
+    public const string Exception = "evaluation error";
+}
+
+/// <summary>
+/// Evaluates compiled flags exactly as the official FeatBit SDKs do (protocol §4): off, individual targets, rules in
+/// order, fallthrough. Pure: no I/O, no locks, no allocation; broken data yields <see cref="EvalResult.Malformed"/>.
+/// </summary>
+internal static class Evaluator
+{
+    private const string ExperimentPrefix = "expt";
+
+    public static EvalResult Evaluate(CompiledFlag flag, FlagUser user, bool strictMissingAttributes)
+    {
+        if (!flag.IsEnabled)
+        {
+            return flag.DisabledVariation is null
+                ? EvalResult.Malformed
+                : new EvalResult(flag.DisabledVariation, EvaluationReasonKind.Off, Reasons.FlagOff, false);
+        }
+
+        if (flag.Targets.Count > 0 && flag.Targets.TryGetValue(user.Key, out var targeted))
+        {
+            return targeted is null
+                ? EvalResult.Malformed
+                : new EvalResult(targeted, EvaluationReasonKind.TargetMatch, Reasons.TargetMatch, flag.ExptIncludeAllTargets);
+        }
+
+        foreach (var rule in flag.Rules)
+        {
+            var match = MatchAll(rule.Conditions, user, strictMissingAttributes);
+            if (match == Match.Error)
+            {
+                return EvalResult.Malformed;
+            }
+
+            if (match == Match.Yes)
+            {
+                return Dispatch(flag, rule.Rollout, user, EvaluationReasonKind.RuleMatch, rule.Reason);
+            }
+        }
+
+        return Dispatch(flag, flag.Fallthrough, user, EvaluationReasonKind.Fallthrough, Reasons.Fallthrough);
+    }
+
+    private static EvalResult Dispatch(CompiledFlag flag, CompiledRollout rollout, FlagUser user, EvaluationReasonKind kind, string reason)
+    {
+        var dispatchValue = rollout.DispatchKey is null
+            ? user.Key
+            : user.TryGetAttribute(rollout.DispatchKey, out var v) ? v : string.Empty;
+
+        var bucket = double.NaN;
+        foreach (var slice in rollout.Slices)
+        {
+            if (!slice.IsValid)
+            {
+                continue;
+            }
+
+            bool inRollout;
+            if (Bucketing.RequiresHash(slice.Min, slice.Max))
+            {
+                if (double.IsNaN(bucket))
+                {
+                    bucket = Bucketing.GetBucket(flag.Key, dispatchValue);
+                }
+
+                inRollout = Bucketing.IsInRolloutBucket(bucket, slice.Min, slice.Max);
+            }
+            else
+            {
+                inRollout = Bucketing.IsInRolloutBucket(0, slice.Min, slice.Max);
+            }
+
+            if (!inRollout)
+            {
+                continue;
+            }
+
+            if (slice.Variation is null)
+            {
+                return EvalResult.Malformed;
+            }
+
+            return new EvalResult(slice.Variation, kind, reason, SendToExperiment(flag, rollout, slice, dispatchValue));
+        }
+
+        // No interval holds the bucket: the rollout is malformed (later rules are not tried, as in the official SDKs).
+        return EvalResult.Malformed;
+    }
+
+    private static bool SendToExperiment(CompiledFlag flag, CompiledRollout rollout, RolloutSlice slice, string dispatchValue)
+    {
+        if (flag.ExptIncludeAllTargets)
+        {
+            return true;
+        }
+
+        if (!rollout.IncludedInExpt || slice.ExperimentUpper == 0)
+        {
+            return false;
+        }
+
+        return Bucketing.IsInRollout(0, slice.ExperimentUpper, ExperimentPrefix, flag.Key, dispatchValue);
+    }
+
+    private enum Match
+    {
+        No,
+        Yes,
+        Error,
+    }
+
+    private static Match MatchAll(CompiledCondition[] conditions, FlagUser user, bool strict)
+    {
+        foreach (var condition in conditions)
+        {
+            var m = MatchCondition(condition, user, strict);
+            if (m != Match.Yes)
+            {
+                return m;
+            }
+        }
+
+        return Match.Yes;
+    }
+
+    private static Match MatchCondition(CompiledCondition c, FlagUser user, bool strict)
+    {
+        switch (c.Kind)
+        {
+            case ConditionKind.Broken:
+                return Match.Error;
+            case ConditionKind.Never:
+                return Match.No;
+            case ConditionKind.InSegment:
+                return InAnySegment(c.Segments!, user, strict);
+            case ConditionKind.NotInSegment:
+                return InAnySegment(c.Segments!, user, strict) switch
+                {
+                    Match.Yes => Match.No,
+                    Match.No => Match.Yes,
+                    _ => Match.Error,
+                };
+        }
+
+        if (!user.TryGetAttribute(c.Property, out var value))
+        {
+            // Missing attribute: "" as the official .NET SDK and the server do; in strict mode nothing matches.
+            if (strict)
+            {
+                return Match.No;
+            }
+
+            value = string.Empty;
+        }
+
+        try
+        {
+            return IsMatch(c, value) ? Match.Yes : Match.No;
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return Match.Error;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsMatch(CompiledCondition c, string value) => c.Kind switch
+    {
+        ConditionKind.Equal => string.Equals(value, c.Operand, StringComparison.Ordinal),
+        ConditionKind.NotEqual => !string.Equals(value, c.Operand, StringComparison.Ordinal),
+        ConditionKind.Contains => value.Contains(c.Operand, StringComparison.Ordinal),
+        ConditionKind.NotContain => !value.Contains(c.Operand, StringComparison.Ordinal),
+        ConditionKind.StartsWith => value.StartsWith(c.Operand, StringComparison.Ordinal),
+        ConditionKind.EndsWith => value.EndsWith(c.Operand, StringComparison.Ordinal),
+        ConditionKind.IsOneOf => c.Set!.Contains(value),
+        ConditionKind.NotOneOf => !c.Set!.Contains(value),
+        ConditionKind.IsTrue => value.Equals("TRUE", StringComparison.OrdinalIgnoreCase),
+        ConditionKind.IsFalse => value.Equals("FALSE", StringComparison.OrdinalIgnoreCase),
+        ConditionKind.MatchRegex => c.Regex!.IsMatch(value),
+        ConditionKind.NotMatchRegex => !c.Regex!.IsMatch(value),
+        ConditionKind.LessThan => TryNumber(value, out var n) && !double.IsNaN(c.Number) && n < c.Number,
+        ConditionKind.LessEqualThan => TryNumber(value, out var n) && !double.IsNaN(c.Number) && n <= c.Number,
+        ConditionKind.BiggerThan => TryNumber(value, out var n) && !double.IsNaN(c.Number) && n > c.Number,
+        ConditionKind.BiggerEqualThan => TryNumber(value, out var n) && !double.IsNaN(c.Number) && n >= c.Number,
+        _ => false,
+    };
+
+    private static bool TryNumber(string value, out double number)
+        => double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out number)
+           && double.IsFinite(number);
+
+    private static Match InAnySegment(CompiledSegment[] segments, FlagUser user, bool strict)
+    {
+        foreach (var segment in segments)
+        {
+            if (segment.Excluded.Contains(user.Key))
+            {
+                continue;
+            }
+
+            if (segment.Included.Contains(user.Key))
+            {
+                return Match.Yes;
+            }
+
+            foreach (var rule in segment.Rules)
+            {
+                // Broken data inside a segment rule is an error for the flag, never a silent "not in segment".
+                var m = MatchAll(rule, user, strict);
+                if (m != Match.No)
+                {
+                    return m;
+                }
+            }
+        }
+
+        return Match.No;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using FeatureFlags.Store.Internal;
+using Microsoft.Extensions.Options;
+
+namespace FeatureFlags.Evaluation.Internal;
+
+/// <summary>
+/// The singleton client: evaluates against the store's current snapshot (or a snapshot captured by a scope) and
+/// converts the result. No member throws.
+/// </summary>
+internal sealed class FeatureFlagClient : IFeatureFlagClient
+{
+    private readonly FlagStore _store;
+    private readonly bool _strict;
+
+    public FeatureFlagClient(FlagStore store, IOptions<FeatureFlagsOptions> options)
+    {
+        _store = store;
+        _strict = options.Value.StrictMissingAttributes;
+    }
+
+    public bool IsInitialized => _store.IsInitialized;
+
+    internal FlagStore Store => _store;
+
+    public bool BoolVariation(string flagKey, FlagUser user, bool defaultValue = false)
+        => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, defaultValue).Value;
+
+    public EvaluationDetail<bool> BoolVariationDetail(string flagKey, FlagUser user, bool defaultValue = false)
+        => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, defaultValue);
+
+    public string StringVariation(string flagKey, FlagUser user, string defaultValue)
+        => Evaluate<string, StringConverter>(_store.Current, flagKey, user, defaultValue).Value;
+
+    public EvaluationDetail<string> StringVariationDetail(string flagKey, FlagUser user, string defaultValue)
+        => Evaluate<string, StringConverter>(_store.Current, flagKey, user, defaultValue);
+
+    public int IntVariation(string flagKey, FlagUser user, int defaultValue = 0)
+        => Evaluate<int, IntConverter>(_store.Current, flagKey, user, defaultValue).Value;
+
+    public EvaluationDetail<int> IntVariationDetail(string flagKey, FlagUser user, int defaultValue = 0)
+        => Evaluate<int, IntConverter>(_store.Current, flagKey, user, defaultValue);
+
+    public double DoubleVariation(string flagKey, FlagUser user, double defaultValue = 0)
+        => Evaluate<double, DoubleConverter>(_store.Current, flagKey, user, defaultValue).Value;
+
+    public EvaluationDetail<double> DoubleVariationDetail(string flagKey, FlagUser user, double defaultValue = 0)
+        => Evaluate<double, DoubleConverter>(_store.Current, flagKey, user, defaultValue);
+
+    public T JsonVariation<T>(string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T> jsonTypeInfo)
+        => JsonVariationDetail(flagKey, user, defaultValue, jsonTypeInfo).Value;
+
+    [RequiresUnreferencedCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
+    [RequiresDynamicCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
+    public T JsonVariation<T>(string flagKey, FlagUser user, T defaultValue)
+        => JsonVariationDetail(flagKey, user, defaultValue).Value;
+
+    public EvaluationDetail<T> JsonVariationDetail<T>(string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T> jsonTypeInfo)
+        => EvaluateJson(_store.Current, flagKey, user, defaultValue, json => JsonSerializer.Deserialize(json, jsonTypeInfo));
+
+    [RequiresUnreferencedCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
+    [RequiresDynamicCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
+    public EvaluationDetail<T> JsonVariationDetail<T>(string flagKey, FlagUser user, T defaultValue)
+        => EvaluateJson(_store.Current, flagKey, user, defaultValue, static json => JsonSerializer.Deserialize<T>(json));
+
+    public AllFlagsState GetAllFlags(FlagUser user) => GetAllFlags(_store.Current, user);
+
+    /// <summary>Evaluates every live flag of a snapshot; one failing flag is reported for itself only.</summary>
+    internal AllFlagsState GetAllFlags(FlagSnapshot snapshot, FlagUser user)
+    {
+        if (user is null)
+        {
+            return new AllFlagsState(false, Reasons.UserNotSpecified, []);
+        }
+
+        if (!snapshot.IsInitialized)
+        {
+            return new AllFlagsState(false, Reasons.ClientNotReady, []);
+        }
+
+        var flags = new Dictionary<string, EvaluationDetail<string>>(snapshot.LiveFlags.Length, StringComparer.Ordinal);
+        foreach (var flag in snapshot.LiveFlags)
+        {
+            flags[flag.Key] = Convert<string, StringConverter>(flag.Key, Run(flag, user), string.Empty);
+        }
+
+        return new AllFlagsState(true, "ok", flags);
+    }
+
+    /// <summary>The one evaluation path: snapshot lookup, evaluation, conversion; never throws.</summary>
+    internal EvaluationDetail<T> Evaluate<T, TConverter>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue)
+        where TConverter : IVariationConverter<T>
+    {
+        if (flagKey is null || user is null)
+        {
+            return new(flagKey ?? string.Empty, defaultValue, string.Empty, EvaluationReasonKind.Error, Reasons.UserNotSpecified);
+        }
+
+        if (!snapshot.IsInitialized)
+        {
+            return new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.ClientNotReady, Reasons.ClientNotReady);
+        }
+
+        if (!snapshot.TryGetLiveFlag(flagKey, out var flag))
+        {
+            return new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.Error, Reasons.FlagNotFound);
+        }
+
+        return Convert<T, TConverter>(flagKey, Run(flag, user), defaultValue);
+    }
+
+    private EvalResult Run(CompiledFlag flag, FlagUser user)
+    {
+        try
+        {
+            return Evaluator.Evaluate(flag, user, _strict);
+        }
+        catch (Exception)
+        {
+            // The evaluator contains every known failure; this guards the promise that nothing escapes.
+            return new EvalResult(null, EvaluationReasonKind.Error, Reasons.Exception, false);
+        }
+    }
+
+    private static EvaluationDetail<T> Convert<T, TConverter>(string flagKey, in EvalResult result, T defaultValue)
+        where TConverter : IVariationConverter<T>
+    {
+        if (result.Variation is not { } variation)
+        {
+            return new(flagKey, defaultValue, string.Empty, result.Kind, result.Reason);
+        }
+
+        return TConverter.TryConvert(variation, out var value)
+            ? new(flagKey, value, variation.Id, result.Kind, result.Reason)
+            : new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.WrongType, Reasons.WrongType);
+    }
+
+    private EvaluationDetail<T> EvaluateJson<T>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, Func<string, T?> deserialize)
+    {
+        var raw = Evaluate<string, StringConverter>(snapshot, flagKey, user, string.Empty);
+        if (raw.IsDefaultValue)
+        {
+            return new(raw.FlagKey, defaultValue, string.Empty, raw.Kind, raw.Reason);
+        }
+
+        try
+        {
+            var value = deserialize(raw.Value);
+            if (value is not null)
+            {
+                return new(raw.FlagKey, value, raw.VariationId, raw.Kind, raw.Reason);
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            // Not JSON of the requested shape: a wrong type, like any other failed conversion.
+        }
+
+        return new(raw.FlagKey, defaultValue, string.Empty, EvaluationReasonKind.WrongType, Reasons.WrongType);
+    }
+}
+
+/// <summary>Converts a compiled variation to a requested type without allocating (values are pre-parsed).</summary>
+internal interface IVariationConverter<T>
+{
+    static abstract bool TryConvert(CompiledVariation variation, out T value);
+}
+
+internal readonly struct BoolConverter : IVariationConverter<bool>
+{
+    public static bool TryConvert(CompiledVariation variation, out bool value)
+    {
+        value = variation.Bool;
+        return variation.HasBool;
+    }
+}
+
+internal readonly struct StringConverter : IVariationConverter<string>
+{
+    public static bool TryConvert(CompiledVariation variation, out string value)
+    {
+        value = variation.Value;
+        return true;
+    }
+}
+
+internal readonly struct IntConverter : IVariationConverter<int>
+{
+    public static bool TryConvert(CompiledVariation variation, out int value)
+    {
+        value = variation.Int;
+        return variation.HasInt;
+    }
+}
+
+internal readonly struct DoubleConverter : IVariationConverter<double>
+{
+    public static bool TryConvert(CompiledVariation variation, out double value)
+    {
+        value = variation.Double;
+        return variation.HasDouble;
+    }
+}

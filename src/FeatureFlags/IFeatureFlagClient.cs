@@ -1,0 +1,126 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Serialization.Metadata;
+
+namespace FeatureFlags;
+
+/// <summary>
+/// Evaluates feature flags for a user, locally, from the in-memory flag store. One per application (singleton).
+/// </summary>
+/// <remarks>
+/// Thread-safe, synchronous and non-blocking: every call reads the current immutable snapshot of the store and does
+/// no I/O. No call throws: on any problem (not ready, unknown or archived flag, broken flag data, a value of the
+/// wrong type, a null argument) the caller's default is returned and the <c>*Detail</c> form says why.
+/// </remarks>
+/// <example>
+/// <code>
+/// var user = FlagUser.Builder("user-42").Country("GB").Build();
+/// if (client.BoolVariation("new-checkout", user))
+/// {
+///     // new code path
+/// }
+/// </code>
+/// </example>
+public interface IFeatureFlagClient
+{
+    /// <summary>Gets whether flag data has been loaded; before that every evaluation returns the caller's default with <see cref="EvaluationReasonKind.ClientNotReady"/>.</summary>
+    bool IsInitialized { get; }
+
+    /// <summary>Evaluates a boolean flag.</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The flag's value for the user, or <paramref name="defaultValue"/>.</returns>
+    bool BoolVariation(string flagKey, FlagUser user, bool defaultValue = false);
+
+    /// <summary>Evaluates a boolean flag and explains the result.</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The value, the variation id and the reason.</returns>
+    EvaluationDetail<bool> BoolVariationDetail(string flagKey, FlagUser user, bool defaultValue = false);
+
+    /// <summary>Evaluates a string flag (any flag: the raw variation value).</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The flag's value for the user, or <paramref name="defaultValue"/>.</returns>
+    string StringVariation(string flagKey, FlagUser user, string defaultValue);
+
+    /// <summary>Evaluates a string flag and explains the result.</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The value, the variation id and the reason.</returns>
+    EvaluationDetail<string> StringVariationDetail(string flagKey, FlagUser user, string defaultValue);
+
+    /// <summary>Evaluates a number flag as a 32-bit integer (invariant culture; <c>"1.5"</c> is a wrong type).</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The flag's value for the user, or <paramref name="defaultValue"/>.</returns>
+    int IntVariation(string flagKey, FlagUser user, int defaultValue = 0);
+
+    /// <summary>Evaluates a number flag as a 32-bit integer and explains the result.</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The value, the variation id and the reason.</returns>
+    EvaluationDetail<int> IntVariationDetail(string flagKey, FlagUser user, int defaultValue = 0);
+
+    /// <summary>Evaluates a number flag as a double (invariant culture, finite values only).</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The flag's value for the user, or <paramref name="defaultValue"/>.</returns>
+    double DoubleVariation(string flagKey, FlagUser user, double defaultValue = 0);
+
+    /// <summary>Evaluates a number flag as a double and explains the result.</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The value, the variation id and the reason.</returns>
+    EvaluationDetail<double> DoubleVariationDetail(string flagKey, FlagUser user, double defaultValue = 0);
+
+    /// <summary>Evaluates a JSON flag and deserialises its value with source-generated metadata (AOT-safe).</summary>
+    /// <typeparam name="T">The type to deserialise to.</typeparam>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated or its value does not deserialise.</param>
+    /// <param name="jsonTypeInfo">Metadata for <typeparamref name="T"/>, from a <c>JsonSerializerContext</c>.</param>
+    /// <returns>The deserialised value, or <paramref name="defaultValue"/>.</returns>
+    T JsonVariation<T>(string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T> jsonTypeInfo);
+
+    /// <summary>Evaluates a JSON flag and deserialises its value with reflection-based System.Text.Json.</summary>
+    /// <typeparam name="T">The type to deserialise to.</typeparam>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated or its value does not deserialise.</param>
+    /// <returns>The deserialised value, or <paramref name="defaultValue"/>.</returns>
+    [RequiresUnreferencedCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
+    [RequiresDynamicCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
+    T JsonVariation<T>(string flagKey, FlagUser user, T defaultValue);
+
+    /// <summary>Evaluates a JSON flag, deserialises its value with source-generated metadata (AOT-safe) and explains the result.</summary>
+    /// <typeparam name="T">The type to deserialise to.</typeparam>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated or its value does not deserialise.</param>
+    /// <param name="jsonTypeInfo">Metadata for <typeparamref name="T"/>, from a <c>JsonSerializerContext</c>.</param>
+    /// <returns>The value, the variation id and the reason.</returns>
+    EvaluationDetail<T> JsonVariationDetail<T>(string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T> jsonTypeInfo);
+
+    /// <summary>Evaluates a JSON flag, deserialises its value with reflection-based System.Text.Json and explains the result.</summary>
+    /// <typeparam name="T">The type to deserialise to.</typeparam>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated or its value does not deserialise.</param>
+    /// <returns>The value, the variation id and the reason.</returns>
+    [RequiresUnreferencedCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
+    [RequiresDynamicCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
+    EvaluationDetail<T> JsonVariationDetail<T>(string flagKey, FlagUser user, T defaultValue);
+
+    /// <summary>Evaluates every live flag for a user (the seed SDK's <c>get_all_latest_flag_variations</c>). Records no events.</summary>
+    /// <param name="user">The user.</param>
+    /// <returns>The raw value and reason of every flag; empty, with a reason, when not ready.</returns>
+    AllFlagsState GetAllFlags(FlagUser user);
+}

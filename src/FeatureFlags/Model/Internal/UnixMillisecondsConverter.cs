@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FeatureFlags.Model.Internal;
+
+/// <summary>
+/// Reads FeatBit's <c>updatedAt</c> (an ISO-8601 string with any number of fraction digits and any offset) as Unix
+/// milliseconds, truncating sub-millisecond digits. A number is taken as Unix milliseconds as it is.
+/// </summary>
+internal sealed class UnixMillisecondsConverter : JsonConverter<long>
+{
+    public override long Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            return reader.GetInt64();
+        }
+
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return 0;
+        }
+
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException($"Expected an ISO-8601 date string but found {reader.TokenType}.");
+        }
+
+        Span<char> buffer = stackalloc char[64];
+        var length = reader.CopyString(buffer);
+        if (!TryParse(buffer[..length], out var ms))
+        {
+            throw new JsonException($"'{buffer[..length]}' is not an ISO-8601 date.");
+        }
+
+        return ms;
+    }
+
+    public override void Write(Utf8JsonWriter writer, long value, JsonSerializerOptions options)
+        => writer.WriteStringValue(DateTimeOffset.FromUnixTimeMilliseconds(value).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+
+    /// <summary>Parses an ISO-8601 timestamp to Unix ms; fractions beyond 7 digits are cut before parsing.</summary>
+    internal static bool TryParse(ReadOnlySpan<char> text, out long unixMilliseconds)
+    {
+        Span<char> buffer = stackalloc char[64];
+        return TryParse(text, buffer, out unixMilliseconds);
+    }
+
+    private static bool TryParse(ReadOnlySpan<char> text, Span<char> normalised, out long unixMilliseconds)
+    {
+        unixMilliseconds = 0;
+        text = text.Trim();
+
+        // DateTimeOffset parsing accepts at most 7 fraction digits: keep the first 7 (truncation, not rounding).
+        var dot = text.IndexOf('.');
+        if (dot >= 0)
+        {
+            var end = dot + 1;
+            while (end < text.Length && char.IsAsciiDigit(text[end]))
+            {
+                end++;
+            }
+
+            var digits = Math.Min(end - dot - 1, 7);
+            var rest = text[end..];
+            var needed = dot + 1 + digits + rest.Length;
+            if (needed > normalised.Length)
+            {
+                return false;
+            }
+
+            text[..(dot + 1 + digits)].CopyTo(normalised);
+            rest.CopyTo(normalised[(dot + 1 + digits)..]);
+            text = normalised[..needed];
+        }
+
+        // A timestamp without an offset is UTC (AssumeUniversal), as the server writes UTC.
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            return false;
+        }
+
+        // Ticks / 10_000 truncates toward zero, so sub-millisecond digits are dropped.
+        unixMilliseconds = (parsed.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMillisecond;
+        return true;
+    }
+}

@@ -1,0 +1,189 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FeatureFlags.Model.Internal;
+
+namespace FeatureFlags.Store.Internal;
+
+// The compiled model: what the evaluator reads. Built once per data-sync (FlagCompiler), immutable afterwards,
+// with every condition value pre-parsed, every reference resolved and every reason text precomputed, so
+// evaluation does no parsing, locking or allocation.
+
+/// <summary>A variation with its value pre-converted to every type a caller may ask for.</summary>
+internal sealed class CompiledVariation
+{
+    public CompiledVariation(string id, string value)
+    {
+        Id = id;
+        Value = value;
+        HasBool = bool.TryParse(value, out var b);
+        Bool = b;
+        HasInt = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i);
+        Int = i;
+        HasDouble = double.TryParse(value, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var d)
+            && double.IsFinite(d);
+        Double = d;
+    }
+
+    public string Id { get; }
+
+    public string Value { get; }
+
+    public bool HasBool { get; }
+
+    public bool Bool { get; }
+
+    public bool HasInt { get; }
+
+    public int Int { get; }
+
+    public bool HasDouble { get; }
+
+    public double Double { get; }
+}
+
+/// <summary>A flag ready for evaluation; <see cref="Source"/> is kept to recompile it when a segment it uses changes.</summary>
+internal sealed class CompiledFlag
+{
+    public required string Key { get; init; }
+
+    public required long Version { get; init; }
+
+    public required bool IsArchived { get; init; }
+
+    public required bool IsEnabled { get; init; }
+
+    /// <summary>The variation served when the flag is off; null when the id is dangling (malformed).</summary>
+    public required CompiledVariation? DisabledVariation { get; init; }
+
+    /// <summary>User key -> variation of the first target list holding it; a null value is a dangling variation id.</summary>
+    public required FrozenDictionary<string, CompiledVariation?> Targets { get; init; }
+
+    public required CompiledRule[] Rules { get; init; }
+
+    public required CompiledRollout Fallthrough { get; init; }
+
+    public required bool ExptIncludeAllTargets { get; init; }
+
+    public required CompiledVariation[] Variations { get; init; }
+
+    public required string VariationType { get; init; }
+
+    /// <summary>Ids of the segments the flag's rules reference (resolved or not).</summary>
+    public required Guid[] SegmentIds { get; init; }
+
+    /// <summary>Problems found while compiling (dangling ids, bad regex...); empty for a healthy flag.</summary>
+    public required string[] Problems { get; init; }
+
+    public required FlagDto Source { get; init; }
+}
+
+/// <summary>A targeting rule.</summary>
+internal sealed class CompiledRule
+{
+    public required string Name { get; init; }
+
+    /// <summary>"match rule &lt;name&gt;", the official .NET reason text.</summary>
+    public required string Reason { get; init; }
+
+    public required CompiledCondition[] Conditions { get; init; }
+
+    public required CompiledRollout Rollout { get; init; }
+}
+
+/// <summary>A percentage rollout (a rule's or the fallthrough's).</summary>
+internal sealed class CompiledRollout
+{
+    /// <summary>The user attribute whose value is hashed; null means the user key.</summary>
+    public required string? DispatchKey { get; init; }
+
+    public required bool IncludedInExpt { get; init; }
+
+    public required RolloutSlice[] Slices { get; init; }
+}
+
+/// <summary>One variation's interval of a rollout.</summary>
+internal sealed class RolloutSlice
+{
+    /// <summary>The variation; null when the id is dangling (malformed).</summary>
+    public required CompiledVariation? Variation { get; init; }
+
+    public required double Min { get; init; }
+
+    public required double Max { get; init; }
+
+    /// <summary>False when the interval is not a [min, max] pair: it never matches.</summary>
+    public required bool IsValid { get; init; }
+
+    /// <summary>min(exptRollout / width, 1), or 0 when the slice can never be in the experiment.</summary>
+    public required double ExperimentUpper { get; init; }
+}
+
+/// <summary>What a condition tests.</summary>
+internal enum ConditionKind
+{
+    /// <summary>An unknown operator: never matches (as the official SDKs do).</summary>
+    Never,
+    LessThan,
+    LessEqualThan,
+    BiggerThan,
+    BiggerEqualThan,
+    Equal,
+    NotEqual,
+    Contains,
+    NotContain,
+    StartsWith,
+    EndsWith,
+    MatchRegex,
+    NotMatchRegex,
+    IsOneOf,
+    NotOneOf,
+    IsTrue,
+    IsFalse,
+    InSegment,
+    NotInSegment,
+
+    /// <summary>The condition's data is broken (bad regex, bad list, missing segment): evaluating it is an error.</summary>
+    Broken,
+}
+
+/// <summary>A condition with its operand pre-parsed for its operator.</summary>
+internal sealed class CompiledCondition
+{
+    public required ConditionKind Kind { get; init; }
+
+    public required string Property { get; init; }
+
+    public string Operand { get; init; } = string.Empty;
+
+    /// <summary>The operand as a number for the comparison operators; NaN when it is not one (never matches).</summary>
+    public double Number { get; init; } = double.NaN;
+
+    public Regex? Regex { get; init; }
+
+    public FrozenSet<string>? Set { get; init; }
+
+    public CompiledSegment[]? Segments { get; init; }
+
+    /// <summary>Why a <see cref="ConditionKind.Broken"/> condition is broken.</summary>
+    public string? Problem { get; init; }
+}
+
+/// <summary>A segment ready for matching.</summary>
+internal sealed class CompiledSegment
+{
+    public required Guid Id { get; init; }
+
+    public required long Version { get; init; }
+
+    public required bool IsArchived { get; init; }
+
+    public required FrozenSet<string> Included { get; init; }
+
+    public required FrozenSet<string> Excluded { get; init; }
+
+    /// <summary>Each rule's conditions (all must match); a segment matches when any rule matches.</summary>
+    public required CompiledCondition[][] Rules { get; init; }
+
+    public required string[] Problems { get; init; }
+}

@@ -1,0 +1,279 @@
+using FeatureFlags.Model.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FeatureFlags.Store.Internal;
+
+/// <summary>What applying a data set did.</summary>
+internal readonly record struct ApplyResult(int Applied, int Ignored, int Invalid, IReadOnlyList<string> ChangedFlagKeys);
+
+/// <summary>
+/// The singleton flag store: an immutable <see cref="FlagSnapshot"/> swapped atomically. Writers are serialised
+/// by a lock; readers take <see cref="Current"/> and never lock.
+/// </summary>
+internal sealed partial class FlagStore : IFlagStore
+{
+    private readonly Lock _writeLock = new();
+    private readonly FlagCompiler _compiler;
+    private readonly ILogger<FlagStore> _logger;
+    private FlagSnapshot _current = FlagSnapshot.Empty;
+
+    public FlagStore(IOptions<FeatureFlagsOptions> options, ILogger<FlagStore> logger)
+    {
+        _compiler = new FlagCompiler(options.Value.RegexMatchTimeout);
+        _logger = logger;
+    }
+
+    public event EventHandler<FlagsChangedEventArgs>? FlagsChanged;
+
+    /// <summary>The snapshot every evaluation reads; replaced, never mutated.</summary>
+    public FlagSnapshot Current => Volatile.Read(ref _current);
+
+    public bool IsInitialized => Current.IsInitialized;
+
+    public long Version => Current.Version;
+
+    public IReadOnlyList<string> FlagKeys => Current.LiveKeys;
+
+    public bool ContainsFlag(string flagKey) => flagKey is not null && Current.TryGetLiveFlag(flagKey, out _);
+
+    /// <summary>Applies a <c>data-sync</c> payload: <c>full</c> replaces everything, anything else is a patch.</summary>
+    public ApplyResult Apply(DataSyncPayloadDto payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var flags = payload.FeatureFlags?.Items ?? [];
+        var segments = payload.Segments?.Items ?? [];
+        var invalid = LogReadErrors("flag", payload.FeatureFlags) + LogReadErrors("segment", payload.Segments);
+        var result = string.Equals(payload.EventType, "full", StringComparison.OrdinalIgnoreCase)
+            ? ApplyFull(flags, segments)
+            : ApplyPatch(flags, segments);
+        return result with { Invalid = result.Invalid + invalid };
+    }
+
+    /// <summary>Replaces the whole data set, regardless of versions (a full data-sync).</summary>
+    public ApplyResult ApplyFull(IReadOnlyList<FlagDto> flags, IReadOnlyList<SegmentDto> segments)
+    {
+        lock (_writeLock)
+        {
+            var old = _current;
+            var invalid = 0;
+            var newSegments = new Dictionary<Guid, CompiledSegment>(segments.Count);
+            foreach (var dto in segments)
+            {
+                if (FlagCompiler.IdOf(dto) is not { } id)
+                {
+                    invalid++;
+                    LogInvalidSegment(dto.Id);
+                    continue;
+                }
+
+                if (!newSegments.TryGetValue(id, out var existing) || existing.Version < dto.UpdatedAt)
+                {
+                    newSegments[id] = CompileSegment(dto, id);
+                }
+            }
+
+            var newFlags = new Dictionary<string, CompiledFlag>(flags.Count, StringComparer.Ordinal);
+            foreach (var dto in flags)
+            {
+                if (FlagCompiler.KeyOf(dto) is not { } key)
+                {
+                    invalid++;
+                    LogInvalidFlag(dto.Id);
+                    continue;
+                }
+
+                if (!newFlags.TryGetValue(key, out var existing) || existing.Version < dto.UpdatedAt)
+                {
+                    newFlags[key] = CompileFlag(dto, key, newSegments);
+                }
+            }
+
+            // Which flags may now evaluate differently: added, removed, changed, or using a changed segment.
+            var changed = new List<string>();
+            foreach (var (key, flag) in newFlags)
+            {
+                if (!old.Flags.TryGetValue(key, out var before)
+                    || before.Version != flag.Version
+                    || before.IsArchived != flag.IsArchived
+                    || UsesChangedSegment(flag, old.Segments, newSegments))
+                {
+                    changed.Add(key);
+                }
+            }
+
+            foreach (var key in old.Flags.Keys)
+            {
+                if (!newFlags.ContainsKey(key))
+                {
+                    changed.Add(key);
+                }
+            }
+
+            Publish(new FlagSnapshot(newFlags, newSegments, isInitialized: true), changed, isFullSync: true);
+            return new ApplyResult(newFlags.Count + newSegments.Count, 0, invalid, changed);
+        }
+    }
+
+    /// <summary>Upserts entities by version: newer wins; equal or older is ignored (a patch data-sync or push).</summary>
+    public ApplyResult ApplyPatch(IReadOnlyList<FlagDto> flags, IReadOnlyList<SegmentDto> segments)
+    {
+        lock (_writeLock)
+        {
+            var old = _current;
+            int applied = 0, ignored = 0, invalid = 0;
+
+            Dictionary<Guid, CompiledSegment>? newSegments = null;
+            var changedSegments = new HashSet<Guid>();
+            foreach (var dto in segments)
+            {
+                if (FlagCompiler.IdOf(dto) is not { } id)
+                {
+                    invalid++;
+                    LogInvalidSegment(dto.Id);
+                    continue;
+                }
+
+                var current = newSegments ?? old.Segments;
+                if (current.TryGetValue(id, out var existing) && existing.Version >= dto.UpdatedAt)
+                {
+                    ignored++;
+                    continue;
+                }
+
+                newSegments ??= new Dictionary<Guid, CompiledSegment>(old.Segments);
+                newSegments[id] = CompileSegment(dto, id);
+                changedSegments.Add(id);
+                applied++;
+            }
+
+            var segmentsAfter = newSegments ?? old.Segments;
+            Dictionary<string, CompiledFlag>? newFlags = null;
+            var changed = new List<string>();
+            var compiledNow = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var dto in flags)
+            {
+                if (FlagCompiler.KeyOf(dto) is not { } key)
+                {
+                    invalid++;
+                    LogInvalidFlag(dto.Id);
+                    continue;
+                }
+
+                var current = newFlags ?? old.Flags;
+                if (current.TryGetValue(key, out var existing) && existing.Version >= dto.UpdatedAt)
+                {
+                    ignored++;
+                    continue;
+                }
+
+                newFlags ??= new Dictionary<string, CompiledFlag>(old.Flags, StringComparer.Ordinal);
+                newFlags[key] = CompileFlag(dto, key, segmentsAfter);
+                if (compiledNow.Add(key))
+                {
+                    changed.Add(key);
+                }
+
+                applied++;
+            }
+
+            // Flags whose rules use a changed segment are recompiled against it (their own version is unchanged).
+            if (changedSegments.Count > 0)
+            {
+                foreach (var flag in (newFlags ?? old.Flags).Values.ToArray())
+                {
+                    if (!compiledNow.Contains(flag.Key) && Array.Exists(flag.SegmentIds, changedSegments.Contains))
+                    {
+                        newFlags ??= new Dictionary<string, CompiledFlag>(old.Flags, StringComparer.Ordinal);
+                        newFlags[flag.Key] = _compiler.CompileFlag(flag.Source, flag.Key, segmentsAfter);
+                        changed.Add(flag.Key);
+                    }
+                }
+            }
+
+            if (newFlags is not null || newSegments is not null || !old.IsInitialized)
+            {
+                Publish(new FlagSnapshot(newFlags ?? old.Flags, segmentsAfter, isInitialized: true), changed, isFullSync: false);
+            }
+
+            return new ApplyResult(applied, ignored, invalid, changed);
+        }
+    }
+
+    private static bool UsesChangedSegment(CompiledFlag flag, Dictionary<Guid, CompiledSegment> before, Dictionary<Guid, CompiledSegment> after)
+    {
+        foreach (var id in flag.SegmentIds)
+        {
+            var had = before.TryGetValue(id, out var b);
+            var has = after.TryGetValue(id, out var a);
+            if (had != has || (had && (b!.Version != a!.Version || b.IsArchived != a.IsArchived)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private CompiledSegment CompileSegment(SegmentDto dto, Guid id)
+    {
+        var segment = _compiler.CompileSegment(dto, id);
+        if (segment.Problems.Length > 0)
+        {
+            LogBrokenSegment(id, string.Join("; ", segment.Problems));
+        }
+
+        return segment;
+    }
+
+    private CompiledFlag CompileFlag(FlagDto dto, string key, Dictionary<Guid, CompiledSegment> segments)
+    {
+        var flag = _compiler.CompileFlag(dto, key, segments);
+        if (flag.Problems.Length > 0 && !flag.IsArchived)
+        {
+            LogBrokenFlag(key, string.Join("; ", flag.Problems));
+        }
+
+        return flag;
+    }
+
+    private int LogReadErrors<T>(string kind, TolerantList<T>? list)
+        where T : class
+    {
+        if (list is null)
+        {
+            return 0;
+        }
+
+        foreach (var error in list.Errors)
+        {
+            LogUnreadableEntity(kind, error);
+        }
+
+        return list.Errors.Count;
+    }
+
+    private void Publish(FlagSnapshot snapshot, List<string> changed, bool isFullSync)
+    {
+        Volatile.Write(ref _current, snapshot);
+        var handlers = FlagsChanged;
+        if (handlers is null || (changed.Count == 0 && !isFullSync))
+        {
+            return;
+        }
+
+        // Still under the write lock: notifications go out in commit order; one failing handler does not stop the rest.
+        var args = new FlagsChangedEventArgs(changed.AsReadOnly(), isFullSync, snapshot.Version);
+        foreach (var handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                ((EventHandler<FlagsChangedEventArgs>)handler)(this, args);
+            }
+            catch (Exception ex)
+            {
+                LogHandlerFailed(ex);
+            }
+        }
+    }
+}
