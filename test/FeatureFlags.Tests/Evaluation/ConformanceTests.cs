@@ -207,6 +207,6 @@ public sealed class ConformanceTests
         Assert.Equal((1, EvaluationReasonKind.Fallthrough), (detail.Value, detail.Kind));
     }
 
-    private static Model.Internal.FlagDto OneFlag()
-        => System.Text.Json.JsonSerializer.Deserialize(Fixtures.Bytes("featbit-dotnet-sdk/one-flag.json"), Model.Internal.WireJsonContext.Default.FlagDto)!;
+    private static FeatureFlags.Model.Internal.FlagDto OneFlag()
+        => System.Text.Json.JsonSerializer.Deserialize(Fixtures.Bytes("featbit-dotnet-sdk/one-flag.json"), FeatureFlags.Model.Internal.WireJsonContext.Default.FlagDto)!;
 }

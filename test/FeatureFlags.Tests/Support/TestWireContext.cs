@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+using FeatureFlags.Model.Internal;
+
+namespace FeatureFlags.Tests.Support;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, PropertyNameCaseInsensitive = true)]
+[JsonSerializable(typeof(List<FlagDto>))]
+[JsonSerializable(typeof(List<SegmentDto>))]
+internal sealed partial class TestWireContext : JsonSerializerContext;
