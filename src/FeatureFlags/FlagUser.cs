@@ -82,7 +82,7 @@ public sealed class FlagUser
             case KeyAttribute:
                 value = Key;
                 return true;
-            case NameAttribute:
+            case NameAttribute when Name.Length > 0:
                 value = Name;
                 return true;
             case EmailAttribute when Email is not null:

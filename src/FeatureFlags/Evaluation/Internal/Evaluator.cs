@@ -21,6 +21,7 @@ internal static class Reasons
     public const string Fallthrough = "fall through targets and rules";
     public const string WrongType = "type mismatch";
     public const string UserNotSpecified = "user not specified";
+    public const string FlagKeyNotSpecified = "flag key not specified";
     public const string Exception = "evaluation error";
 }
 

@@ -95,7 +95,8 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
     {
         if (flagKey is null || user is null)
         {
-            return new(flagKey ?? string.Empty, defaultValue, string.Empty, EvaluationReasonKind.Error, Reasons.UserNotSpecified);
+            return new(flagKey ?? string.Empty, defaultValue, string.Empty, EvaluationReasonKind.Error,
+                flagKey is null ? Reasons.FlagKeyNotSpecified : Reasons.UserNotSpecified);
         }
 
         if (!snapshot.IsInitialized)

@@ -20,7 +20,7 @@ internal sealed class CompiledVariation
         Bool = b;
         HasInt = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i);
         Int = i;
-        HasDouble = double.TryParse(value, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var d)
+        HasDouble = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
             && double.IsFinite(d);
         Double = d;
     }
