@@ -58,7 +58,7 @@ public sealed class BucketingTests
     }
 
     // Built in code, not with [InlineData]: attribute strings are stored as UTF-8, which turns lone surrogates into U+FFFD.
-    private static readonly (string Part1, string Part2, string Part3)[] _surrogateBoundaryCases =
+    private static readonly (string Part1, string Part2, string Part3)[] SurrogateBoundaryCases =
     [
         ("a\uD83D", "\uDE00b", ""),  // pair split between part 1 and part 2
         ("a", "b\uD83D", "\uDE00"),  // pair split between part 2 and part 3
@@ -75,9 +75,9 @@ public sealed class BucketingTests
     public void GetBucket_SurrogatesAtPartBoundaries_EqualsEncodingWholeKey()
     {
         var mismatches = new List<int>();
-        for (int i = 0; i < _surrogateBoundaryCases.Length; i++)
+        for (int i = 0; i < SurrogateBoundaryCases.Length; i++)
         {
-            (string part1, string part2, string part3) = _surrogateBoundaryCases[i];
+            (string part1, string part2, string part3) = SurrogateBoundaryCases[i];
             if (Bucketing.GetBucket(part1, part2, part3) != ReferenceBucket(part1 + part2 + part3)
                 || Bucketing.GetBucket(part1, part2) != ReferenceBucket(part1 + part2))
             {
