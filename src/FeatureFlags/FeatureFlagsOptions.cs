@@ -9,6 +9,62 @@ public sealed class FeatureFlagsOptions
     public const string SectionName = "FeatureFlags";
 
     /// <summary>
+    /// Gets or sets the FeatBit environment's server-side secret (44 characters). Treat it as a password: the SDK never
+    /// logs it, nor any URL that carries the connection token derived from it.
+    /// </summary>
+    public string EnvSecret { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Gets or sets the base URI of the FeatBit evaluation server's streaming endpoint (<c>ws://</c> or <c>wss://</c>;
+    /// <c>http(s)://</c> is accepted and mapped). A path prefix is kept (<c>https://contoso.com/featbit</c> connects to
+    /// <c>/featbit/streaming</c>). Default <c>ws://localhost:5100</c>, a self-hosted FeatBit.
+    /// </summary>
+    public Uri StreamingUri { get; set; } = new("ws://localhost:5100");
+
+    /// <summary>
+    /// Gets or sets how long the host's start waits for the first flag data (the seed SDK's 15 s start wait). After it,
+    /// the app starts anyway, evaluations return defaults with <see cref="EvaluationReasonKind.ClientNotReady"/> until
+    /// data arrives, and syncing goes on in the background. <see cref="TimeSpan.Zero"/> = do not wait. Default 15 s.
+    /// </summary>
+    public TimeSpan StartWaitTime { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Gets or sets the longest a WebSocket connect may take. Default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets the longest a clean close of the WebSocket may take on shutdown. Default 2 s.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Gets or sets how often a <c>ping</c> is sent. A connection on which nothing arrives for three intervals is
+    /// considered dead (half-open TCP) and replaced. Default 15 s.
+    /// </summary>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Gets or sets the first reconnect delay; later delays grow exponentially, with jitter. Default 1 s.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets the longest delay between reconnect attempts. Default 30 s. Attempts never stop (except on close code 4003).</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how long a connection must stay healthy for the reconnect backoff to start again from
+    /// <see cref="ReconnectDelay"/>. Default 60 s.
+    /// </summary>
+    public TimeSpan HealthyConnectionTime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Gets or sets the outage after which a reconnect asks for the full data set instead of the changes since the last
+    /// version (deletions during a long outage cannot be sent as changes). Default 5 minutes.
+    /// </summary>
+    public TimeSpan FullResyncAfterOutage { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Gets or sets the largest server message accepted, in bytes. A larger message is refused (logged, connection
+    /// replaced) instead of being buffered without limit. Default 64 MiB.
+    /// </summary>
+    public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>
     /// Gets or sets whether a rule condition on an attribute the user does not have is always false, negative
     /// operators (<c>NotEqual</c>, <c>NotContain</c>, <c>NotOneOf</c>, <c>NotMatchRegex</c>) included.
     /// Default <see langword="false"/>: a missing attribute reads as an empty string, exactly as the official

@@ -1,0 +1,24 @@
+namespace FeatureFlags;
+
+/// <summary>The state of the connection between the SDK and its flag data (the seed SDK's <c>StateType</c>).</summary>
+public enum FeatureFlagsState
+{
+    /// <summary>No flag data yet: evaluations return the caller's default with <see cref="EvaluationReasonKind.ClientNotReady"/>.</summary>
+    Initializing,
+
+    /// <summary>Flag data is current: connected and in sync.</summary>
+    Ready,
+
+    /// <summary>The connection was lost; the last flags received keep being served while the SDK reconnects.</summary>
+    Interrupted,
+
+    /// <summary>Syncing stopped for good (the server rejected the secret, or the SDK was shut down); the last flags keep being served.</summary>
+    Off,
+}
+
+/// <summary>A point-in-time view of the SDK's sync state.</summary>
+/// <param name="State">The state.</param>
+/// <param name="Since">When the state was entered.</param>
+/// <param name="LastError">The last error, or <see langword="null"/>; never contains the secret or a tokenised URL.</param>
+/// <param name="LastErrorAt">When <paramref name="LastError"/> happened.</param>
+public sealed record FeatureFlagsStatus(FeatureFlagsState State, DateTimeOffset Since, string? LastError, DateTimeOffset? LastErrorAt);

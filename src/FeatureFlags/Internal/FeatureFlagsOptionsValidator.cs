@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Options;
+
+namespace FeatureFlags.Internal;
+
+/// <summary>
+/// Validates <see cref="FeatureFlagsOptions"/> at startup; every failure names its configuration key
+/// (<c>FeatureFlags:...</c>) so a bad appsettings.json fails fast and says where.
+/// </summary>
+internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFlagsOptions>
+{
+    private const string Prefix = FeatureFlagsOptions.SectionName + ":";
+
+    public ValidateOptionsResult Validate(string? name, FeatureFlagsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(options.EnvSecret))
+        {
+            failures.Add($"{Prefix}{nameof(options.EnvSecret)} is required: the server-side secret of your FeatBit environment.");
+        }
+
+        if (options.StreamingUri is not { IsAbsoluteUri: true } uri || uri.Scheme is not ("ws" or "wss" or "http" or "https"))
+        {
+            failures.Add($"{Prefix}{nameof(options.StreamingUri)} must be an absolute ws://, wss://, http:// or https:// URI.");
+        }
+
+        Positive(options.ConnectTimeout, nameof(options.ConnectTimeout));
+        Positive(options.CloseTimeout, nameof(options.CloseTimeout));
+        Positive(options.PingInterval, nameof(options.PingInterval));
+        Positive(options.ReconnectDelay, nameof(options.ReconnectDelay));
+        Positive(options.MaxReconnectDelay, nameof(options.MaxReconnectDelay));
+        Positive(options.RegexMatchTimeout, nameof(options.RegexMatchTimeout));
+        NotNegative(options.StartWaitTime, nameof(options.StartWaitTime));
+        NotNegative(options.HealthyConnectionTime, nameof(options.HealthyConnectionTime));
+        NotNegative(options.FullResyncAfterOutage, nameof(options.FullResyncAfterOutage));
+
+        if (options.MaxReconnectDelay < options.ReconnectDelay)
+        {
+            failures.Add($"{Prefix}{nameof(options.MaxReconnectDelay)} ({options.MaxReconnectDelay}) must not be less than {Prefix}{nameof(options.ReconnectDelay)} ({options.ReconnectDelay}).");
+        }
+
+        if (options.MaxMessageSize < 1024)
+        {
+            failures.Add($"{Prefix}{nameof(options.MaxMessageSize)} must be at least 1024 bytes.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Positive(TimeSpan value, string key)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                failures.Add($"{Prefix}{key} must be greater than zero (was {value}).");
+            }
+        }
+
+        void NotNegative(TimeSpan value, string key)
+        {
+            if (value < TimeSpan.Zero)
+            {
+                failures.Add($"{Prefix}{key} must not be negative (was {value}).");
+            }
+        }
+    }
+}

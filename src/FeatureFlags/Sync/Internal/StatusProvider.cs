@@ -1,0 +1,111 @@
+using Microsoft.Extensions.Logging;
+
+namespace FeatureFlags.Sync.Internal;
+
+/// <summary>Holds the sync status; changes are serialised and published in order.</summary>
+internal sealed partial class StatusProvider : IFeatureFlagsStatusProvider
+{
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<StatusProvider> _logger;
+    private FeatureFlagsStatus _current;
+    private TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public StatusProvider(TimeProvider timeProvider, ILogger<StatusProvider> logger)
+    {
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _current = new FeatureFlagsStatus(FeatureFlagsState.Initializing, timeProvider.GetUtcNow(), null, null);
+    }
+
+    public event EventHandler<FeatureFlagsStatus>? StatusChanged;
+
+    public FeatureFlagsStatus Current => Volatile.Read(ref _current);
+
+    public async Task<bool> WaitForReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        Task<bool> ready;
+        lock (_lock)
+        {
+            if (_current.State == FeatureFlagsState.Ready)
+            {
+                return true;
+            }
+
+            if (_current.State == FeatureFlagsState.Off)
+            {
+                return false;
+            }
+
+            ready = _ready.Task;
+        }
+
+        try
+        {
+            return await ready.WaitAsync(timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Moves to <paramref name="state"/>; an error is recorded even when the state does not change.</summary>
+    public void Set(FeatureFlagsState state, string? error = null)
+    {
+        FeatureFlagsStatus next;
+        lock (_lock)
+        {
+            var now = _timeProvider.GetUtcNow();
+            var previous = _current;
+            next = previous with
+            {
+                State = state,
+                Since = previous.State == state ? previous.Since : now,
+                LastError = error ?? previous.LastError,
+                LastErrorAt = error is null ? previous.LastErrorAt : now,
+            };
+            if (next == previous)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _current, next);
+            if (state == FeatureFlagsState.Ready)
+            {
+                _ready.TrySetResult(true);
+            }
+            else if (previous.State == FeatureFlagsState.Ready)
+            {
+                _ready = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            if (state == FeatureFlagsState.Off)
+            {
+                _ready.TrySetResult(false);
+            }
+
+            // Published under the lock, so subscribers see changes in the order they happened.
+            var handlers = StatusChanged;
+            if (handlers is null)
+            {
+                return;
+            }
+
+            foreach (var handler in handlers.GetInvocationList())
+            {
+                try
+                {
+                    ((EventHandler<FeatureFlagsStatus>)handler)(this, next);
+                }
+                catch (Exception ex)
+                {
+                    LogHandlerFailed(ex);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Error, Message = "A StatusChanged handler threw; the other handlers still ran")]
+    private partial void LogHandlerFailed(Exception exception);
+}

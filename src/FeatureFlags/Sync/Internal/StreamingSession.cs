@@ -1,0 +1,368 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using FeatureFlags.Model.Internal;
+using FeatureFlags.Store.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace FeatureFlags.Sync.Internal;
+
+/// <summary>How a streaming session ended.</summary>
+internal enum SessionEnd
+{
+    /// <summary>The connection could not be opened.</summary>
+    ConnectFailed,
+
+    /// <summary>The server closed the connection (any code but 4003).</summary>
+    ClosedByServer,
+
+    /// <summary>The server closed with 4003: bad secret or expired token. Permanent.</summary>
+    Rejected,
+
+    /// <summary>The connection broke (TCP reset, protocol error).</summary>
+    ConnectionLost,
+
+    /// <summary>Nothing arrived for three ping intervals: the connection was presumed dead and aborted.</summary>
+    LivenessTimeout,
+
+    /// <summary>The server sent a message larger than the configured maximum.</summary>
+    MessageTooLarge,
+
+    /// <summary>We shut down.</summary>
+    Stopped,
+}
+
+/// <summary>What one session did.</summary>
+internal sealed record SessionResult(SessionEnd End, bool Synced, TimeSpan Duration, string? Error);
+
+/// <summary>
+/// One connect-and-receive session with a FeatBit server (protocol §1): connect with a fresh token, request a
+/// data-sync from the store's cursor, apply every data-sync to the store, ping, and watch liveness. Never throws
+/// except for cancellation; the result says how it ended.
+/// </summary>
+internal sealed partial class StreamingSession : IDisposable
+{
+    internal const string UserAgent = "featureflags-aspnetcore-server-sdk";
+    internal const WebSocketCloseStatus RejectedCloseStatus = (WebSocketCloseStatus)4003;
+    private const int ReceiveChunk = 16 * 1024;
+    private static readonly byte[] PingMessage = """{"messageType":"ping","data":{}}"""u8.ToArray();
+
+    private readonly FeatureFlagsOptions _options;
+    private readonly FlagStore _store;
+    private readonly IConnectionTokenProvider _tokens;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private long _lastFrameAt;
+    private bool _livenessExpired;
+
+    public StreamingSession(FeatureFlagsOptions options, FlagStore store, IConnectionTokenProvider tokens, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        _store = store;
+        _tokens = tokens;
+        _time = time;
+        _logger = logger;
+    }
+
+    public void Dispose() => _sendLock.Dispose();
+
+    /// <summary>The endpoint without the token, safe to log.</summary>
+    public static string SafeEndpoint(Uri streamingBase) => new Uri(NormaliseBase(streamingBase), "streaming").GetLeftPart(UriPartial.Path);
+
+    /// <summary>The streaming URL for a token; keeps a base path prefix (protocol §1.1 decision).</summary>
+    public static Uri BuildUri(Uri streamingBase, string token)
+        => new(NormaliseBase(streamingBase), "streaming?type=server&token=" + Uri.EscapeDataString(token));
+
+    /// <summary>Runs the session until the connection ends or <paramref name="stoppingToken"/> is cancelled.</summary>
+    /// <param name="cursor">The data-sync cursor to request (0 = full data set).</param>
+    /// <param name="onSynced">Called after the first data-sync of this session has been applied.</param>
+    /// <param name="stoppingToken">Signals shutdown: the socket is then closed cleanly within <c>CloseTimeout</c>.</param>
+    public async Task<SessionResult> RunAsync(long cursor, Action onSynced, CancellationToken stoppingToken)
+    {
+        var started = _time.GetTimestamp();
+        var endpoint = SafeEndpoint(_options.StreamingUri);
+        var token = _tokens.Create(_options.EnvSecret);
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("User-Agent", UserAgent);
+        socket.Options.KeepAliveInterval = TimeSpan.Zero; // we ping at the protocol level and watch liveness ourselves
+
+        LogConnecting(endpoint, cursor);
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _time);
+            using var connect = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+            await socket.ConnectAsync(BuildUri(_options.StreamingUri, token), connect.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            var error = Scrub(ex is OperationCanceledException ? $"connect timed out after {_options.ConnectTimeout}" : ex.Message, token);
+            LogConnectFailed(endpoint, error);
+            return new SessionResult(SessionEnd.ConnectFailed, false, _time.GetElapsedTime(started), $"Could not connect to {endpoint}: {error}");
+        }
+
+        LogConnected(endpoint);
+        _lastFrameAt = _time.GetTimestamp();
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var closeOnStop = stoppingToken.Register(() => _ = CloseOnStopAsync(socket, session));
+        var synced = false;
+        var ping = PingLoopAsync(socket, session.Token);
+        SessionResult result;
+        try
+        {
+            await SendAsync(socket, DataSyncRequest(cursor), session.Token).ConfigureAwait(false);
+            result = await ReceiveLoopAsync(socket, () =>
+            {
+                if (!synced)
+                {
+                    synced = true;
+                    onSynced();
+                }
+            }, session.Token).ConfigureAwait(false);
+        }
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
+        {
+            LogStoppedDuringSession();
+            result = new SessionResult(SessionEnd.Stopped, synced, default, null);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            result = _livenessExpired
+                ? new SessionResult(SessionEnd.LivenessTimeout, synced, default, $"No message from the server for {3 * _options.PingInterval}; the connection was presumed dead")
+                : new SessionResult(SessionEnd.ConnectionLost, synced, default, "Connection lost: " + Scrub(ex.Message, token));
+        }
+        finally
+        {
+            await session.CancelAsync().ConfigureAwait(false);
+            await ping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        result = result with { Synced = synced || result.Synced, Duration = _time.GetElapsedTime(started) };
+        if (result.End != SessionEnd.Stopped)
+        {
+            LogSessionEnded(endpoint, result.End, result.Error ?? "no error");
+        }
+
+        return result;
+    }
+
+    private async Task<SessionResult> ReceiveLoopAsync(ClientWebSocket socket, Action onSynced, CancellationToken ct)
+    {
+        var message = new ArrayBufferWriter<byte>(ReceiveChunk);
+        while (true)
+        {
+            var memory = message.GetMemory(ReceiveChunk);
+            var received = await socket.ReceiveAsync(memory, ct).ConfigureAwait(false);
+            Volatile.Write(ref _lastFrameAt, _time.GetTimestamp());
+
+            if (received.MessageType == WebSocketMessageType.Close)
+            {
+                var status = socket.CloseStatus;
+                if (status == RejectedCloseStatus)
+                {
+                    const string Cause = "The server rejected the connection (close code 4003): the environment secret is wrong or not a server-side secret, or this machine's clock differs from the server's by more than 30 s (connection tokens expire after 30 s)";
+                    LogRejected(SafeEndpoint(_options.StreamingUri));
+                    return new SessionResult(SessionEnd.Rejected, false, default, Cause);
+                }
+
+                return new SessionResult(SessionEnd.ClosedByServer, false, default,
+                    string.Create(CultureInfo.InvariantCulture, $"The server closed the connection ({(int?)status} {socket.CloseStatusDescription})"));
+            }
+
+            message.Advance(received.Count);
+            if (message.WrittenCount > _options.MaxMessageSize)
+            {
+                LogMessageTooLarge(_options.MaxMessageSize);
+                await CloseQuietlyAsync(socket, WebSocketCloseStatus.MessageTooBig, "message too big").ConfigureAwait(false);
+                return new SessionResult(SessionEnd.MessageTooLarge, false, default,
+                    string.Create(CultureInfo.InvariantCulture, $"The server sent a message larger than MaxMessageSize ({_options.MaxMessageSize} bytes); it was refused"));
+            }
+
+            if (!received.EndOfMessage)
+            {
+                continue;
+            }
+
+            if (received.MessageType == WebSocketMessageType.Text)
+            {
+                HandleMessage(message.WrittenSpan, onSynced);
+            }
+
+            // Keep a modest buffer for the next message; drop one grown by a large full sync.
+            if (message.Capacity > 1024 * 1024)
+            {
+                message = new ArrayBufferWriter<byte>(ReceiveChunk);
+            }
+            else
+            {
+                message.ResetWrittenCount();
+            }
+        }
+    }
+
+    private void HandleMessage(ReadOnlySpan<byte> json, Action onSynced)
+    {
+        string? type;
+        try
+        {
+            type = ReadMessageType(json);
+        }
+        catch (JsonException ex)
+        {
+            LogMalformedMessage(ex.Message);
+            return;
+        }
+
+        if (!string.Equals(type, "data-sync", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!string.Equals(type, "pong", StringComparison.OrdinalIgnoreCase))
+            {
+                LogIgnoredMessage(type ?? "(none)");
+            }
+
+            return;
+        }
+
+        try
+        {
+            var payload = WireJson.ReadDataSync(json);
+            var started = _time.GetTimestamp();
+            var result = _store.Apply(payload);
+            var elapsedMs = _time.GetElapsedTime(started).TotalMilliseconds;
+            LogDataSyncApplied(payload.EventType ?? "patch", result.Applied, result.Ignored, result.Invalid, elapsedMs);
+            onSynced();
+        }
+        catch (JsonException ex)
+        {
+            // The last good flags keep serving; the next push or reconnect brings the data again.
+            LogMalformedMessage(ex.Message);
+        }
+    }
+
+    /// <summary>Reads the top-level <c>messageType</c> without materialising the message.</summary>
+    private static string? ReadMessageType(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("A streaming message must be a JSON object.");
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("messageType"u8))
+            {
+                reader.Read();
+                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+
+            reader.Read();
+            reader.Skip();
+        }
+
+        return null;
+    }
+
+    private async Task PingLoopAsync(ClientWebSocket socket, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(_options.PingInterval, _time);
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        {
+            if (_time.GetElapsedTime(Volatile.Read(ref _lastFrameAt)) >= 3 * _options.PingInterval)
+            {
+                LogLivenessTimeout(3 * _options.PingInterval);
+                _livenessExpired = true;
+                socket.Abort();
+                return;
+            }
+
+            try
+            {
+                await SendAsync(socket, PingMessage, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+            {
+                return; // the receive loop reports the broken connection
+            }
+        }
+    }
+
+    private async Task SendAsync(ClientWebSocket socket, ReadOnlyMemory<byte> message, CancellationToken ct)
+    {
+        // Sends are serialised so a ping never interleaves with a data-sync request (protocol §1.4).
+        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private async Task CloseOnStopAsync(ClientWebSocket socket, CancellationTokenSource session)
+    {
+        // A clean close first; the receive loop ends when the server answers. Past CloseTimeout, abort.
+        using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), session, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
+        await CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, "client shutting down").ConfigureAwait(false);
+    }
+
+    private async Task CloseQuietlyAsync(ClientWebSocket socket, WebSocketCloseStatus status, string description)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.CloseTimeout, _time);
+            await _sendLock.WaitAsync(timeout.Token).ConfigureAwait(false);
+            try
+            {
+                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    await socket.CloseOutputAsync(status, description, timeout.Token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            socket.Abort();
+        }
+    }
+
+    private static byte[] DataSyncRequest(long cursor)
+        => Encoding.UTF8.GetBytes("""{"messageType":"data-sync","data":{"timestamp":""" + cursor.ToString(CultureInfo.InvariantCulture) + "}}");
+
+    private static Uri NormaliseBase(Uri streamingBase)
+    {
+        var builder = new UriBuilder(streamingBase) { Query = string.Empty, Fragment = string.Empty };
+        builder.Scheme = builder.Scheme switch
+        {
+            "http" => "ws",
+            "https" => "wss",
+            _ => builder.Scheme,
+        };
+        if (builder.Uri.IsDefaultPort)
+        {
+            builder.Port = -1;
+        }
+
+        if (!builder.Path.EndsWith('/'))
+        {
+            builder.Path += "/";
+        }
+
+        return builder.Uri;
+    }
+
+    /// <summary>Removes the token and the secret from an error text (exception messages may echo the URL).</summary>
+    private string Scrub(string text, string token)
+    {
+        var scrubbed = text.Replace(token, "***", StringComparison.Ordinal).Replace(Uri.EscapeDataString(token), "***", StringComparison.Ordinal);
+        return string.IsNullOrEmpty(_options.EnvSecret) ? scrubbed : scrubbed.Replace(_options.EnvSecret, "***", StringComparison.Ordinal);
+    }
+}

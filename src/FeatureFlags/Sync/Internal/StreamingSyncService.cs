@@ -1,0 +1,177 @@
+using FeatureFlags.Store.Internal;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Registry;
+using Polly.Retry;
+
+namespace FeatureFlags.Sync.Internal;
+
+/// <summary>A session that ended before it was healthy for long enough: retried with backoff.</summary>
+internal sealed class StreamingSessionException(SessionResult result) : Exception(result.Error)
+{
+    public SessionResult Result { get; } = result;
+}
+
+/// <summary>
+/// The hosted service that keeps the flag store in step with the FeatBit server: one streaming session at a time,
+/// run under a Polly retry pipeline (exponential backoff with jitter, unlimited attempts, capped), reconnecting on
+/// everything except close code 4003 and our own shutdown.
+/// </summary>
+/// <remarks>
+/// <see cref="StartAsync"/> awaits the first data-sync for at most <c>StartWaitTime</c>, asynchronously; then the app
+/// starts either way and syncing goes on in the background. An app overrides the reconnect policy by registering a
+/// resilience pipeline under <see cref="PipelineKey"/> (Polly's keyed pipelines).
+/// </remarks>
+internal sealed partial class StreamingSyncService : IHostedService, IDisposable
+{
+    /// <summary>The key of the reconnect pipeline an app may register to replace ours.</summary>
+    public const string PipelineKey = "FeatureFlags.Streaming";
+
+    private readonly FeatureFlagsOptions _options;
+    private readonly FlagStore _store;
+    private readonly StatusProvider _status;
+    private readonly IConnectionTokenProvider _tokens;
+    private readonly TimeProvider _time;
+    private readonly ILogger<StreamingSyncService> _logger;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+    private long? _disconnectedAt;
+
+    public StreamingSyncService(
+        IOptions<FeatureFlagsOptions> options,
+        FlagStore store,
+        StatusProvider status,
+        IConnectionTokenProvider tokens,
+        TimeProvider time,
+        ILoggerFactory loggerFactory,
+        ResiliencePipelineProvider<string>? pipelines = null)
+    {
+        _options = options.Value;
+        _store = store;
+        _status = status;
+        _tokens = tokens;
+        _time = time;
+        _logger = loggerFactory.CreateLogger<StreamingSyncService>();
+        _loggerFactory = loggerFactory;
+        _pipeline = pipelines is not null && pipelines.TryGetPipeline(PipelineKey, out var custom) ? custom : BuildDefaultPipeline();
+    }
+
+    /// <summary>The running sync loop (for tests).</summary>
+    internal Task? Loop => _loop;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        if (_options.StartWaitTime <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        if (!await _status.WaitForReadyAsync(_options.StartWaitTime, cancellationToken).ConfigureAwait(false))
+        {
+            LogNotReadyAfterStartWait(_options.StartWaitTime, _status.Current.LastError ?? "no data yet");
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            // The session closes the socket within CloseTimeout; the host's token bounds the wait in any case.
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _status.Set(FeatureFlagsState.Off);
+        LogStopped();
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                // One execution ends normally only after a healthy session: the loop then reconnects at once and the
+                // pipeline starts again from its first delay (the backoff "resets after a healthy period").
+                await _pipeline.ExecuteAsync(RunOneSessionAsync, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (StreamingSessionException ex) when (ex.Result.End == SessionEnd.Rejected)
+            {
+                _status.Set(FeatureFlagsState.Off, ex.Result.Error);
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Only a custom pipeline that gives up gets here: wait a capped delay, then start it again.
+                LogPipelineGaveUp(ex.GetType().Name, _options.MaxReconnectDelay);
+                await Task.Delay(_options.MaxReconnectDelay, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async ValueTask RunOneSessionAsync(CancellationToken stopping)
+    {
+        var cursor = _store.Version;
+        var outage = _disconnectedAt is { } since ? _time.GetElapsedTime(since) : TimeSpan.Zero;
+        if (_store.IsInitialized && outage > _options.FullResyncAfterOutage)
+        {
+            LogFullResync(outage);
+            cursor = 0;
+        }
+
+        using var session = new StreamingSession(_options, _store, _tokens, _time, _loggerFactory.CreateLogger<StreamingSession>());
+        var result = await session.RunAsync(cursor, () => _status.Set(FeatureFlagsState.Ready), stopping).ConfigureAwait(false);
+        _disconnectedAt = _time.GetTimestamp();
+        if (result.End == SessionEnd.Stopped || stopping.IsCancellationRequested)
+        {
+            stopping.ThrowIfCancellationRequested();
+        }
+
+        if (result.End == SessionEnd.Rejected)
+        {
+            throw new StreamingSessionException(result);
+        }
+
+        // Stale but serving when we had data; otherwise still initialising, with the error recorded.
+        var state = _status.Current.State == FeatureFlagsState.Ready || (_status.Current.State == FeatureFlagsState.Interrupted && _store.IsInitialized)
+            ? FeatureFlagsState.Interrupted
+            : _status.Current.State;
+        _status.Set(state, result.Error);
+
+        if (result.Synced && result.Duration >= _options.HealthyConnectionTime)
+        {
+            return;
+        }
+
+        throw new StreamingSessionException(result);
+    }
+
+    private ResiliencePipeline BuildDefaultPipeline()
+        => new ResiliencePipelineBuilder { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<StreamingSessionException>(ex => ex.Result.End != SessionEnd.Rejected),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.ReconnectDelay,
+                MaxDelay = _options.MaxReconnectDelay,
+                OnRetry = args =>
+                {
+                    LogReconnecting(args.AttemptNumber + 1, args.RetryDelay);
+                    return default;
+                },
+            })
+            .Build();
+}
