@@ -42,7 +42,7 @@ internal sealed class CompiledVariation
     public double Double { get; }
 }
 
-/// <summary>A flag ready for evaluation; <see cref="Source"/> is kept to recompile it when a segment it uses changes.</summary>
+/// <summary>A flag ready for evaluation; a flag that uses segments keeps its <see cref="Source"/> to be recompiled when one changes.</summary>
 internal sealed class CompiledFlag
 {
     public required string Key { get; init; }
@@ -75,7 +75,8 @@ internal sealed class CompiledFlag
     /// <summary>Problems found while compiling (dangling ids, bad regex...); empty for a healthy flag.</summary>
     public required string[] Problems { get; init; }
 
-    public required FlagDto Source { get; init; }
+    /// <summary>The wire entity, kept only when the flag uses segments (null otherwise, to save memory).</summary>
+    public required FlagDto? Source { get; init; }
 }
 
 /// <summary>A targeting rule.</summary>

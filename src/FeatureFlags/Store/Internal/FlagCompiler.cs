@@ -154,7 +154,7 @@ internal sealed class FlagCompiler
             VariationType = dto.VariationType ?? string.Empty,
             SegmentIds = [.. segmentIds],
             Problems = [.. problems],
-            Source = dto,
+            Source = segmentIds.Count > 0 ? dto : null,
         };
     }
 

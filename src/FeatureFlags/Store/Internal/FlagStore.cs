@@ -182,7 +182,7 @@ internal sealed partial class FlagStore : IFlagStore
             {
                 foreach (var flag in (newFlags ?? old.Flags).Values.ToArray())
                 {
-                    if (!compiledNow.Contains(flag.Key) && Array.Exists(flag.SegmentIds, changedSegments.Contains))
+                    if (flag.Source is not null && !compiledNow.Contains(flag.Key) && Array.Exists(flag.SegmentIds, changedSegments.Contains))
                     {
                         newFlags ??= new Dictionary<string, CompiledFlag>(old.Flags, StringComparer.Ordinal);
                         newFlags[flag.Key] = _compiler.CompileFlag(flag.Source, flag.Key, segmentsAfter);
