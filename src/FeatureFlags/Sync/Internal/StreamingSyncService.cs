@@ -132,7 +132,12 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
 
         using var session = new StreamingSession(_options, _store, _tokens, _time, _loggerFactory.CreateLogger<StreamingSession>());
         var result = await session.RunAsync(cursor, () => _status.Set(FeatureFlagsState.Ready), stopping).ConfigureAwait(false);
-        _disconnectedAt = _time.GetTimestamp();
+        if (result.Synced)
+        {
+            // The outage is measured from the end of the last session that was in sync, not from the last failed attempt.
+            _disconnectedAt = _time.GetTimestamp();
+        }
+
         if (result.End == SessionEnd.Stopped || stopping.IsCancellationRequested)
         {
             stopping.ThrowIfCancellationRequested();
