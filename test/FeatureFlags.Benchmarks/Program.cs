@@ -1,11 +1,17 @@
 using BenchmarkDotNet.Running;
 using FeatureFlags.Benchmarks;
 
-// `store-memory` prints what a 10,000-flag store retains; anything else goes to BenchmarkDotNet
+// `store-memory` prints what a 10,000-flag store retains, `push-latency` the push-to-visible latency; anything else goes to BenchmarkDotNet
 // (e.g. `--filter *EvaluationBenchmarks*`); see docs/performance.md.
 if (args is ["store-memory"])
 {
     StoreMemory.Report();
+    return;
+}
+
+if (args is ["push-latency"])
+{
+    await PushLatency.RunAsync();
     return;
 }
 

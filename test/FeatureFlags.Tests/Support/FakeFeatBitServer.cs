@@ -34,7 +34,10 @@ internal enum ConnectionScript
     /// <summary>Serve normally, then close with 1000 right after answering the first data-sync (a server restart).</summary>
     CloseWith1000AfterFirstSync,
 
-    /// <summary>Accept and read (messages are recorded), but never send anything and never close (a half-open peer).</summary>
+    /// <summary>
+    /// Accept and read (messages are recorded), but never send anything (no replies, no pushes) and never start a close
+    /// (an application that hangs). The WebSocket layer still answers a close the client starts.
+    /// </summary>
     StallNoReplies,
 
     /// <summary>
@@ -104,13 +107,14 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
     private long _nextConnectionId;
     private int _connectionCount;
     private int _disposed;
+    private volatile bool _accepting;
 
     private FakeFeatBitServer(TimeProvider time)
     {
         _time = time;
     }
 
-    /// <summary>The environment secret the server accepts (embedded in the connection token).</summary>
+    /// <summary>The environment secret the server accepts (embedded in the connection token); like the real server, only a 44-char secret can match.</summary>
     public string Secret { get; set; } = DefaultSecret;
 
     /// <summary>How far the token timestamp may be from the server clock (the real default: 30 s).</summary>
@@ -495,12 +499,14 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
 
             var stopping = new CancellationTokenSource();
             _appStopping = stopping;
+            _accepting = true;
             try
             {
                 await app.StartAsync(ct);
             }
             catch
             {
+                _accepting = false;
                 _appStopping = null;
                 stopping.Dispose();
                 await app.DisposeAsync();
@@ -526,6 +532,8 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
         }
 
         // Like the real server: the dispatch loops end on ApplicationStopping and each connection closes with 1000.
+        // Upgrades arriving meanwhile get 503 (a client reconnecting at once must not be served by a dying server).
+        _accepting = false;
         await CloseAndWaitAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
 
         var stopping = _appStopping;
@@ -583,6 +591,12 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
         if (!IsStreamingPath(context.Request.Path) || !context.WebSockets.IsWebSocketRequest)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        if (!_accepting)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             return;
         }
 

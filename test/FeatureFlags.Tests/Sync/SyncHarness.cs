@@ -4,8 +4,8 @@ using FeatureFlags.Sync.Internal;
 using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
-using Xunit;
 using Microsoft.Extensions.Time.Testing;
+using Xunit;
 
 namespace FeatureFlags.Tests.Sync;
 
