@@ -1,4 +1,3 @@
-using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Model.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Tests.Support;
@@ -211,83 +210,7 @@ public sealed class FlagStoreTests
         Assert.Equal("two", Value(store, "a"));
     }
 
-    [Fact]
-    public async Task PatchStorm_ConcurrentWritersAndEightReaders_NoTornReadsAndExactFinalState()
-    {
-        const int Keys = 50;
-        const int Writers = 4;
-        const int PatchesPerWriter = 400;
-        var store = Fixtures.NewStore();
-        store.ApplyFull([.. Enumerable.Range(0, Keys).Select(i => Flag($"k{i}", 1, value: "1"))], []);
-        var client = Fixtures.Client(store);
-        using var stop = new CancellationTokenSource();
-        var failures = 0;
-        long reads = 0;
-        using var readersRunning = new CountdownEvent(8);
-
-        // Every flag serves its own version as its value: a reader that ever sees a value that disagrees with the
-        // version of the snapshot it read from, or a version going backwards, saw a torn or out-of-order state.
-        var readers = Enumerable.Range(0, 8).Select(r => Task.Run(() =>
-        {
-            var user = FlagUser.Create($"reader-{r}");
-            var lastSeen = new long[Keys];
-            var signalled = false;
-            while (!stop.IsCancellationRequested)
-            {
-                var snapshot = store.Current;
-                for (var i = 0; i < Keys; i++)
-                {
-                    var flag = snapshot.Flags[$"k{i}"];
-                    var detail = client.Evaluate<string, StringConverter>(snapshot, flag.Key, user, "default");
-                    if (detail.Value != flag.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) || flag.Version < lastSeen[i])
-                    {
-                        Interlocked.Increment(ref failures);
-                    }
-
-                    lastSeen[i] = flag.Version;
-                    Interlocked.Increment(ref reads);
-                }
-
-                if (!signalled)
-                {
-                    signalled = true;
-                    readersRunning.Signal();
-                }
-            }
-        })).ToArray();
-
-        Assert.True(readersRunning.Wait(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken), "readers did not start");
-
-        // Writers race on overlapping keys with interleaved versions; the store must keep the highest.
-        var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(() =>
-        {
-            for (var p = 0; p < PatchesPerWriter; p++)
-            {
-                var version = 2 + (p * Writers) + w;
-                var key = $"k{(p + w) % Keys}";
-                store.ApplyPatch([Flag(key, version, value: version.ToString(System.Globalization.CultureInfo.InvariantCulture))], []);
-            }
-        })).ToArray();
-
-        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
-        await stop.CancelAsync();
-        await Task.WhenAll(readers).WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
-
-        Assert.Equal(0, failures);
-        Assert.True(reads > Keys);
-        for (var i = 0; i < Keys; i++)
-        {
-            // The highest version any writer sent for this key.
-            var expected = Enumerable.Range(0, Writers)
-                .SelectMany(w => Enumerable.Range(0, PatchesPerWriter).Where(p => (p + w) % Keys == i).Select(p => 2L + (p * Writers) + w))
-                .DefaultIfEmpty(1)
-                .Max();
-            Assert.Equal(expected, store.Current.Flags[$"k{i}"].Version);
-            Assert.Equal(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), Value(store, $"k{i}"));
-        }
-    }
-
-    private static string Value(FlagStore store, string key, string userKey = "u")
+    internal static string Value(FlagStore store, string key, string userKey = "u")
         => Fixtures.Client(store).StringVariation(key, FlagUser.Create(userKey), "<none>");
 
     /// <summary>An off flag serving <paramref name="value"/> (off keeps the tests independent of bucketing).</summary>
