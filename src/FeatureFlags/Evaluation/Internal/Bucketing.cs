@@ -24,6 +24,7 @@ internal static class Bucketing
         => GetBucket(part1, part2, []);
 
     /// <summary>Bucket in [0, 1] of the hash key <paramref name="part1"/> + <paramref name="part2"/> + <paramref name="part3"/>.</summary>
+    [SkipLocalsInit] // only the written prefix of the stack buffer is read
     public static double GetBucket(ReadOnlySpan<char> part1, ReadOnlySpan<char> part2, ReadOnlySpan<char> part3)
     {
         int totalChars = part1.Length + part2.Length + part3.Length;

@@ -57,6 +57,7 @@ internal static class Md5
 
     /// <summary>Runs the whole MD5 computation (all blocks plus padding) and returns the final state words.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
     private static void Hash(ReadOnlySpan<byte> source, out uint a, out uint b, out uint c, out uint d)
     {
         a = InitA;
@@ -77,6 +78,9 @@ internal static class Md5
         tail.CopyTo(last);
         last[tail.Length] = 0x80;
         int lastLength = tail.Length < BlockSize - sizeof(ulong) ? BlockSize : 2 * BlockSize;
+
+        // The buffer is not zero-initialised ([SkipLocalsInit]): clear only the padding that is hashed.
+        last[(tail.Length + 1)..(lastLength - sizeof(ulong))].Clear();
         BinaryPrimitives.WriteUInt64LittleEndian(last[(lastLength - sizeof(ulong))..], (ulong)source.Length << 3);
 
         Compress(ref a, ref b, ref c, ref d, last[..BlockSize]);
