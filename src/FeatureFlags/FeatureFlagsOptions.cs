@@ -77,4 +77,10 @@ public sealed class FeatureFlagsOptions
     /// regex that takes longer makes the flag return the caller's default with an error reason. Default 100 ms.
     /// </summary>
     public TimeSpan RegexMatchTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Gets or sets how a web request's user is built from its claims (the <c>FeatureFlags:User</c> section). Used by
+    /// <c>app.UseFeatureFlags()</c> in FeatureFlags.AspNetCore; ignored elsewhere.
+    /// </summary>
+    public FeatureFlagUserOptions User { get; set; } = new();
 }

@@ -1,0 +1,118 @@
+using FeatureFlags;
+using FeatureFlags.DependencyInjection.Internal;
+using FeatureFlags.Evaluation.Internal;
+using FeatureFlags.Internal;
+using FeatureFlags.Store.Internal;
+using FeatureFlags.Sync.Internal;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the feature-flag SDK in a service collection.</summary>
+public static class FeatureFlagsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the feature-flag SDK with options bound from the <c>FeatureFlags</c> section of
+    /// <paramref name="configuration"/> (or from <paramref name="configuration"/> itself when it is that section).
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The app's configuration root, or the <c>FeatureFlags</c> section.</param>
+    /// <returns>A builder for further set-up.</returns>
+    /// <remarks>
+    /// <para>
+    /// Registers singletons (<see cref="IFeatureFlagClient"/>, <see cref="IFlagStore"/>, <see cref="IFlagTracker"/>,
+    /// <see cref="IFeatureFlagsStatusProvider"/>), the scoped <see cref="IFeatureFlags"/> and the hosted service that
+    /// streams flags from the FeatBit server. Options are validated when the host starts: a missing secret, a malformed
+    /// URI, a negative timeout or an unknown key fails startup with a message naming the key.
+    /// </para>
+    /// <para>
+    /// Nothing blocks here. The host's start waits at most <c>FeatureFlags:StartWaitTime</c> for the first flag data
+    /// (asynchronously), then the app serves defaults until data arrives; <c>StartWaitTime = 0</c> does not wait, so the
+    /// app starts without a flag server. Calling this method more than once is harmless: services are added once.
+    /// </para>
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// var builder = WebApplication.CreateBuilder(args);
+    /// builder.Services.AddFeatureFlags(builder.Configuration);   // reads "FeatureFlags" from appsettings.json
+    /// var app = builder.Build();
+    /// app.UseAuthentication();
+    /// app.UseFeatureFlags();
+    /// </code>
+    /// </example>
+    public static IFeatureFlagsBuilder AddFeatureFlags(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        var section = configuration is IConfigurationSection self
+            && string.Equals(self.Key, FeatureFlagsOptions.SectionName, StringComparison.OrdinalIgnoreCase)
+            ? self
+            : configuration.GetSection(FeatureFlagsOptions.SectionName);
+        services.AddOptions<FeatureFlagsOptions>().Configure(options => ConfigurationKeys.Bind(section, options, Options.Options.DefaultName));
+        services.AddSingleton<IOptionsChangeTokenSource<FeatureFlagsOptions>>(new ConfigurationChangeTokenSource<FeatureFlagsOptions>(section));
+        return AddCore(services);
+    }
+
+    /// <summary>Adds the feature-flag SDK with options set in code.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>A builder for further set-up.</returns>
+    /// <remarks>
+    /// Registers the same services as <see cref="AddFeatureFlags(IServiceCollection, IConfiguration)"/>, with the same
+    /// start-time validation. Calling it again adds another configure step and nothing else.
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// services.AddFeatureFlags(o =>
+    /// {
+    ///     o.EnvSecret = secrets["featbit-secret"];
+    ///     o.StreamingUri = new Uri("wss://featbit.contoso.com");
+    ///     o.StartWaitTime = TimeSpan.FromSeconds(3);
+    /// });
+    /// </code>
+    /// </example>
+    public static IFeatureFlagsBuilder AddFeatureFlags(this IServiceCollection services, Action<FeatureFlagsOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        services.AddOptions<FeatureFlagsOptions>().Configure(configure);
+        return AddCore(services);
+    }
+
+    private static FeatureFlagsBuilder AddCore(IServiceCollection services)
+    {
+        var builder = new FeatureFlagsBuilder(services);
+        if (services.Any(static d => d.ServiceType == typeof(FeatureFlagsMarker)))
+        {
+            return builder;
+        }
+
+        services.AddSingleton<FeatureFlagsMarker>();
+        services.AddOptions<FeatureFlagsOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FeatureFlagsOptions>, FeatureFlagsOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.TryAddSingleton<FlagStore>();
+        services.TryAddSingleton<IFlagStore>(static sp => sp.GetRequiredService<FlagStore>());
+        services.TryAddSingleton<FeatureFlagClient>();
+        services.TryAddSingleton<IFeatureFlagClient>(static sp => sp.GetRequiredService<FeatureFlagClient>());
+        services.TryAddSingleton<StatusProvider>();
+        services.TryAddSingleton<IFeatureFlagsStatusProvider>(static sp => sp.GetRequiredService<StatusProvider>());
+        services.TryAddSingleton<FlagTracker>();
+        services.TryAddSingleton<IFlagTracker>(static sp => sp.GetRequiredService<FlagTracker>());
+        services.TryAddSingleton<IConnectionTokenProvider>(static sp => new ConnectionTokenProvider(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddScoped<IFeatureFlags, ScopedFeatureFlags>();
+
+        // The sync service is a singleton first (so tests and diagnostics can reach it), then the host's hosted service.
+        services.TryAddSingleton<StreamingSyncService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamingSyncService>(static sp => sp.GetRequiredService<StreamingSyncService>()));
+
+        // services.AddFeatureFlagEvents(); // events: registered by AddFeatureFlagEvents (issue 5)
+        return builder;
+    }
+}

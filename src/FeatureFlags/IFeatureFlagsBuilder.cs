@@ -1,0 +1,17 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FeatureFlags;
+
+/// <summary>Returned by <c>AddFeatureFlags</c>: a place for extension methods that add to the feature-flag set-up.</summary>
+/// <remarks>Used while the service collection is being built, on one thread; not used after the app starts.</remarks>
+/// <example>
+/// <code>
+/// builder.Services.AddFeatureFlags(builder.Configuration)
+///     .AddUserEnricher&lt;TenantUserEnricher&gt;();
+/// </code>
+/// </example>
+public interface IFeatureFlagsBuilder
+{
+    /// <summary>Gets the service collection the SDK is registered in.</summary>
+    IServiceCollection Services { get; }
+}

@@ -1,0 +1,62 @@
+using FeatureFlags.AspNetCore.Tests.Support;
+using FeatureFlags.Store.Internal;
+using FeatureFlags.Sync.Internal;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Xunit;
+
+namespace FeatureFlags.AspNetCore.Tests;
+
+public sealed class HealthCheckTests
+{
+    [Theory]
+    [InlineData(FeatureFlagsState.Initializing, HealthStatus.Unhealthy)]
+    [InlineData(FeatureFlagsState.Ready, HealthStatus.Healthy)]
+    [InlineData(FeatureFlagsState.Interrupted, HealthStatus.Degraded)]
+    [InlineData(FeatureFlagsState.Off, HealthStatus.Unhealthy)]
+    public async Task Check_MapsTheSyncState(FeatureFlagsState state, HealthStatus expected)
+    {
+        await using var provider = NewProvider();
+        provider.GetRequiredService<FlagStore>().ApplyFull([Flags.Bool("a", true), Flags.Bool("b", false)], []);
+        var status = provider.GetRequiredService<StatusProvider>();
+        status.Set(state, state == FeatureFlagsState.Ready ? null : "connection refused");
+
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(TestContext.Current.CancellationToken);
+
+        var entry = report.Entries["feature-flags"];
+        Assert.Equal(expected, entry.Status);
+        Assert.Equal(state.ToString(), entry.Data["state"]);
+        Assert.Equal(Flags.Version, entry.Data["storeVersion"]);
+        Assert.Equal(2, entry.Data["flagCount"]);
+        Assert.True(entry.Data.ContainsKey("since"));
+        if (state != FeatureFlagsState.Ready)
+        {
+            Assert.Equal("connection refused", entry.Data["lastError"]);
+            Assert.True(entry.Data.ContainsKey("lastErrorAt"));
+        }
+
+        Assert.DoesNotContain(entry.Data.Values, v => v is string s && s.Contains("the-secret", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Check_CustomNameFailureStatusAndTags()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddFeatureFlags(o => o.EnvSecret = "the-secret");
+        services.AddHealthChecks().AddFeatureFlagsHealthCheck("flags", HealthStatus.Degraded, ["ready"]);
+        await using var provider = services.BuildServiceProvider();
+
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(c => c.Tags.Contains("ready"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HealthStatus.Degraded, report.Entries["flags"].Status);
+    }
+
+    private static ServiceProvider NewProvider()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddFeatureFlags(o => o.EnvSecret = "the-secret");
+        services.AddHealthChecks().AddFeatureFlagsHealthCheck();
+        return services.BuildServiceProvider();
+    }
+}

@@ -1,0 +1,146 @@
+using FeatureFlags.Model.Internal;
+using FeatureFlags.Store.Internal;
+using Microsoft.AspNetCore.TestHost;
+using Xunit;
+
+namespace FeatureFlags.AspNetCore.Tests.TestApp;
+
+/// <summary>
+/// The test app (MVC controllers, Razor Pages and minimal APIs) on a <see cref="TestServer"/>, with the real
+/// <c>AddFeatureFlags</c>/<c>UseFeatureFlags</c>. Flags are loaded into the app's real store; the real sync service
+/// runs against a closed local port (StartWaitTime = 0), failing quietly in the background.
+/// </summary>
+internal sealed class TestHost : IAsyncDisposable
+{
+    private TestHost(WebApplication app)
+    {
+        App = app;
+        Client = app.GetTestClient();
+    }
+
+    public WebApplication App { get; }
+
+    public HttpClient Client { get; }
+
+    public FlagStore Store => App.Services.GetRequiredService<FlagStore>();
+
+    public ConsistencyProbe Probe => App.Services.GetRequiredService<ConsistencyProbe>();
+
+    public static Dictionary<string, string?> BaseConfig() => new()
+    {
+        ["FeatureFlags:EnvSecret"] = "test-secret-test-secret-test-secret-test-sec",
+        ["FeatureFlags:StreamingUri"] = "ws://127.0.0.1:9",
+        ["FeatureFlags:StartWaitTime"] = "00:00:00",
+    };
+
+    public static WebApplication Build(
+        IDictionary<string, string?>? config = null,
+        Action<IFeatureFlagsBuilder>? featureFlags = null,
+        Action<WebApplication>? endpoints = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(TestHost).Assembly.GetName().Name,
+            EnvironmentName = "Testing",
+        });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(config ?? BaseConfig());
+
+        var flags = builder.Services.AddFeatureFlags(builder.Configuration);
+        featureFlags?.Invoke(flags);
+        builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
+        builder.Services.AddControllersWithViews().AddApplicationPart(typeof(TestHost).Assembly);
+        builder.Services.AddRazorPages();
+        builder.Services.AddSingleton<ConsistencyProbe>();
+
+        var app = builder.Build();
+        app.UseAuthentication();
+        app.UseFeatureFlags();
+        app.MapControllers();
+        app.MapRazorPages();
+        MapMinimalApis(app);
+        endpoints?.Invoke(app);
+        return app;
+    }
+
+    public static async Task<TestHost> StartAsync(
+        IDictionary<string, string?>? config = null,
+        Action<IFeatureFlagsBuilder>? featureFlags = null,
+        Action<WebApplication>? endpoints = null,
+        params FlagDto[] flags)
+    {
+        var app = Build(config, featureFlags, endpoints);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        var host = new TestHost(app);
+        host.Store.ApplyFull(flags, []);
+        return host;
+    }
+
+    public async Task<(int Status, string Body)> GetAsync(string path, string? claims = null, Action<HttpRequestMessage>? configure = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        if (claims is not null)
+        {
+            request.Headers.Add(TestAuthHandler.Header, claims);
+        }
+
+        configure?.Invoke(request);
+        using var response = await Client.SendAsync(request, TestContext.Current.CancellationToken);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync(CancellationToken.None);
+        await App.DisposeAsync();
+    }
+
+    private static void MapMinimalApis(WebApplication app)
+    {
+        app.MapGet("/min/open", () => "open");
+        app.MapGet("/min/gated", () => "gated-min").RequireFeature("min-flag");
+        app.MapGet("/min/all", () => "all").RequireFeature(FeatureGateRequirement.All, "f-on", "f-off");
+        app.MapGet("/min/all-on", () => "all-on").RequireFeature(FeatureGateRequirement.All, "f-on", "min-flag");
+        app.MapGet("/min/any", () => "any").RequireFeature(FeatureGateRequirement.Any, "f-on", "f-off");
+        app.MapGet("/min/any-off", () => "any-off").RequireFeature(FeatureGateRequirement.Any, "f-off", "missing");
+        app.MapGet("/min/negate", () => "negate").RequireFeature(new FeatureGateAttribute("f-off") { Negate = true });
+        app.MapGet("/min/negate-on", () => "negate-on").RequireFeature(new FeatureGateAttribute("f-on") { Negate = true });
+        app.MapGet("/min/variation", () => "blue").RequireFeature(new FeatureGateAttribute("color") { Variation = "blue" });
+        app.MapGet("/min/variation-red", () => "red").RequireFeature(new FeatureGateAttribute("color") { Variation = "red" });
+        app.MapGet("/min/status", () => "status").RequireFeature(new FeatureGateAttribute("f-off") { StatusCode = 403 });
+        app.MapGet("/min/redirect", () => "redirect").RequireFeature(new FeatureGateAttribute("f-off") { RedirectTo = "/elsewhere" });
+
+        var group = app.MapGroup("/grp").RequireFeature("group-flag");
+        group.MapGet("/a", () => "group-a");
+        group.MapGet("/b", () => "group-b").RequireFeature("f-on");
+
+        app.MapGet("/user", (IFeatureFlags flags) => flags.User is not { } u
+            ? "(none)"
+            : $"{u.Key}|{u.Name}|{u.Email}|{u.Country}|{string.Join(",", u.Custom.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key + "=" + c.Value))}");
+        app.MapGet("/eval/{flag}", (string flag, IFeatureFlags flags) =>
+        {
+            var d = flags.GetDetail(flag, "default");
+            return $"{d.Value}|{d.Kind}|{d.Reason}";
+        });
+        app.MapGet("/consistency", async (IFeatureFlags flags, ConsistencyProbe probe) =>
+        {
+            var first = flags.GetString("color", "default");
+            probe.Reached.TrySetResult();
+            await probe.Proceed.Task;
+            var second = flags.GetString("color", "default");
+            return $"{first}|{second}|{flags.IsEnabled("f-on")}";
+        });
+        app.MapFeatureFlags();
+    }
+}
+
+/// <summary>Lets a test pause a request in the middle (to land a flag update) and resume it.</summary>
+internal sealed class ConsistencyProbe
+{
+    public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Proceed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
