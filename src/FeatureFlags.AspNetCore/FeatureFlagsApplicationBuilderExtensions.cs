@@ -1,4 +1,6 @@
+using FeatureFlags;
 using FeatureFlags.AspNetCore.Internal;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -12,6 +14,7 @@ public static class FeatureFlagsApplicationBuilderExtensions
     /// </summary>
     /// <param name="app">The application builder.</param>
     /// <returns><paramref name="app"/>.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddFeatureFlags</c> was not called.</exception>
     /// <remarks>
     /// Place it after <c>UseRouting()</c> (so the endpoint is known; in minimal hosting routing runs first implicitly)
     /// and after <c>UseAuthentication()</c> (so the claims are there), before the endpoints run. The middleware is a
@@ -28,6 +31,12 @@ public static class FeatureFlagsApplicationBuilderExtensions
     public static IApplicationBuilder UseFeatureFlags(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        if (app.ApplicationServices.GetService<IServiceProviderIsService>() is { } isService && !isService.IsService(typeof(IFeatureFlags)))
+        {
+            throw new InvalidOperationException(
+                "UseFeatureFlags() needs the feature-flag services: call builder.Services.AddFeatureFlags(builder.Configuration) first.");
+        }
+
         return app.UseMiddleware<FeatureFlagsMiddleware>();
     }
 }
