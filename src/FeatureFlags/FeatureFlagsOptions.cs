@@ -83,4 +83,45 @@ public sealed class FeatureFlagsOptions
     /// <c>app.UseFeatureFlags()</c> in FeatureFlags.AspNetCore; ignored elsewhere.
     /// </summary>
     public FeatureFlagUserOptions User { get; set; } = new();
+
+    /// <summary>
+    /// Gets or sets the base URI of the FeatBit event (insight) endpoint, <c>http://</c> or <c>https://</c>. A path prefix
+    /// is kept: events are posted to <c>&lt;EventUri&gt;/api/public/insight/track</c>. Default
+    /// <c>http://localhost:5100</c>, a self-hosted FeatBit (FeatBit cloud: <c>https://app-eval.featbit.co</c>).
+    /// </summary>
+    public Uri EventUri { get; set; } = new("http://localhost:5100");
+
+    /// <summary>
+    /// Gets or sets whether insight events (evaluation events, <see cref="IFeatureFlagClient.Track"/> metrics and
+    /// <see cref="IFeatureFlagClient.Identify"/>) are turned off. When <see langword="true"/> nothing is recorded or
+    /// sent, and recording costs nothing. Default <see langword="false"/>. Experiments need events.
+    /// </summary>
+    public bool DisableEvents { get; set; }
+
+    /// <summary>
+    /// Gets or sets how often buffered events are sent; a full batch (<see cref="MaxEventsPerRequest"/>) is sent at
+    /// once without waiting. Default 5 s.
+    /// </summary>
+    public TimeSpan EventFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets how many events may wait to be sent. When the buffer is full (the event endpoint is down or slow),
+    /// new events are dropped and counted, never queued without limit and never waited for. Default 10,000.
+    /// </summary>
+    public int EventBufferCapacity { get; set; } = 10_000;
+
+    /// <summary>Gets or sets the largest number of events in one HTTP request. Default 50, as the official SDKs send.</summary>
+    public int MaxEventsPerRequest { get; set; } = 50;
+
+    /// <summary>
+    /// Gets or sets the longest one attempt to send a batch of events may take (a timed-out attempt is retried, at
+    /// most twice). Default 5 s.
+    /// </summary>
+    public TimeSpan EventSendTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets the longest the host's shutdown waits for the final send of buffered events; what is not sent by
+    /// then is lost. Default 5 s.
+    /// </summary>
+    public TimeSpan EventShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

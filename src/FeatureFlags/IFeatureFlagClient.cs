@@ -123,4 +123,48 @@ public interface IFeatureFlagClient
     /// <param name="user">The user.</param>
     /// <returns>The raw value and reason of every flag; empty, with a reason, when not ready.</returns>
     AllFlagsState GetAllFlags(FlagUser user);
+
+    /// <summary>
+    /// Records a custom metric for a user (the seed SDK's <c>track_metric</c>), for A/B/n experiments: FeatBit joins it
+    /// to the evaluation events of the same user whose flag is in an experiment, so call it <em>after</em> evaluating
+    /// the flag for that user.
+    /// </summary>
+    /// <remarks>
+    /// Never blocks and never throws: the event is put in a bounded buffer and sent in the background with the next
+    /// batch. A null user, a blank event name or a value that is not a finite number is logged and dropped. Nothing
+    /// is recorded when <see cref="FeatureFlagsOptions.DisableEvents"/> is set.
+    /// </remarks>
+    /// <param name="user">The user who did it.</param>
+    /// <param name="eventName">The metric's event name, as configured in FeatBit (for example <c>click-checkout</c>).</param>
+    /// <param name="numericValue">The metric's value (for example an amount); 1 by default, for a count.</param>
+    /// <example>
+    /// <code>
+    /// if (client.BoolVariation("new-checkout", user))
+    /// {
+    ///     // ... the user completes a purchase
+    ///     client.Track(user, "purchase-completed", 49.90);
+    /// }
+    /// </code>
+    /// </example>
+    void Track(FlagUser user, string eventName, double numericValue = 1);
+
+    /// <summary>
+    /// Registers or refreshes a user in FeatBit (its key, name and attributes show up in the FeatBit UI) without
+    /// evaluating a flag or recording a metric.
+    /// </summary>
+    /// <remarks>Never blocks and never throws: a null user is logged and dropped. Evaluations and
+    /// <see cref="Track"/> register their user too; this is for users seen before any of those.</remarks>
+    /// <param name="user">The user.</param>
+    void Identify(FlagUser user);
+
+    /// <summary>Sends every event buffered so far (evaluation events, metrics, users) and waits until it is sent or dropped.</summary>
+    /// <remarks>
+    /// Events are otherwise sent every <see cref="FeatureFlagsOptions.EventFlushInterval"/>, whenever a batch is full,
+    /// and when the host stops; call this only where a process ends without a host shutdown (a console tool, a test).
+    /// Failures are logged, not thrown. Completes at once when events are disabled or delivery has stopped.
+    /// </remarks>
+    /// <param name="cancellationToken">Stops waiting; buffered events not yet sent stay buffered.</param>
+    /// <returns>A task that completes when the events buffered at the call have been sent or dropped.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    Task FlushAsync(CancellationToken cancellationToken = default);
 }

@@ -31,6 +31,9 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         Positive(options.ReconnectDelay, nameof(options.ReconnectDelay));
         Positive(options.MaxReconnectDelay, nameof(options.MaxReconnectDelay));
         Positive(options.RegexMatchTimeout, nameof(options.RegexMatchTimeout));
+        Positive(options.EventFlushInterval, nameof(options.EventFlushInterval));
+        Positive(options.EventSendTimeout, nameof(options.EventSendTimeout));
+        NotNegative(options.EventShutdownFlushTimeout, nameof(options.EventShutdownFlushTimeout));
         NotNegative(options.StartWaitTime, nameof(options.StartWaitTime));
         NotNegative(options.HealthyConnectionTime, nameof(options.HealthyConnectionTime));
         NotNegative(options.FullResyncAfterOutage, nameof(options.FullResyncAfterOutage));
@@ -47,6 +50,21 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         else if (options.User.AnonymousKeySource != AnonymousKeySource.None && string.IsNullOrWhiteSpace(options.User.AnonymousKeyName))
         {
             failures.Add($"{Prefix}User:{nameof(FeatureFlagUserOptions.AnonymousKeyName)} is required when {Prefix}User:{nameof(FeatureFlagUserOptions.AnonymousKeySource)} is {options.User.AnonymousKeySource}.");
+        }
+
+        if (options.EventUri is not { IsAbsoluteUri: true } eventUri || eventUri.Scheme is not ("http" or "https"))
+        {
+            failures.Add($"{Prefix}{nameof(options.EventUri)} must be an absolute http:// or https:// URI.");
+        }
+
+        if (options.EventBufferCapacity is < 1 or > 1_000_000)
+        {
+            failures.Add($"{Prefix}{nameof(options.EventBufferCapacity)} must be between 1 and 1000000 (was {options.EventBufferCapacity}).");
+        }
+
+        if (options.MaxEventsPerRequest is < 1 or > 1000)
+        {
+            failures.Add($"{Prefix}{nameof(options.MaxEventsPerRequest)} must be between 1 and 1000 (was {options.MaxEventsPerRequest}).");
         }
 
         if (options.MaxMessageSize < 1024)

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using FeatureFlags.Events.Internal;
 using FeatureFlags.Store.Internal;
 using Microsoft.Extensions.Options;
 
@@ -8,22 +9,29 @@ namespace FeatureFlags.Evaluation.Internal;
 
 /// <summary>
 /// The singleton client: evaluates against the store's current snapshot (or a snapshot captured by a scope) and
-/// converts the result. No member throws.
+/// converts the result, recording an insight event for each successful typed evaluation. No member throws.
 /// </summary>
 internal sealed class FeatureFlagClient : IFeatureFlagClient
 {
     private readonly FlagStore _store;
     private readonly bool _strict;
 
-    public FeatureFlagClient(FlagStore store, IOptions<FeatureFlagsOptions> options)
+    // Null when events are disabled (or not registered): recording then costs one null check.
+    private readonly EventProcessor? _events;
+
+    public FeatureFlagClient(FlagStore store, IOptions<FeatureFlagsOptions> options, EventProcessor? events = null)
     {
         _store = store;
         _strict = options.Value.StrictMissingAttributes;
+        _events = events is { IsEnabled: true } && !options.Value.DisableEvents ? events : null;
     }
 
     public bool IsInitialized => _store.IsInitialized;
 
     internal FlagStore Store => _store;
+
+    /// <summary>The event processor evaluations record to; null when events are disabled.</summary>
+    internal EventProcessor? Events => _events;
 
     public bool BoolVariation(string flagKey, FlagUser user, bool defaultValue = false)
         => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, defaultValue).Value;
@@ -67,6 +75,13 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
 
     public AllFlagsState GetAllFlags(FlagUser user) => GetAllFlags(_store.Current, user);
 
+    public void Track(FlagUser user, string eventName, double numericValue = 1) => _events?.Track(user, eventName, numericValue);
+
+    public void Identify(FlagUser user) => _events?.Identify(user);
+
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+        => _events is null ? Task.CompletedTask : _events.FlushAsync(cancellationToken);
+
     /// <summary>Evaluates every live flag of a snapshot; one failing flag is reported for itself only.</summary>
     internal AllFlagsState GetAllFlags(FlagSnapshot snapshot, FlagUser user)
     {
@@ -89,10 +104,30 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
         return new AllFlagsState(true, "ok", flags);
     }
 
-    /// <summary>The one evaluation path: snapshot lookup, evaluation, conversion; never throws.</summary>
-    internal EvaluationDetail<T> Evaluate<T, TConverter>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue)
+    /// <summary>
+    /// The one evaluation path: snapshot lookup, evaluation, conversion; never throws. A successful conversion records
+    /// an evaluation event unless <paramref name="record"/> is false (internal evaluations such as the flag tracker's).
+    /// </summary>
+    internal EvaluationDetail<T> Evaluate<T, TConverter>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, bool record = true)
         where TConverter : IVariationConverter<T>
     {
+        var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out var flag, out var served, out var sendToExperiment);
+        if (record && served is not null)
+        {
+            _events?.RecordEvaluation(user, flag!.Key, served, sendToExperiment);
+        }
+
+        return detail;
+    }
+
+    /// <summary>Evaluates and converts; <paramref name="served"/> is the variation when the conversion succeeded, else null.</summary>
+    private EvaluationDetail<T> EvaluateCore<T, TConverter>(
+        FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, out CompiledFlag? flag, out CompiledVariation? served, out bool sendToExperiment)
+        where TConverter : IVariationConverter<T>
+    {
+        flag = null;
+        served = null;
+        sendToExperiment = false;
         if (flagKey is null || user is null)
         {
             return new(flagKey ?? string.Empty, defaultValue, string.Empty, EvaluationReasonKind.Error,
@@ -104,12 +139,20 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
             return new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.ClientNotReady, Reasons.ClientNotReady);
         }
 
-        if (!snapshot.TryGetLiveFlag(flagKey, out var flag))
+        if (!snapshot.TryGetLiveFlag(flagKey, out flag))
         {
             return new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.Error, Reasons.FlagNotFound);
         }
 
-        return Convert<T, TConverter>(flagKey, Run(flag, user), defaultValue);
+        var result = Run(flag, user);
+        var detail = Convert<T, TConverter>(flagKey, result, defaultValue);
+        if (result.Variation is not null && detail.Kind != EvaluationReasonKind.WrongType)
+        {
+            served = result.Variation;
+            sendToExperiment = result.SendToExperiment;
+        }
+
+        return detail;
     }
 
     private EvalResult Run(CompiledFlag flag, FlagUser user)
@@ -140,8 +183,9 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
 
     private EvaluationDetail<T> EvaluateJson<T>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, Func<string, T?> deserialize)
     {
-        var raw = Evaluate<string, StringConverter>(snapshot, flagKey, user, string.Empty);
-        if (raw.IsDefaultValue)
+        // The conversion of a JSON flag is the deserialisation: the event is recorded only once it succeeds.
+        var raw = EvaluateCore<string, StringConverter>(snapshot, flagKey, user, string.Empty, out var flag, out var served, out var sendToExperiment);
+        if (served is null)
         {
             return new(raw.FlagKey, defaultValue, string.Empty, raw.Kind, raw.Reason);
         }
@@ -151,6 +195,7 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
             var value = deserialize(raw.Value);
             if (value is not null)
             {
+                _events?.RecordEvaluation(user, flag!.Key, served, sendToExperiment);
                 return new(raw.FlagKey, value, raw.VariationId, raw.Kind, raw.Reason);
             }
         }

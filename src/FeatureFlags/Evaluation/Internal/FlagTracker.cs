@@ -83,7 +83,7 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
 
     /// <summary>The raw value, as <c>StringVariation(flagKey, user, "")</c> would return it, without side effects.</summary>
     private string Evaluate(FlagSnapshot snapshot, string flagKey, FlagUser user)
-        => _client.Evaluate<string, StringConverter>(snapshot, flagKey, user, string.Empty).Value;
+        => _client.Evaluate<string, StringConverter>(snapshot, flagKey, user, string.Empty, record: false).Value;
 
     // Raised by the store after a commit, under its write lock: Current is the snapshot this event describes, and
     // events arrive one at a time, in commit order.

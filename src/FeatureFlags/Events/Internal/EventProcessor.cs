@@ -1,0 +1,408 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text.Json;
+using FeatureFlags.Store.Internal;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FeatureFlags.Events.Internal;
+
+/// <summary>
+/// Buffers insight events and sends them in the background: callers only enqueue a small struct into a bounded,
+/// lock-free buffer (never block, never throw; when full the event is dropped and counted); one loop sends batches of
+/// at most <see cref="FeatureFlagsOptions.MaxEventsPerRequest"/> every <see cref="FeatureFlagsOptions.EventFlushInterval"/>
+/// and as soon as a batch is full; the host's shutdown sends what is left, bounded by
+/// <see cref="FeatureFlagsOptions.EventShutdownFlushTimeout"/>.
+/// </summary>
+/// <remarks>
+/// A 4xx answer other than 400/408/429 (a wrong or revoked secret) stops delivery for good, with one error log line:
+/// from then on events are dropped at the door. Evaluation and sync are unaffected. Time (flush timer, timestamps,
+/// shutdown deadline) comes from the injected <see cref="TimeProvider"/>.
+/// </remarks>
+internal sealed partial class EventProcessor : IHostedService, IDisposable
+{
+    /// <summary>The least time between two warnings of the same kind (full buffer, failing sends, bad input).</summary>
+    internal static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentQueue<InsightEvent> _queue = new();
+    private readonly EventSender _sender;
+    private readonly TimeProvider _time;
+    private readonly ILogger<EventProcessor> _logger;
+    private readonly TimeSpan _flushInterval;
+    private readonly TimeSpan _shutdownFlushTimeout;
+    private readonly int _capacity;
+    private readonly int _batchSize;
+    private readonly InsightEvent[] _batch;
+    private readonly ArrayBufferWriter<byte> _body = new(16 * 1024);
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abort;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ITimer? _timer;
+    private Task? _loop;
+    private int _count;
+    private int _flushDue;
+    private volatile bool _stopped;
+    private long _dropped;
+    private long _sent;
+    private long _failed;
+    private long _invalid;
+    private long _droppedReported;
+    private long _lastDropWarning = long.MinValue;
+    private long _lastInvalidWarning = long.MinValue;
+    private int _failedBatchesInARow;
+
+    public EventProcessor(EventSender sender, IOptions<FeatureFlagsOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
+    {
+        var o = options.Value;
+        _sender = sender;
+        _time = time;
+        _logger = logger;
+        _flushInterval = o.EventFlushInterval;
+        _shutdownFlushTimeout = o.EventShutdownFlushTimeout;
+        _capacity = o.EventBufferCapacity;
+        _batchSize = o.MaxEventsPerRequest;
+        _batch = new InsightEvent[_batchSize];
+        _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        IsEnabled = !o.DisableEvents;
+    }
+
+    /// <summary>False when <see cref="FeatureFlagsOptions.DisableEvents"/> is set: the client then records nothing.</summary>
+    public bool IsEnabled { get; }
+
+    /// <summary>Whether delivery has stopped for good (the endpoint refused the secret).</summary>
+    public bool IsStopped => _stopped;
+
+    /// <summary>Events waiting in the buffer.</summary>
+    public int Pending => Volatile.Read(ref _count);
+
+    /// <summary>Events dropped because the buffer was full or delivery had stopped.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Events the server acknowledged.</summary>
+    public long Sent => Interlocked.Read(ref _sent);
+
+    /// <summary>Events in batches that could not be delivered (after the retries) and were dropped.</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary><c>Track</c>/<c>Identify</c> calls refused for bad input (null user, blank event name, non-finite value).</summary>
+    public long Invalid => Interlocked.Read(ref _invalid);
+
+    /// <summary>The send loop (for tests).</summary>
+    internal Task? Loop => _loop;
+
+    /// <summary>Records a successful typed evaluation. Hot path: no allocation, no lock, no I/O.</summary>
+    public void RecordEvaluation(FlagUser user, string flagKey, CompiledVariation variation, bool sendToExperiment)
+        => Enqueue(InsightEvent.ForEvaluation(user, flagKey, variation, sendToExperiment, Now()));
+
+    /// <summary>Records a custom metric (<c>Track</c>); bad input is logged and dropped.</summary>
+    public void Track(FlagUser user, string eventName, double numericValue)
+    {
+        if (user is null)
+        {
+            Refuse("Track was called with a null user");
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(eventName))
+        {
+            Refuse("Track was called with a blank event name");
+            return;
+        }
+
+        if (!double.IsFinite(numericValue))
+        {
+            Refuse("Track was called with a numeric value that is not a finite number");
+            return;
+        }
+
+        Enqueue(InsightEvent.ForMetric(user, eventName, numericValue, Now()));
+    }
+
+    /// <summary>Records a user registration without a flag or metric (<c>Identify</c>); a null user is logged and dropped.</summary>
+    public void Identify(FlagUser user)
+    {
+        if (user is null)
+        {
+            Refuse("Identify was called with a null user");
+            return;
+        }
+
+        Enqueue(InsightEvent.ForUser(user, Now()));
+    }
+
+    /// <summary>
+    /// Sends every event buffered when called (in batches), then completes. Completes at once when delivery has
+    /// stopped. Throws only <see cref="OperationCanceledException"/> for <paramref name="cancellationToken"/>.
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!IsEnabled)
+        {
+            return;
+        }
+
+        await SendPendingAsync(all: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!IsEnabled || _loop is not null)
+        {
+            return Task.CompletedTask;
+        }
+
+        _timer = _time.CreateTimer(static state => ((EventProcessor)state!).OnFlushTimer(), this, _flushInterval, _flushInterval);
+        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        LogStarted(_sender.Endpoint, _flushInterval, _capacity);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!IsEnabled)
+        {
+            return;
+        }
+
+        // From now on a send may run for at most the shutdown flush timeout, or until the host gives up.
+        _abort.CancelAfter(_shutdownFlushTimeout);
+        using var hostGaveUp = cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _abort);
+        _timer?.Dispose();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        try
+        {
+            await SendPendingAsync(all: true, _abort.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            LogShutdownFlushIncomplete(_shutdownFlushTimeout, Pending);
+        }
+
+        ReportDrops(force: true);
+        LogStopped(Sent, Dropped, Failed, Invalid);
+    }
+
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _stopping.Dispose();
+        _abort.Dispose();
+        _sendLock.Dispose();
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private void Enqueue(in InsightEvent e)
+    {
+        if (_stopped)
+        {
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+
+        // Reserve a place first, so the buffer never holds more than the capacity.
+        var count = Interlocked.Increment(ref _count);
+        if (count > _capacity)
+        {
+            Interlocked.Decrement(ref _count);
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+
+        _queue.Enqueue(e);
+        if (count % _batchSize == 0)
+        {
+            // A batch is full: wake the loop (at most once per batch, so the cost is shared by its events).
+            Volatile.Read(ref _wake).TrySetResult();
+        }
+    }
+
+    private void Refuse(string problem)
+    {
+        var invalid = Interlocked.Increment(ref _invalid);
+        var now = _time.GetTimestamp();
+        var last = Interlocked.Read(ref _lastInvalidWarning);
+        if ((last == long.MinValue || _time.GetElapsedTime(last, now) >= WarningInterval)
+            && Interlocked.CompareExchange(ref _lastInvalidWarning, now, last) == last)
+        {
+            LogInvalidInput(problem, invalid);
+        }
+    }
+
+    private void OnFlushTimer()
+    {
+        Volatile.Write(ref _flushDue, 1);
+        Volatile.Read(ref _wake).TrySetResult();
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            // Arm the next wake-up before looking at the buffer, so a signal raised while we send is never lost.
+            var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _wake, wake);
+            var all = Interlocked.Exchange(ref _flushDue, 0) == 1;
+            try
+            {
+                await SendPendingAsync(all, _abort.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Nothing above should throw; never let the loop die.
+                LogLoopError(ex);
+            }
+
+            ReportDrops(force: false);
+            await wake.Task.WaitAsync(stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Sends full batches, or (<paramref name="all"/>) everything buffered now; one sender at a time.</summary>
+    private async Task SendPendingAsync(bool all, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var remaining = Volatile.Read(ref _count);
+            while (!_stopped)
+            {
+                var pending = Volatile.Read(ref _count);
+                if (all ? remaining <= 0 || pending == 0 : pending < _batchSize)
+                {
+                    return;
+                }
+
+                var taken = Take(all ? Math.Min(_batchSize, remaining) : _batchSize);
+                if (taken == 0)
+                {
+                    return;
+                }
+
+                remaining -= taken;
+                await SendBatchAsync(taken, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private int Take(int max)
+    {
+        var taken = 0;
+        while (taken < max && _queue.TryDequeue(out var e))
+        {
+            _batch[taken++] = e;
+        }
+
+        Interlocked.Add(ref _count, -taken);
+        return taken;
+    }
+
+    private async Task SendBatchAsync(int count, CancellationToken cancellationToken)
+    {
+        SendResult result;
+        try
+        {
+            _body.ResetWrittenCount();
+            using (var writer = new Utf8JsonWriter(_body, new JsonWriterOptions { SkipValidation = true }))
+            {
+                EventSerializer.Write(writer, _batch.AsSpan(0, count));
+            }
+
+            result = await _sender.SendAsync(_body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Add(ref _failed, count);
+            throw;
+        }
+        finally
+        {
+            // Release the users and variations the batch referenced.
+            Array.Clear(_batch, 0, count);
+        }
+
+        switch (result.Status)
+        {
+            case SendStatus.Delivered:
+                Interlocked.Add(ref _sent, count);
+                LogSent(count);
+                if (_failedBatchesInARow > 0)
+                {
+                    LogRecovered(_failedBatchesInARow);
+                    _failedBatchesInARow = 0;
+                }
+
+                break;
+            case SendStatus.Rejected:
+                Interlocked.Add(ref _failed, count);
+                LogRejected(count);
+                break;
+            case SendStatus.Fatal:
+                Interlocked.Add(ref _failed, count);
+                StopDelivery(result.StatusCode);
+                break;
+            default:
+                Interlocked.Add(ref _failed, count);
+                if (_failedBatchesInARow++ == 0)
+                {
+                    LogSendFailed(count, _sender.Endpoint, result.Error ?? "unknown error");
+                }
+                else
+                {
+                    LogSendStillFailing(count, _failedBatchesInARow, result.Error ?? "unknown error");
+                }
+
+                break;
+        }
+    }
+
+    private void StopDelivery(int statusCode)
+    {
+        _stopped = true;
+        _timer?.Dispose();
+        LogDeliveryStopped(_sender.Endpoint, statusCode);
+
+        // Nothing will be sent any more: release what the buffer holds.
+        var discarded = 0;
+        while (_queue.TryDequeue(out _))
+        {
+            discarded++;
+        }
+
+        Interlocked.Add(ref _count, -discarded);
+        Interlocked.Add(ref _dropped, discarded);
+    }
+
+    private void ReportDrops(bool force)
+    {
+        var dropped = Interlocked.Read(ref _dropped);
+        var newDrops = dropped - _droppedReported;
+        if (newDrops <= 0 || _stopped)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        if (force || _lastDropWarning == long.MinValue || _time.GetElapsedTime(_lastDropWarning, now) >= WarningInterval)
+        {
+            _lastDropWarning = now;
+            _droppedReported = dropped;
+            LogBufferFull(newDrops, _capacity, dropped);
+        }
+    }
+}

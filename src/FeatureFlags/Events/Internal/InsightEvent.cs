@@ -1,0 +1,61 @@
+using FeatureFlags.Store.Internal;
+
+namespace FeatureFlags.Events.Internal;
+
+/// <summary>What an <see cref="InsightEvent"/> reports.</summary>
+internal enum InsightEventKind : byte
+{
+    /// <summary>A user registration without a flag or metric (<c>{"user":...}</c>).</summary>
+    User,
+
+    /// <summary>A successful flag evaluation (<c>variations</c>).</summary>
+    Evaluation,
+
+    /// <summary>A custom metric (<c>metrics</c>).</summary>
+    Metric,
+}
+
+/// <summary>
+/// One recorded event, as the caller's thread leaves it in the buffer: references to objects that already exist (the
+/// user, the flag key or event name, the compiled variation) and a timestamp. Nothing is formatted until the
+/// background loop serialises a batch.
+/// </summary>
+internal readonly struct InsightEvent
+{
+    private InsightEvent(InsightEventKind kind, FlagUser user, string? name, CompiledVariation? variation, bool sendToExperiment, double numericValue, long timestamp)
+    {
+        Kind = kind;
+        User = user;
+        Name = name;
+        Variation = variation;
+        SendToExperiment = sendToExperiment;
+        NumericValue = numericValue;
+        Timestamp = timestamp;
+    }
+
+    public InsightEventKind Kind { get; }
+
+    public FlagUser User { get; }
+
+    /// <summary>The flag key of an evaluation or the event name of a metric; null for a user event.</summary>
+    public string? Name { get; }
+
+    /// <summary>The variation served (evaluation events only).</summary>
+    public CompiledVariation? Variation { get; }
+
+    public bool SendToExperiment { get; }
+
+    public double NumericValue { get; }
+
+    /// <summary>Unix time in milliseconds when the event was recorded.</summary>
+    public long Timestamp { get; }
+
+    public static InsightEvent ForUser(FlagUser user, long timestamp)
+        => new(InsightEventKind.User, user, null, null, false, 0, timestamp);
+
+    public static InsightEvent ForEvaluation(FlagUser user, string flagKey, CompiledVariation variation, bool sendToExperiment, long timestamp)
+        => new(InsightEventKind.Evaluation, user, flagKey, variation, sendToExperiment, 0, timestamp);
+
+    public static InsightEvent ForMetric(FlagUser user, string eventName, double numericValue, long timestamp)
+        => new(InsightEventKind.Metric, user, eventName, null, false, numericValue, timestamp);
+}
