@@ -61,7 +61,8 @@ internal sealed class EventHarness : IAsyncDisposable
     public static async Task<EventHarness> CreateAsync(Action<FeatureFlagsOptions>? configure = null, IEnumerable<FlagDto>? flags = null, string pathPrefix = "")
     {
         var server = await FakeEventServer.StartAsync(pathPrefix);
-        var options = new FeatureFlagsOptions { EnvSecret = Secret, EventUri = server.BaseUri };
+        // Tests advance fake time while requests are in flight: a per-attempt timeout in fake time would fire at random.
+        var options = new FeatureFlagsOptions { EnvSecret = Secret, EventUri = server.BaseUri, EventSendTimeout = TimeSpan.FromHours(1) };
         configure?.Invoke(options);
         return new EventHarness(server, options, flags ?? []);
     }

@@ -51,6 +51,7 @@ public sealed class EventProcessorTests
 
         await h.Server.WaitForRequestsAsync(2);
         Assert.Equal([50, 50], h.Server.Requests.Select(r => r.Events.Count));
+        await h.AdvanceUntilAsync(() => h.Processor.Sent == 100, TimeSpan.Zero, "both answers read");
 
         h.Time.Advance(h.Options.EventFlushInterval);
         await h.Server.WaitForRequestsAsync(3);
@@ -125,6 +126,22 @@ public sealed class EventProcessorTests
 
         Assert.Equal(2, h.Server.Requests.Count);
         Assert.Equal(h.Server.Requests[0].Body, h.Server.Requests[1].Body);
+        Assert.Equal((1L, 0L), (h.Processor.Sent, h.Processor.Failed));
+    }
+
+    [Fact]
+    public async Task Send_AttemptSlowerThanTheTimeout_IsRetriedAndDelivered()
+    {
+        await using var h = await EventHarness.CreateAsync(o => o.EventSendTimeout = TimeSpan.FromSeconds(2));
+        h.Server.Script(FakeEventServer.HangStatus);
+        h.Client.Track(User, "click");
+
+        var flush = h.Client.FlushAsync(TestContext.Current.CancellationToken);
+        await h.Server.WaitForRequestsAsync(1);
+        await h.AdvanceUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(500), "the timeout and the retry");
+        await flush;
+
+        Assert.Equal(2, h.Server.Requests.Count);
         Assert.Equal((1L, 0L), (h.Processor.Sent, h.Processor.Failed));
     }
 

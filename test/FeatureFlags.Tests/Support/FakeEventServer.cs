@@ -27,6 +27,10 @@ internal sealed record RecordedEventRequest(string Method, string Path, string? 
 /// <remarks>A request is recorded before it is answered, so once a wait returns, the client may not have read the answer yet.</remarks>
 internal sealed class FakeEventServer : IAsyncDisposable
 {
+    /// <summary>A scripted "status" that never answers (until the client gives up).</summary>
+    public const HttpStatusCode HangStatus = 0;
+
+    private const int Hang = 0;
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(10);
 
     private readonly WebApplication _app;
@@ -125,7 +129,15 @@ internal sealed class FakeEventServer : IAsyncDisposable
             }
         }
 
-        context.Response.StatusCode = _script.TryDequeue(out var status) ? (int)status : StatusCodes.Status200OK;
+        var status = _script.TryDequeue(out var scripted) ? (int)scripted : StatusCodes.Status200OK;
+        if (status == Hang)
+        {
+            // Never answer: the client's timeout has to end the attempt.
+            await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return;
+        }
+
+        context.Response.StatusCode = status;
     }
 
     private sealed class QuietLifetime : IHostLifetime

@@ -35,6 +35,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     private readonly int _batchSize;
     private readonly InsightEvent[] _batch;
     private readonly ArrayBufferWriter<byte> _body = new(16 * 1024);
+    private readonly Utf8JsonWriter _writer;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort;
@@ -46,6 +47,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     private int _count;
     private int _flushDue;
     private int _batchWakeSent;
+    private int _stopCalled;
     private volatile bool _stopped;
     private long _dropped;
     private long _sent;
@@ -67,6 +69,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         _capacity = o.EventBufferCapacity;
         _batchSize = o.MaxEventsPerRequest;
         _batch = new InsightEvent[_batchSize];
+        _writer = new Utf8JsonWriter(_body, new JsonWriterOptions { SkipValidation = true });
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         IsEnabled = !o.DisableEvents;
         _coarseClock = ReferenceEquals(time, TimeProvider.System);
@@ -166,7 +169,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (!IsEnabled)
+        if (!IsEnabled || Interlocked.Exchange(ref _stopCalled, 1) == 1)
         {
             return;
         }
@@ -200,6 +203,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         _stopping.Dispose();
         _abort.Dispose();
         _sendLock.Dispose();
+        _writer.Dispose();
     }
 
     /// <summary>
@@ -313,7 +317,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
                     return;
                 }
 
-                var taken = Take(all ? Math.Min(_batchSize, remaining) : _batchSize);
+                var taken = all ? Take(Math.Min(_batchSize, remaining), fullBatch: false) : Take(_batchSize, fullBatch: true);
                 if (taken == 0)
                 {
                     return;
@@ -329,12 +333,26 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         }
     }
 
-    private int Take(int max)
+    private int Take(int max, bool fullBatch)
     {
         var taken = 0;
-        while (taken < max && _queue.TryDequeue(out var e))
+        var spin = default(SpinWait);
+        while (taken < max)
         {
-            _batch[taken++] = e;
+            if (_queue.TryDequeue(out var e))
+            {
+                _batch[taken++] = e;
+                continue;
+            }
+
+            // The count says a full batch is there, but a producer has reserved its place and not enqueued yet (a few
+            // nanoseconds, unless it was descheduled): wait for it rather than send a short batch.
+            if (!fullBatch || Volatile.Read(ref _count) < max)
+            {
+                break;
+            }
+
+            spin.SpinOnce();
         }
 
         Interlocked.Add(ref _count, -taken);
@@ -347,10 +365,8 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         try
         {
             _body.ResetWrittenCount();
-            using (var writer = new Utf8JsonWriter(_body, new JsonWriterOptions { SkipValidation = true }))
-            {
-                EventSerializer.Write(writer, _batch.AsSpan(0, count));
-            }
+            _writer.Reset(_body);
+            EventSerializer.Write(_writer, _batch.AsSpan(0, count));
 
             result = await _sender.SendAsync(_body.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
