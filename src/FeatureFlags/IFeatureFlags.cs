@@ -112,4 +112,13 @@ public interface IFeatureFlags
     /// <summary>Evaluates every live flag for the user, from this scope's snapshot (for a front end to bootstrap from).</summary>
     /// <returns>Every flag's raw value and reason; empty, with a reason, when not ready or no user is set.</returns>
     AllFlagsState GetAllFlags();
+
+    /// <summary>
+    /// Records a custom metric for this scope's user (see <see cref="IFeatureFlagClient.Track"/>): call it after
+    /// evaluating the flag of an experiment, so FeatBit can join the two.
+    /// </summary>
+    /// <remarks>Never blocks and never throws; with no user set, or a blank event name, the metric is logged and dropped.</remarks>
+    /// <param name="eventName">The metric's event name, as configured in FeatBit.</param>
+    /// <param name="numericValue">The metric's value; 1 by default, for a count.</param>
+    void Track(string eventName, double numericValue = 1);
 }

@@ -1,6 +1,7 @@
 using FeatureFlags;
 using FeatureFlags.DependencyInjection.Internal;
 using FeatureFlags.Evaluation.Internal;
+using FeatureFlags.Events.Internal;
 using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
@@ -112,7 +113,8 @@ public static class FeatureFlagsServiceCollectionExtensions
         services.TryAddSingleton<StreamingSyncService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamingSyncService>(static sp => sp.GetRequiredService<StreamingSyncService>()));
 
-        // services.AddFeatureFlagEvents(); // events: registered by AddFeatureFlagEvents (issue 5)
+        // Insight events: the named HttpClient with its resilience handler, the sender and the processor (hosted).
+        services.AddFeatureFlagEvents();
         return builder;
     }
 }

@@ -1,5 +1,6 @@
 using FeatureFlags.AspNetCore.Tests.TestApp;
 using FeatureFlags.Evaluation.Internal;
+using FeatureFlags.Events.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
 using Microsoft.Extensions.Options;
@@ -56,7 +57,7 @@ public sealed class AddFeatureFlagsTests
         services.AddFeatureFlags(o => o.StartWaitTime = TimeSpan.Zero);
 
         Assert.Same(services, builder.Services);
-        Assert.Single(services, d => d.ServiceType == typeof(IHostedService));
+        Assert.Equal(2, services.Count(d => d.ServiceType == typeof(IHostedService))); // sync and events
         Assert.Single(services, d => d.ServiceType == typeof(IFeatureFlagClient));
         Assert.Single(services, d => d.ServiceType == typeof(IFeatureFlags));
         Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<FeatureFlagsOptions>));
@@ -68,13 +69,18 @@ public sealed class AddFeatureFlagsTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(TestHost.BaseConfig()).Build();
+        var settings = TestHost.BaseConfig();
+        settings["FeatureFlags:DisableEvents"] = "false";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         services.AddFeatureFlags(configuration);
         services.AddFeatureFlags(configuration);
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
-        var hosted = Assert.Single(provider.GetServices<IHostedService>());
-        Assert.Same(provider.GetRequiredService<StreamingSyncService>(), hosted);
+        var hosted = provider.GetServices<IHostedService>().ToList();
+        Assert.Equal(2, hosted.Count);
+        Assert.Same(provider.GetRequiredService<StreamingSyncService>(), hosted[0]);
+        Assert.Same(provider.GetRequiredService<EventProcessor>(), hosted[1]);
+        Assert.Same(provider.GetRequiredService<EventProcessor>(), provider.GetRequiredService<FeatureFlagClient>().Events);
         Assert.Same(provider.GetRequiredService<FlagStore>(), provider.GetRequiredService<IFlagStore>());
         Assert.Same(provider.GetRequiredService<FeatureFlagClient>(), provider.GetRequiredService<IFeatureFlagClient>());
         Assert.Same(provider.GetRequiredService<StatusProvider>(), provider.GetRequiredService<IFeatureFlagsStatusProvider>());

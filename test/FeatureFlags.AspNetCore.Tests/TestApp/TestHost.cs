@@ -31,6 +31,9 @@ internal sealed class TestHost : IAsyncDisposable
         ["FeatureFlags:EnvSecret"] = "test-secret-test-secret-test-secret-test-sec",
         ["FeatureFlags:StreamingUri"] = "ws://127.0.0.1:9",
         ["FeatureFlags:StartWaitTime"] = "00:00:00",
+
+        // No event endpoint here: without this, each host's shutdown would retry its final event flush against a closed port.
+        ["FeatureFlags:DisableEvents"] = "true",
     };
 
     public static WebApplication Build(

@@ -118,6 +118,27 @@ public sealed class EvaluationEventTests
         Assert.Equal(["user"], events[2].AsObject().Select(p => p.Key));
     }
 
+    [Fact]
+    public async Task ScopedFlags_EvaluationsAndTrack_RecordForTheScopesUser()
+    {
+        await using var h = await EventHarness.CreateAsync(flags: Flags);
+        var scoped = new ScopedFeatureFlags(h.Client);
+        scoped.SetUser(User);
+
+        scoped.GetJson("rule", new JsonCode(0, "d"), TestJsonContext.Default.JsonCode); // "hit" is not JSON: nothing
+        Assert.Equal(200, scoped.GetJson("json", new JsonCode(0, "d"), TestJsonContext.Default.JsonCode).Code);
+        Assert.False(scoped.GetBool("off", true));
+        scoped.Track("purchase", 2);
+        scoped.Track(" ");
+
+        var events = await FlushedAsync(h);
+
+        Assert.Equal(["json", "off"], events.Take(2).Select(e => Variation(e).Item1));
+        Assert.Equal("purchase", events[2]["metrics"]![0]!["eventName"]!.GetValue<string>());
+        Assert.All(events, e => Assert.Equal("u1", e["user"]!["keyId"]!.GetValue<string>()));
+        Assert.Equal(1L, h.Processor.Invalid);
+    }
+
     private static async Task<IReadOnlyList<JsonNode>> FlushedAsync(EventHarness h)
     {
         await h.Client.FlushAsync(TestContext.Current.CancellationToken);

@@ -181,7 +181,8 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
             : new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.WrongType, Reasons.WrongType);
     }
 
-    private EvaluationDetail<T> EvaluateJson<T>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, Func<string, T?> deserialize)
+    /// <summary>Evaluates a JSON flag; the event is recorded only when the value deserialises (for the client and the scoped flags).</summary>
+    internal EvaluationDetail<T> EvaluateJson<T>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, Func<string, T?> deserialize)
     {
         // The conversion of a JSON flag is the deserialisation: the event is recorded only once it succeeds.
         var raw = EvaluateCore<string, StringConverter>(snapshot, flagKey, user, string.Empty, out var flag, out var served, out var sendToExperiment);

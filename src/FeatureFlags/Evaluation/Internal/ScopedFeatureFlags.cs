@@ -45,29 +45,20 @@ internal sealed class ScopedFeatureFlags(FeatureFlagClient client) : IFeatureFla
 
     public EvaluationDetail<T> GetJsonDetail<T>(string flagKey, T defaultValue, JsonTypeInfo<T> jsonTypeInfo)
     {
-        var raw = Evaluate<string, StringConverter>(flagKey, string.Empty);
-        if (raw.IsDefaultValue || jsonTypeInfo is null)
+        if (jsonTypeInfo is null)
         {
+            var raw = client.Evaluate<string, StringConverter>(Snapshot, flagKey, User!, string.Empty, record: false);
             return new(raw.FlagKey, defaultValue, string.Empty, raw.IsDefaultValue ? raw.Kind : EvaluationReasonKind.Error,
                 raw.IsDefaultValue ? raw.Reason : "json type info not specified");
         }
 
-        try
-        {
-            if (JsonSerializer.Deserialize(raw.Value, jsonTypeInfo) is { } value)
-            {
-                return new(raw.FlagKey, value, raw.VariationId, raw.Kind, raw.Reason);
-            }
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
-        {
-            // Not JSON of the requested shape: a wrong type, like any other failed conversion.
-        }
-
-        return new(raw.FlagKey, defaultValue, string.Empty, EvaluationReasonKind.WrongType, Reasons.WrongType);
+        // The client's JSON path records the evaluation event only once the value has deserialised.
+        return client.EvaluateJson(Snapshot, flagKey, User!, defaultValue, json => JsonSerializer.Deserialize(json, jsonTypeInfo));
     }
 
     public AllFlagsState GetAllFlags() => client.GetAllFlags(Snapshot, User!);
+
+    public void Track(string eventName, double numericValue = 1) => client.Track(User!, eventName, numericValue);
 
     private EvaluationDetail<T> Evaluate<T, TConverter>(string flagKey, T defaultValue)
         where TConverter : IVariationConverter<T>
