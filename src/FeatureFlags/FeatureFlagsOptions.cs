@@ -124,4 +124,23 @@ public sealed class FeatureFlagsOptions
     /// then is lost. Default 5 s.
     /// </summary>
     public TimeSpan EventShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets whether the SDK works without any network: no streaming connection and no insight events. Flags come
+    /// from <see cref="BootstrapFile"/>, which is then watched and reloaded live when it changes. The status is
+    /// <see cref="FeatureFlagsState.Ready"/> once the file is loaded; without a readable file it stays
+    /// <see cref="FeatureFlagsState.Initializing"/> with the error recorded. <see cref="EnvSecret"/> is not required.
+    /// Default <see langword="false"/>.
+    /// </summary>
+    public bool Offline { get; set; }
+
+    /// <summary>
+    /// Gets or sets the path of a JSON file of flags loaded at start: either a FeatBit <c>data-sync</c> message (what
+    /// <c>GET /api/public/sdk/server/latest-all</c> returns, envelope or bare <c>data</c> object) or the hand-written
+    /// format <c>{"flags": {"my-flag": true, "banner": {"value": "v1", "users": {"alice": "v2"}}}}</c> (see
+    /// docs/configuration.md). Online, it only seeds the store until the server's first full data set replaces it;
+    /// with <see cref="Offline"/>, it is the source of truth and is reloaded when it changes (a broken file keeps the
+    /// last good flags). Default none.
+    /// </summary>
+    public string? BootstrapFile { get; set; }
 }

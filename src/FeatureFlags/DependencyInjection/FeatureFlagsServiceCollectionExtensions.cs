@@ -1,4 +1,5 @@
 using FeatureFlags;
+using FeatureFlags.Bootstrap.Internal;
 using FeatureFlags.DependencyInjection.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Events.Internal;
@@ -110,6 +111,7 @@ public static class FeatureFlagsServiceCollectionExtensions
         services.TryAddScoped<IFeatureFlags, ScopedFeatureFlags>();
 
         // The sync service is a singleton first (so tests and diagnostics can reach it), then the host's hosted service.
+        services.TryAddSingleton<BootstrapFileSource>();
         services.TryAddSingleton<StreamingSyncService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamingSyncService>(static sp => sp.GetRequiredService<StreamingSyncService>()));
 

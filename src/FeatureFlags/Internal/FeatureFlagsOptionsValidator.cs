@@ -15,9 +15,9 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
 
-        if (string.IsNullOrWhiteSpace(options.EnvSecret))
+        if (!options.Offline && string.IsNullOrWhiteSpace(options.EnvSecret))
         {
-            failures.Add($"{Prefix}{nameof(options.EnvSecret)} is required: the server-side secret of your FeatBit environment.");
+            failures.Add($"{Prefix}{nameof(options.EnvSecret)} is required: the server-side secret of your FeatBit environment (or set {Prefix}{nameof(options.Offline)} = true).");
         }
 
         if (options.StreamingUri is not { IsAbsoluteUri: true } uri || uri.Scheme is not ("ws" or "wss" or "http" or "https"))
@@ -65,6 +65,11 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         if (options.MaxEventsPerRequest is < 1 or > 1000)
         {
             failures.Add($"{Prefix}{nameof(options.MaxEventsPerRequest)} must be between 1 and 1000 (was {options.MaxEventsPerRequest}).");
+        }
+
+        if (options.BootstrapFile is { } bootstrap && (string.IsNullOrWhiteSpace(bootstrap) || !File.Exists(bootstrap)))
+        {
+            failures.Add($"{Prefix}{nameof(options.BootstrapFile)} names a file that does not exist ('{bootstrap}').");
         }
 
         if (options.MaxMessageSize < 1024)

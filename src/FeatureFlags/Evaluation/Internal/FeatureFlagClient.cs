@@ -23,7 +23,7 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
     {
         _store = store;
         _strict = options.Value.StrictMissingAttributes;
-        _events = events is { IsEnabled: true } && !options.Value.DisableEvents ? events : null;
+        _events = events is { IsEnabled: true } && !options.Value.DisableEvents && !options.Value.Offline ? events : null;
     }
 
     public bool IsInitialized => _store.IsInitialized;

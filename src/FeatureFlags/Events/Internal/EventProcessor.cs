@@ -71,7 +71,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         _batch = new InsightEvent[_batchSize];
         _writer = new Utf8JsonWriter(_body, new JsonWriterOptions { SkipValidation = true });
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
-        IsEnabled = !o.DisableEvents;
+        IsEnabled = !o.DisableEvents && !o.Offline;
         _coarseClock = ReferenceEquals(time, TimeProvider.System);
         AnchorClock();
     }

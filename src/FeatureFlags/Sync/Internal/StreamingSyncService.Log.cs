@@ -19,4 +19,7 @@ internal sealed partial class StreamingSyncService
 
     [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "The custom reconnect pipeline gave up ({Exception}); starting it again in {Delay}")]
     private partial void LogPipelineGaveUp(string exception, TimeSpan delay);
+
+    [LoggerMessage(EventId = 2019, Level = LogLevel.Information, Message = "Offline mode: no connection to the flag server; flags come from the bootstrap file")]
+    private partial void LogOffline();
 }

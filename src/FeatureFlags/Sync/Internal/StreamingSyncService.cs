@@ -1,3 +1,4 @@
+using FeatureFlags.Bootstrap.Internal;
 using FeatureFlags.Store.Internal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -38,7 +39,9 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ResiliencePipeline _pipeline;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly BootstrapFileSource? _bootstrap;
     private Task? _loop;
+    private bool _synced;
     private long? _disconnectedAt;
 
     public StreamingSyncService(
@@ -48,8 +51,10 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
         IConnectionTokenProvider tokens,
         TimeProvider time,
         ILoggerFactory loggerFactory,
-        ResiliencePipelineProvider<string>? pipelines = null)
+        ResiliencePipelineProvider<string>? pipelines = null,
+        BootstrapFileSource? bootstrap = null)
     {
+        _bootstrap = bootstrap;
         _options = options.Value;
         _store = store;
         _status = status;
@@ -65,6 +70,14 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // The bootstrap file seeds the store before the first connect; offline, it is the only source and nothing connects.
+        _bootstrap?.Start();
+        if (_options.Offline)
+        {
+            LogOffline();
+            return;
+        }
+
         _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
         if (_options.StartWaitTime <= TimeSpan.Zero)
         {
@@ -80,6 +93,7 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        _bootstrap?.Dispose();
         if (_loop is not null)
         {
             // The session closes the socket within CloseTimeout; the host's token bounds the wait in any case.
@@ -90,7 +104,11 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
         LogStopped();
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        _bootstrap?.Dispose();
+        _stopping.Dispose();
+    }
 
     private async Task RunAsync(CancellationToken stopping)
     {
@@ -122,7 +140,8 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
 
     private async ValueTask RunOneSessionAsync(CancellationToken stopping)
     {
-        var cursor = _store.Version;
+        // Data seeded from a bootstrap file is not the server's: until the server answered once, ask for everything.
+        var cursor = _bootstrap is { Loaded: true } && !_synced ? 0 : _store.Version;
         var outage = _disconnectedAt is { } since ? _time.GetElapsedTime(since) : TimeSpan.Zero;
         if (_store.IsInitialized && outage > _options.FullResyncAfterOutage)
         {
@@ -134,6 +153,7 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
         var result = await session.RunAsync(cursor, () => _status.Set(FeatureFlagsState.Ready), stopping).ConfigureAwait(false);
         if (result.Synced)
         {
+            _synced = true;
             // The outage is measured from the end of the last session that was in sync, not from the last failed attempt.
             _disconnectedAt = _time.GetTimestamp();
         }

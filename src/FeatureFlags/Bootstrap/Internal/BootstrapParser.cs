@@ -1,0 +1,164 @@
+using System.Text.Json;
+using FeatureFlags.Model.Internal;
+
+namespace FeatureFlags.Bootstrap.Internal;
+
+/// <summary>
+/// Reads a bootstrap file: a FeatBit <c>data-sync</c> message (envelope or bare <c>data</c>), or the hand-written
+/// format <c>{"flags": {"key": value | {"value": value, "users": {"user-key": value}}}}</c>, which is compiled into real
+/// FeatBit flags (variations, individual targets, a fallthrough) so evaluation treats both alike.
+/// </summary>
+/// <remarks>
+/// The format is detected by the root object: a <c>flags</c> property means hand-written; anything else is read as
+/// FeatBit JSON. In the hand-written format an object is a rich entry only when its properties are exactly
+/// <c>value</c> and optionally <c>users</c>; any other object is a JSON flag value.
+/// </remarks>
+internal static class BootstrapParser
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>Parses <paramref name="utf8Json"/>; always returns a <c>full</c> data set.</summary>
+    /// <param name="utf8Json">The file's bytes.</param>
+    /// <param name="version">The version (<c>updatedAt</c>) given to hand-written flags; it must grow between loads.</param>
+    /// <exception cref="JsonException">The file is not valid JSON or not a bootstrap file.</exception>
+    public static DataSyncPayloadDto Parse(ReadOnlyMemory<byte> utf8Json, long version)
+    {
+        using (var document = JsonDocument.Parse(utf8Json, DocumentOptions))
+        {
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("flags", out var flags))
+            {
+                return ParseSimple(flags, version);
+            }
+        }
+
+        var payload = WireJson.ReadDataSync(utf8Json.Span);
+        payload.EventType = "full";
+        return payload;
+    }
+
+    private static DataSyncPayloadDto ParseSimple(JsonElement flags, long version)
+    {
+        if (flags.ValueKind != JsonValueKind.Object)
+        {
+            throw new JsonException("'flags' must be an object of flag key -> value.");
+        }
+
+        var list = new TolerantList<FlagDto>();
+        foreach (var property in flags.EnumerateObject())
+        {
+            list.Items.Add(CompileFlag(property.Name, property.Value, version));
+        }
+
+        return new DataSyncPayloadDto { EventType = "full", FeatureFlags = list, Segments = new TolerantList<SegmentDto>() };
+    }
+
+    private static FlagDto CompileFlag(string key, JsonElement entry, long version)
+    {
+        var value = entry;
+        JsonElement? users = null;
+        if (IsRichEntry(entry))
+        {
+            value = entry.GetProperty("value");
+            if (entry.TryGetProperty("users", out var u))
+            {
+                if (u.ValueKind != JsonValueKind.Object)
+                {
+                    throw new JsonException($"Flag '{key}': 'users' must be an object of user key -> value.");
+                }
+
+                users = u;
+            }
+        }
+
+        var type = TypeOf(key, value);
+        var variations = new List<VariationDto>();
+        var fallthroughId = VariationOf(variations, ValueOf(value));
+        var targets = new Dictionary<string, TargetUserDto>(StringComparer.Ordinal);
+        if (users is { } userValues)
+        {
+            foreach (var user in userValues.EnumerateObject())
+            {
+                if (TypeOf(key, user.Value) != type)
+                {
+                    throw new JsonException($"Flag '{key}': the value for user '{user.Name}' is a {TypeOf(key, user.Value)}, not a {type} like the flag's value.");
+                }
+
+                var id = VariationOf(variations, ValueOf(user.Value));
+                if (!targets.TryGetValue(id, out var target))
+                {
+                    target = new TargetUserDto { VariationId = id, KeyIds = [] };
+                    targets[id] = target;
+                }
+
+                target.KeyIds!.Add(user.Name);
+            }
+        }
+
+        return new FlagDto
+        {
+            Id = key,
+            Key = key,
+            VariationType = type,
+            Variations = variations,
+            TargetUsers = [.. targets.Values],
+            Rules = [],
+            IsEnabled = true,
+            DisabledVariationId = fallthroughId,
+            Fallthrough = new FallthroughDto { Variations = [new RolloutVariationDto { Id = fallthroughId, Rollout = [0, 1], ExptRollout = 1 }] },
+            UpdatedAt = version,
+        };
+    }
+
+    private static bool IsRichEntry(JsonElement entry)
+    {
+        if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("value", out _))
+        {
+            return false;
+        }
+
+        foreach (var property in entry.EnumerateObject())
+        {
+            if (property.Name is not ("value" or "users"))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string VariationOf(List<VariationDto> variations, string value)
+    {
+        var existing = variations.Find(v => string.Equals(v.Value, value, StringComparison.Ordinal));
+        if (existing is not null)
+        {
+            return existing.Id!;
+        }
+
+        var id = "v" + variations.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        variations.Add(new VariationDto { Id = id, Value = value });
+        return id;
+    }
+
+    private static string TypeOf(string key, JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.True or JsonValueKind.False => "boolean",
+        JsonValueKind.String => "string",
+        JsonValueKind.Number => "number",
+        JsonValueKind.Object or JsonValueKind.Array => "json",
+        _ => throw new JsonException($"Flag '{key}': a flag value must be a boolean, string, number, object or array, not {value.ValueKind}."),
+    };
+
+    private static string ValueOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        JsonValueKind.String => value.GetString()!,
+        _ => value.GetRawText(),
+    };
+}

@@ -1,0 +1,213 @@
+using FeatureFlags.Sync.Internal;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace FeatureFlags.Tests.Bootstrap;
+
+public sealed class BootstrapFileTests : IDisposable
+{
+    private const string Envelope = """
+        {
+          "messageType": "data-sync",
+          "data": {
+            "eventType": "full",
+            "featureFlags": [
+              {
+                "id": "3f2c1a5e-0000-0000-0000-000000000001",
+                "key": "dark-mode",
+                "variationType": "boolean",
+                "variations": [ { "id": "on", "value": "true" }, { "id": "off", "value": "false" } ],
+                "targetUsers": [ { "keyIds": [ "bob" ], "variationId": "off" } ],
+                "rules": [],
+                "isEnabled": true,
+                "disabledVariationId": "off",
+                "fallthrough": { "includedInExpt": false, "variations": [ { "id": "on", "rollout": [ 0, 1 ], "exptRollout": 1 } ] },
+                "exptIncludeAllTargets": false,
+                "isArchived": false,
+                "updatedAt": "2024-01-01T00:00:00.000Z"
+              }
+            ],
+            "segments": []
+          }
+        }
+        """;
+
+    private const string Simple = """
+        {
+          // hand-written
+          "flags": {
+            "new-checkout": true,
+            "banner": { "value": "v1", "users": { "alice": "v2" } },
+            "limit": 10,
+            "config": { "a": 1 }
+          }
+        }
+        """;
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("featureflags-bootstrap-").FullName;
+    private readonly FakeTimeProvider _time = new();
+    private readonly FakeLogCollector _logs = new();
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Offline_EnvelopeFile_ServesFlagsAndIsReady()
+    {
+        var path = Write("flags.json", Envelope);
+        await using var sp = Build(path);
+        var sync = sp.GetRequiredService<StreamingSyncService>();
+
+        await sync.StartAsync(TestContext.Current.CancellationToken);
+
+        var client = sp.GetRequiredService<IFeatureFlagClient>();
+        Assert.True(client.BoolVariation("dark-mode", FlagUser.Create("alice")));
+        Assert.False(client.BoolVariation("dark-mode", FlagUser.Create("bob"), defaultValue: true));
+        Assert.Equal(FeatureFlagsState.Ready, sp.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State);
+        Assert.Null(sync.Loop);
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Offline_SimpleFile_CompilesIntoFlags()
+    {
+        var path = Write("flags.json", Simple);
+        await using var sp = Build(path);
+        var sync = sp.GetRequiredService<StreamingSyncService>();
+
+        await sync.StartAsync(TestContext.Current.CancellationToken);
+
+        var client = sp.GetRequiredService<IFeatureFlagClient>();
+        var anyone = FlagUser.Create("zoe");
+        Assert.True(client.BoolVariation("new-checkout", anyone));
+        Assert.Equal("v1", client.StringVariation("banner", anyone, "default"));
+        Assert.Equal("v2", client.StringVariation("banner", FlagUser.Create("alice"), "default"));
+        Assert.Equal(10, client.IntVariation("limit", anyone));
+        Assert.Equal(1, client.JsonVariation("config", anyone, new Dictionary<string, int>())["a"]);
+        Assert.Equal(FeatureFlagsState.Ready, sp.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State);
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Offline_NoFile_StaysInitializingWithError()
+    {
+        await using var sp = Build(null);
+        var sync = sp.GetRequiredService<StreamingSyncService>();
+
+        await sync.StartAsync(TestContext.Current.CancellationToken);
+
+        var status = sp.GetRequiredService<IFeatureFlagsStatusProvider>().Current;
+        Assert.Equal(FeatureFlagsState.Initializing, status.State);
+        Assert.Contains("BootstrapFile", status.LastError, StringComparison.Ordinal);
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Offline_FileEdited_ReloadsThenKeepsLastGoodFlagsWhenBroken()
+    {
+        var path = Write("flags.json", """{ "flags": { "banner": "v1" } }""");
+        await using var sp = Build(path);
+        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var client = sp.GetRequiredService<IFeatureFlagClient>();
+        var store = sp.GetRequiredService<IFlagStore>();
+        var user = FlagUser.Create("u");
+        await sync.StartAsync(TestContext.Current.CancellationToken);
+        Assert.Equal("v1", client.StringVariation("banner", user, "default"));
+
+        var changed = new TaskCompletionSource<FlagsChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.FlagsChanged += (_, e) => changed.TrySetResult(e);
+        File.WriteAllText(path, """{ "flags": { "banner": "v2" } }""");
+        await AdvanceUntil(() => changed.Task.IsCompleted);
+
+        Assert.Contains("banner", (await changed.Task).FlagKeys);
+        Assert.Equal("v2", client.StringVariation("banner", user, "default"));
+
+        File.WriteAllText(path, "{\n  \"flags\": {\n    \"banner\": \"v3\",,\n  }\n}");
+        await AdvanceUntil(() => _logs.GetSnapshot().Any(r => r.Id.Id == 5001));
+
+        var error = _logs.GetSnapshot().First(r => r.Id.Id == 5001);
+        Assert.Equal(LogLevel.Error, error.Level);
+        Assert.Contains("line 3", error.Message, StringComparison.Ordinal);
+        Assert.Equal("v2", client.StringVariation("banner", user, "default"));
+        var status = sp.GetRequiredService<IFeatureFlagsStatusProvider>().Current;
+        Assert.Equal(FeatureFlagsState.Ready, status.State);
+        Assert.Contains("line 3", status.LastError, StringComparison.Ordinal);
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Online_BootstrapFile_SeedsStoreBeforeServerAnswers()
+    {
+        var path = Write("flags.json", Simple);
+        await using var sp = Build(path, offline: false);
+        var sync = sp.GetRequiredService<StreamingSyncService>();
+
+        await sync.StartAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(sp.GetRequiredService<IFeatureFlagClient>().BoolVariation("new-checkout", FlagUser.Create("u")));
+        Assert.NotNull(sync.Loop);
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public void Validate_OfflineWithoutSecret_Succeeds_AndMissingBootstrapFileNamesTheKey()
+    {
+        var validator = new FeatureFlags.Internal.FeatureFlagsOptionsValidator();
+
+        Assert.True(validator.Validate(null, new FeatureFlagsOptions { Offline = true }).Succeeded);
+        var result = validator.Validate(null, new FeatureFlagsOptions { Offline = true, BootstrapFile = Path.Combine(_directory, "missing.json") });
+        Assert.True(result.Failed);
+        Assert.Contains("FeatureFlags:BootstrapFile", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    private async Task AdvanceUntil(Func<bool> done)
+    {
+        // The watcher reports on its own thread; advancing the fake clock fires the debounce timer once it is armed.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!done())
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), "Timed out waiting for the bootstrap file to be reloaded.");
+            _time.Advance(TimeSpan.FromMilliseconds(250));
+            await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, TestContext.Current.CancellationToken);
+        }
+    }
+
+    private string Write(string name, string content)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private ServiceProvider Build(string? bootstrapFile, bool offline = true)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["FeatureFlags:Offline"] = offline ? "true" : "false",
+            ["FeatureFlags:StartWaitTime"] = "00:00:00",
+            ["FeatureFlags:StreamingUri"] = "ws://127.0.0.1:1",
+        };
+        if (!offline)
+        {
+            settings["FeatureFlags:EnvSecret"] = "secret-secret-secret-secret-secret-secret-00";
+        }
+
+        if (bootstrapFile is not null)
+        {
+            settings["FeatureFlags:BootstrapFile"] = bootstrapFile;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddLogging(b => b.AddProvider(new FakeLoggerProvider(_logs)));
+        services.AddFeatureFlags(configuration);
+        var sp = services.BuildServiceProvider();
+        _ = sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value;
+        return sp;
+    }
+}
