@@ -143,4 +143,12 @@ public sealed class FeatureFlagsOptions
     /// last good flags). Default none.
     /// </summary>
     public string? BootstrapFile { get; set; }
+
+    /// <summary>
+    /// Gets the local overrides, flag key -> value (<c>FeatureFlags:Overrides:my-flag = true</c>): every user gets that
+    /// value, whatever the server or the bootstrap file says, with <see cref="EvaluationReasonKind.Off"/> and the reason
+    /// text <c>overridden locally</c>. Meant for development and tests. Reloaded live when the configuration changes.
+    /// The value is the variation's text (<c>true</c>, <c>v2</c>, <c>10</c>, <c>{"a":1}</c>). Default none.
+    /// </summary>
+    public IDictionary<string, string> Overrides { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

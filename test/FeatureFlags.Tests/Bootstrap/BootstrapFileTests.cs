@@ -52,6 +52,7 @@ public sealed class BootstrapFileTests : IDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("featureflags-bootstrap-").FullName;
     private readonly FakeTimeProvider _time = new();
     private readonly FakeLogCollector _logs = new();
+    private IConfigurationRoot? _configuration;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
@@ -154,6 +155,36 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Overrides_ForceValues_AndConfigurationReloadAppliesLive()
+    {
+        var path = Write("flags.json", """{ "flags": { "banner": "v1", "limit": 10 } }""");
+        await using var sp = Build(path, overrides: new() { ["FeatureFlags:Overrides:banner"] = "v9" });
+        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var client = sp.GetRequiredService<IFeatureFlagClient>();
+        var user = FlagUser.Create("u");
+        await sync.StartAsync(TestContext.Current.CancellationToken);
+
+        var detail = client.StringVariationDetail("banner", user, "default");
+        Assert.Equal("v9", detail.Value);
+        Assert.Equal(EvaluationReasonKind.Off, detail.Kind);
+        Assert.Equal("overridden locally", detail.Reason);
+        Assert.Equal(10, client.IntVariation("limit", user));
+
+        var changed = new TaskCompletionSource<FlagsChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        sp.GetRequiredService<IFlagStore>().FlagsChanged += (_, e) => changed.TrySetResult(e);
+        _configuration!["FeatureFlags:Overrides:banner"] = "v8";
+        _configuration["FeatureFlags:Overrides:new-checkout"] = "True";
+        _configuration.Reload();
+
+        var args = await changed.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Contains("banner", args.FlagKeys);
+        Assert.Equal("v8", client.StringVariation("banner", user, "default"));
+        Assert.True(client.BoolVariation("new-checkout", user));
+        Assert.Equal(10, client.IntVariation("limit", user));
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public void Validate_OfflineWithoutSecret_Succeeds_AndMissingBootstrapFileNamesTheKey()
     {
         var validator = new FeatureFlags.Internal.FeatureFlagsOptionsValidator();
@@ -183,7 +214,7 @@ public sealed class BootstrapFileTests : IDisposable
         return path;
     }
 
-    private ServiceProvider Build(string? bootstrapFile, bool offline = true)
+    private ServiceProvider Build(string? bootstrapFile, bool offline = true, Dictionary<string, string?>? overrides = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -201,7 +232,13 @@ public sealed class BootstrapFileTests : IDisposable
             settings["FeatureFlags:BootstrapFile"] = bootstrapFile;
         }
 
+        foreach (var (key, value) in overrides ?? [])
+        {
+            settings[key] = value;
+        }
+
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        _configuration = configuration;
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_time);
         services.AddLogging(b => b.AddProvider(new FakeLoggerProvider(_logs)));

@@ -17,6 +17,7 @@ internal static class Reasons
     public const string FlagNotFound = "flag not found";
     public const string MalformedFlag = "malformed flag";
     public const string FlagOff = "flag off";
+    public const string Overridden = "overridden locally";
     public const string TargetMatch = "target match";
     public const string Fallthrough = "fall through targets and rules";
     public const string WrongType = "type mismatch";
@@ -39,7 +40,7 @@ internal static class Evaluator
         {
             return flag.DisabledVariation is null
                 ? EvalResult.Malformed
-                : new EvalResult(flag.DisabledVariation, EvaluationReasonKind.Off, Reasons.FlagOff, false);
+                : new EvalResult(flag.DisabledVariation, EvaluationReasonKind.Off, flag.OffReason, false);
         }
 
         if (flag.Targets.Count > 0 && flag.Targets.TryGetValue(user.Key, out var targeted))

@@ -77,6 +77,9 @@ internal sealed class CompiledFlag
 
     /// <summary>The wire entity, kept only when the flag uses segments (null otherwise, to save memory).</summary>
     public required FlagDto? Source { get; init; }
+
+    /// <summary>The reason text served when the flag is off ("flag off", or "overridden locally" for a local override).</summary>
+    public string OffReason { get; init; } = "flag off";
 }
 
 /// <summary>A targeting rule.</summary>

@@ -11,17 +11,33 @@ internal readonly record struct ApplyResult(int Applied, int Ignored, int Invali
 /// The singleton flag store: an immutable <see cref="FlagSnapshot"/> swapped atomically. Writers are serialised
 /// by a lock; readers take <see cref="Current"/> and never lock.
 /// </summary>
-internal sealed partial class FlagStore : IFlagStore
+/// <remarks>
+/// Local overrides (<see cref="FeatureFlagsOptions.Overrides"/>) are compiled into the published snapshot: an overridden
+/// flag is replaced by a constant, disabled flag serving the override, so evaluation pays nothing for them. The data
+/// the server sent is kept apart (<c>_base</c>) and the snapshot is re-published when either changes.
+/// </remarks>
+internal sealed partial class FlagStore : IFlagStore, IDisposable
 {
     private readonly Lock _writeLock = new();
     private readonly FlagCompiler _compiler;
     private readonly ILogger<FlagStore> _logger;
+    private readonly IDisposable? _overridesSubscription;
     private FlagSnapshot _current = FlagSnapshot.Empty;
+    private FlagSnapshot _base = FlagSnapshot.Empty;
+    private Dictionary<string, string> _overrides = new(StringComparer.Ordinal);
 
-    public FlagStore(IOptions<FeatureFlagsOptions> options, ILogger<FlagStore> logger)
+    public FlagStore(IOptions<FeatureFlagsOptions> options, ILogger<FlagStore> logger, IOptionsMonitor<FeatureFlagsOptions>? monitor = null)
     {
         _compiler = new FlagCompiler(options.Value.RegexMatchTimeout);
         _logger = logger;
+        SetOverrides(options.Value.Overrides);
+        _overridesSubscription = monitor?.OnChange((o, name) =>
+        {
+            if (name is null || name == Options.DefaultName)
+            {
+                SetOverrides(o.Overrides);
+            }
+        });
     }
 
     public event EventHandler<FlagsChangedEventArgs>? FlagsChanged;
@@ -55,7 +71,7 @@ internal sealed partial class FlagStore : IFlagStore
     {
         lock (_writeLock)
         {
-            var old = _current;
+            var old = _base;
             var invalid = 0;
             var newSegments = new Dictionary<Guid, CompiledSegment>(segments.Count);
             foreach (var dto in segments)
@@ -120,7 +136,7 @@ internal sealed partial class FlagStore : IFlagStore
     {
         lock (_writeLock)
         {
-            var old = _current;
+            var old = _base;
             int applied = 0, ignored = 0, invalid = 0;
 
             Dictionary<Guid, CompiledSegment>? newSegments = null;
@@ -253,8 +269,113 @@ internal sealed partial class FlagStore : IFlagStore
         return list.Errors.Count;
     }
 
+    public void Dispose() => _overridesSubscription?.Dispose();
+
+    /// <summary>Replaces the local overrides and re-publishes the snapshot; the flags whose value changed are notified.</summary>
+    public void SetOverrides(IDictionary<string, string>? overrides)
+    {
+        var next = new Dictionary<string, string>(overrides ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        lock (_writeLock)
+        {
+            var changed = new List<string>();
+            foreach (var (key, value) in next)
+            {
+                if (!_overrides.TryGetValue(key, out var before) || !string.Equals(before, value, StringComparison.Ordinal))
+                {
+                    changed.Add(key);
+                }
+            }
+
+            foreach (var key in _overrides.Keys)
+            {
+                if (!next.ContainsKey(key))
+                {
+                    changed.Add(key);
+                }
+            }
+
+            if (changed.Count == 0)
+            {
+                return;
+            }
+
+            _overrides = next;
+            PublishEffective(_base, changed, isFullSync: false);
+        }
+    }
+
+    private static CompiledFlag CompileOverride(string key, string value, CompiledFlag? real)
+    {
+        var type = real?.VariationType is { Length: > 0 } known ? known : InferType(value);
+        if (type == "boolean" && bool.TryParse(value, out var b))
+        {
+            value = b ? "true" : "false"; // configuration spells JSON booleans "True"/"False"
+        }
+
+        var variation = new CompiledVariation("override", value);
+        return new CompiledFlag
+        {
+            Key = key,
+            Version = real?.Version ?? 0,
+            IsArchived = false,
+            IsEnabled = false,
+            DisabledVariation = variation,
+            OffReason = Evaluation.Internal.Reasons.Overridden,
+            Targets = System.Collections.Frozen.FrozenDictionary<string, CompiledVariation?>.Empty,
+            Rules = [],
+            Fallthrough = new CompiledRollout { DispatchKey = null, IncludedInExpt = false, Slices = [] },
+            ExptIncludeAllTargets = false,
+            Variations = [variation],
+            VariationType = type,
+            SegmentIds = [],
+            Problems = [],
+            Source = null,
+        };
+    }
+
+    private static string InferType(string value)
+    {
+        var trimmed = value.Trim();
+        if (bool.TryParse(trimmed, out _))
+        {
+            return "boolean";
+        }
+
+        if (double.TryParse(trimmed, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            return "number";
+        }
+
+        return trimmed.StartsWith('{') || trimmed.StartsWith('[') ? "json" : "string";
+    }
+
     private void Publish(FlagSnapshot snapshot, List<string> changed, bool isFullSync)
     {
+        if (_overrides.Count > 0)
+        {
+            // An overridden flag serves the same value whatever the server sends: no change to report for it.
+            changed.RemoveAll(_overrides.ContainsKey);
+        }
+
+        PublishEffective(snapshot, changed, isFullSync);
+    }
+
+    private void PublishEffective(FlagSnapshot baseSnapshot, List<string> changed, bool isFullSync)
+    {
+        _base = baseSnapshot;
+        var snapshot = baseSnapshot;
+        if (_overrides.Count > 0)
+        {
+            var flags = new Dictionary<string, CompiledFlag>(baseSnapshot.Flags, StringComparer.Ordinal);
+            foreach (var (key, value) in _overrides)
+            {
+                baseSnapshot.Flags.TryGetValue(key, out var real);
+                flags[key] = CompileOverride(key, value, real);
+            }
+
+            snapshot = new FlagSnapshot(flags, baseSnapshot.Segments, baseSnapshot.IsInitialized);
+        }
+
         Volatile.Write(ref _current, snapshot);
         var handlers = FlagsChanged;
         if (handlers is null || (changed.Count == 0 && !isFullSync))
