@@ -151,4 +151,14 @@ public sealed class FeatureFlagsOptions
     /// The value is the variation's text (<c>true</c>, <c>v2</c>, <c>10</c>, <c>{"a":1}</c>). Default none.
     /// </summary>
     public IDictionary<string, string> Overrides { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets or sets the path of the last-known-good cache file. Online, every data set received from the server is
+    /// persisted there (debounced, atomically: a temporary file then a rename), as a FeatBit <c>data-sync</c> message.
+    /// On start, an existing cache is loaded before the first connect, so an app whose server is unreachable serves the
+    /// last flags it knew: the status is then <see cref="FeatureFlagsState.Interrupted"/> (last error
+    /// <c>serving cached flags from &lt;file&gt;</c>, then the connection errors) until the server answers. Ignored
+    /// when <see cref="Offline"/>. Default none.
+    /// </summary>
+    public string? CacheFile { get; set; }
 }

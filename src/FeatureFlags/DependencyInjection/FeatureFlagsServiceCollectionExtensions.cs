@@ -1,5 +1,6 @@
 using FeatureFlags;
 using FeatureFlags.Bootstrap.Internal;
+using FeatureFlags.Cache.Internal;
 using FeatureFlags.DependencyInjection.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Events.Internal;
@@ -112,6 +113,7 @@ public static class FeatureFlagsServiceCollectionExtensions
 
         // The sync service is a singleton first (so tests and diagnostics can reach it), then the host's hosted service.
         services.TryAddSingleton<BootstrapFileSource>();
+        services.TryAddSingleton<LastKnownGoodCache>();
         services.TryAddSingleton<StreamingSyncService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamingSyncService>(static sp => sp.GetRequiredService<StreamingSyncService>()));
 

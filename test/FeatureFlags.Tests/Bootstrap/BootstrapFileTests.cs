@@ -185,6 +185,46 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Cache_ColdStartWithUnreachableServer_ServesCachedFlags()
+    {
+        var cache = Write("cache.json", Envelope);
+        await using var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:StreamingUri"] = $"ws://127.0.0.1:{ClosedPort()}" });
+        var sync = sp.GetRequiredService<StreamingSyncService>();
+
+        await sync.StartAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(sp.GetRequiredService<IFeatureFlagClient>().BoolVariation("dark-mode", FlagUser.Create("alice")));
+        var status = sp.GetRequiredService<IFeatureFlagsStatusProvider>().Current;
+        Assert.Equal(FeatureFlagsState.Interrupted, status.State);
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Cache_ServerData_IsWrittenAtomicallyAfterTheDelay_AndReadBack()
+    {
+        var cache = Path.Combine(_directory, "cache.json");
+        await using (var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:StreamingUri"] = $"ws://127.0.0.1:{ClosedPort()}" }))
+        {
+            var sync = sp.GetRequiredService<StreamingSyncService>();
+            await sync.StartAsync(TestContext.Current.CancellationToken);
+            var store = sp.GetRequiredService<FeatureFlags.Store.Internal.FlagStore>();
+            store.ApplyFromServer(FeatureFlags.Model.Internal.WireJson.ReadDataSync(System.Text.Encoding.UTF8.GetBytes(Envelope)));
+            Assert.False(File.Exists(cache));
+
+            _time.Advance(TimeSpan.FromSeconds(1));
+
+            Assert.True(File.Exists(cache));
+            Assert.False(File.Exists(cache + ".tmp"));
+            await sync.StopAsync(TestContext.Current.CancellationToken);
+        }
+
+        var payload = FeatureFlags.Model.Internal.WireJson.ReadDataSync(File.ReadAllBytes(cache));
+        var flag = Assert.Single(payload.FeatureFlags!.Items);
+        Assert.Equal("dark-mode", flag.Key);
+        Assert.Equal(2, flag.Variations!.Count);
+    }
+
+    [Fact]
     public void Validate_OfflineWithoutSecret_Succeeds_AndMissingBootstrapFileNamesTheKey()
     {
         var validator = new FeatureFlags.Internal.FeatureFlagsOptionsValidator();
@@ -193,6 +233,15 @@ public sealed class BootstrapFileTests : IDisposable
         var result = validator.Validate(null, new FeatureFlagsOptions { Offline = true, BootstrapFile = Path.Combine(_directory, "missing.json") });
         Assert.True(result.Failed);
         Assert.Contains("FeatureFlags:BootstrapFile", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     private async Task AdvanceUntil(Func<bool> done)

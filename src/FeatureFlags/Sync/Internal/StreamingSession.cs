@@ -229,7 +229,7 @@ internal sealed partial class StreamingSession : IDisposable
         {
             var payload = WireJson.ReadDataSync(json);
             var started = _time.GetTimestamp();
-            var result = _store.Apply(payload);
+            var result = _store.ApplyFromServer(payload);
             var elapsedMs = _time.GetElapsedTime(started).TotalMilliseconds;
             LogDataSyncApplied(payload.EventType ?? "patch", result.Applied, result.Ignored, result.Invalid, elapsedMs);
             onSynced();

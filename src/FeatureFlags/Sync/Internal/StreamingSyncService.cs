@@ -1,4 +1,5 @@
 using FeatureFlags.Bootstrap.Internal;
+using FeatureFlags.Cache.Internal;
 using FeatureFlags.Store.Internal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -40,6 +41,7 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
     private readonly ResiliencePipeline _pipeline;
     private readonly CancellationTokenSource _stopping = new();
     private readonly BootstrapFileSource? _bootstrap;
+    private readonly LastKnownGoodCache? _cache;
     private Task? _loop;
     private bool _synced;
     private long? _disconnectedAt;
@@ -52,8 +54,10 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
         TimeProvider time,
         ILoggerFactory loggerFactory,
         ResiliencePipelineProvider<string>? pipelines = null,
-        BootstrapFileSource? bootstrap = null)
+        BootstrapFileSource? bootstrap = null,
+        LastKnownGoodCache? cache = null)
     {
+        _cache = cache;
         _bootstrap = bootstrap;
         _options = options.Value;
         _store = store;
@@ -78,6 +82,8 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
             return;
         }
 
+        // The last-known-good cache (the server's own data) replaces the bootstrap seed and serves until the server answers.
+        _cache?.Start();
         _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
         if (_options.StartWaitTime <= TimeSpan.Zero)
         {
@@ -100,6 +106,7 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
             await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        _cache?.Flush();
         _status.Set(FeatureFlagsState.Off);
         LogStopped();
     }
@@ -107,6 +114,7 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
     public void Dispose()
     {
         _bootstrap?.Dispose();
+        _cache?.Dispose();
         _stopping.Dispose();
     }
 
