@@ -32,6 +32,25 @@ public sealed class AddFeatureFlagsTests
     }
 
     [Fact]
+    public async Task Start_OfflineWithoutSecret_Starts_AndAMissingBootstrapFileFailsNamingTheKey()
+    {
+        var config = TestHost.BaseConfig();
+        config.Remove("FeatureFlags:EnvSecret");
+        config["FeatureFlags:Offline"] = "true";
+        await using (var app = TestHost.Build(config))
+        {
+            await app.StartAsync(TestContext.Current.CancellationToken);
+            Assert.Null(app.Services.GetRequiredService<StreamingSyncService>().Loop);
+            await app.StopAsync(TestContext.Current.CancellationToken);
+        }
+
+        config["FeatureFlags:BootstrapFile"] = Path.Combine(Path.GetTempPath(), "featureflags-missing-" + Guid.NewGuid().ToString("N") + ".json");
+        await using var broken = TestHost.Build(config);
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => broken.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("FeatureFlags:BootstrapFile", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_NoFlagServerAndStartWaitTimeZero_StartsAtOnce()
     {
         await using var app = TestHost.Build();

@@ -225,6 +225,30 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Online_BootstrapSeed_IsReplacedByTheServersFullDataSet()
+    {
+        await using var server = await FeatureFlags.Tests.Support.FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
+        server.UpsertFlag(FeatureFlags.Tests.Support.FakeFeatBitServer.BoolFlag("new-checkout", false, 1_700_000_000_000));
+        var path = Write("flags.json", """{ "flags": { "new-checkout": true, "only-local": true } }""");
+        await using var sp = Build(path, offline: false, overrides: new()
+        {
+            ["FeatureFlags:EnvSecret"] = server.Secret,
+            ["FeatureFlags:StreamingUri"] = server.StreamingUri.ToString(),
+        });
+        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var client = sp.GetRequiredService<IFeatureFlagClient>();
+
+        await sync.StartAsync(TestContext.Current.CancellationToken);
+        Assert.True(await sp.GetRequiredService<IFeatureFlagsStatusProvider>().WaitForReadyAsync(Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken)
+            .WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken));
+
+        Assert.Equal([0L], server.DataSyncTimestamps);
+        Assert.False(client.BoolVariation("new-checkout", FlagUser.Create("u"), defaultValue: true));
+        Assert.False(sp.GetRequiredService<IFlagStore>().ContainsFlag("only-local"));
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public void Validate_OfflineWithoutSecret_Succeeds_AndMissingBootstrapFileNamesTheKey()
     {
         var validator = new FeatureFlags.Internal.FeatureFlagsOptionsValidator();

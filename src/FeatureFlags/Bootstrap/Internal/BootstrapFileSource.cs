@@ -16,6 +16,8 @@ internal sealed partial class BootstrapFileSource : IDisposable
     /// <summary>How long the file must stay quiet after a change before it is read (editors write in several steps).</summary>
     internal static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(200);
 
+    private const int MaxIoRetries = 5;
+
     private readonly Lock _lock = new();
     private readonly FeatureFlagsOptions _options;
     private readonly FlagStore _store;
@@ -25,6 +27,7 @@ internal sealed partial class BootstrapFileSource : IDisposable
     private FileSystemWatcher? _watcher;
     private ITimer? _timer;
     private long _version;
+    private int _ioRetries;
     private bool _disposed;
 
     public BootstrapFileSource(
@@ -93,6 +96,7 @@ internal sealed partial class BootstrapFileSource : IDisposable
                 var payload = BootstrapParser.Parse(bytes, _version);
                 var result = _store.Apply(payload);
                 Loaded = true;
+                _ioRetries = 0;
                 LogLoaded(path, result.Applied, result.ChangedFlagKeys.Count);
                 if (_options.Offline)
                 {
@@ -111,6 +115,13 @@ internal sealed partial class BootstrapFileSource : IDisposable
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 LogUnreadableFile(path, ex.Message);
+
+                // An editor may still hold the file: try again a few times after the quiet period.
+                if (_timer is not null && !_disposed && _ioRetries++ < MaxIoRetries)
+                {
+                    _timer.Change(Debounce, Timeout.InfiniteTimeSpan);
+                }
+
                 Fail($"Bootstrap file '{path}' could not be read: {ex.Message}");
             }
 
