@@ -140,7 +140,7 @@ public sealed class FeatureFlagsOptions
     /// format <c>{"flags": {"my-flag": true, "banner": {"value": "v1", "users": {"alice": "v2"}}}}</c> (see
     /// docs/configuration.md). Online, it only seeds the store until the server's first full data set replaces it;
     /// with <see cref="Offline"/>, it is the source of truth and is reloaded when it changes (a broken file keeps the
-    /// last good flags). Default none.
+    /// last good flags). A relative path is relative to the host's content root (where appsettings.json is). Default none.
     /// </summary>
     public string? BootstrapFile { get; set; }
 
@@ -158,7 +158,7 @@ public sealed class FeatureFlagsOptions
     /// On start, an existing cache is loaded before the first connect, so an app whose server is unreachable serves the
     /// last flags it knew: the status is then <see cref="FeatureFlagsState.Interrupted"/> (last error
     /// <c>serving cached flags from &lt;file&gt;</c>, then the connection errors) until the server answers. Ignored
-    /// when <see cref="Offline"/>. Default none.
+    /// when <see cref="Offline"/>. A relative path is relative to the host's content root. Default none.
     /// </summary>
     public string? CacheFile { get; set; }
 }

@@ -87,6 +87,25 @@ public static class FeatureFlagsServiceCollectionExtensions
         return AddCore(services);
     }
 
+    /// <summary>Relative file paths are relative to the host's content root (where appsettings.json is), not the process's working directory.</summary>
+    private static void ResolveFilePaths(FeatureFlagsOptions options, IHostEnvironment? environment)
+    {
+        if (environment is null || string.IsNullOrEmpty(environment.ContentRootPath))
+        {
+            return;
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.BootstrapFile) && !Path.IsPathRooted(options.BootstrapFile))
+        {
+            options.BootstrapFile = Path.Combine(environment.ContentRootPath, options.BootstrapFile);
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.CacheFile) && !Path.IsPathRooted(options.CacheFile))
+        {
+            options.CacheFile = Path.Combine(environment.ContentRootPath, options.CacheFile);
+        }
+    }
+
     private static FeatureFlagsBuilder AddCore(IServiceCollection services)
     {
         var builder = new FeatureFlagsBuilder(services);
@@ -96,7 +115,9 @@ public static class FeatureFlagsServiceCollectionExtensions
         }
 
         services.AddSingleton<FeatureFlagsMarker>();
-        services.AddOptions<FeatureFlagsOptions>().ValidateOnStart();
+        services.AddOptions<FeatureFlagsOptions>()
+            .PostConfigure<IServiceProvider>(static (options, sp) => ResolveFilePaths(options, sp.GetService<IHostEnvironment>()))
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FeatureFlagsOptions>, FeatureFlagsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 

@@ -67,7 +67,8 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             failures.Add($"{Prefix}{nameof(options.MaxEventsPerRequest)} must be between 1 and 1000 (was {options.MaxEventsPerRequest}).");
         }
 
-        if (options.BootstrapFile is { } bootstrap && (string.IsNullOrWhiteSpace(bootstrap) || !File.Exists(bootstrap)))
+        // Blank means "no bootstrap file" (so an environment's appsettings can switch the base one off with "").
+        if (options.BootstrapFile is { } bootstrap && !string.IsNullOrWhiteSpace(bootstrap) && !File.Exists(bootstrap))
         {
             failures.Add($"{Prefix}{nameof(options.BootstrapFile)} names a file that does not exist ('{bootstrap}').");
         }

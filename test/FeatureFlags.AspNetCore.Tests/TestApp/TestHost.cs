@@ -26,6 +26,8 @@ internal sealed class TestHost : IAsyncDisposable
 
     public ConsistencyProbe Probe => App.Services.GetRequiredService<ConsistencyProbe>();
 
+    private static readonly Lazy<string> EmptyContentRoot = new(() => Directory.CreateTempSubdirectory("featureflags-testhost-").FullName);
+
     public static Dictionary<string, string?> BaseConfig() => new()
     {
         ["FeatureFlags:EnvSecret"] = "test-secret-test-secret-test-secret-test-sec",
@@ -45,6 +47,10 @@ internal sealed class TestHost : IAsyncDisposable
         {
             ApplicationName = typeof(TestHost).Assembly.GetName().Name,
             EnvironmentName = "Testing",
+
+            // An empty content root: the sample app's appsettings.json is copied next to the test assembly (project
+            // reference) and must not configure these hosts.
+            ContentRootPath = EmptyContentRoot.Value,
         });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();

@@ -48,6 +48,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     private int _flushDue;
     private int _batchWakeSent;
     private int _stopCalled;
+    private int _disposed;
     private volatile bool _stopped;
     private long _dropped;
     private long _sent;
@@ -169,7 +170,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (!IsEnabled || Interlocked.Exchange(ref _stopCalled, 1) == 1)
+        if (!IsEnabled || Volatile.Read(ref _disposed) == 1 || Interlocked.Exchange(ref _stopCalled, 1) == 1)
         {
             return;
         }
@@ -199,11 +200,17 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // A host may dispose its services before (or instead of) stopping them (WebApplicationFactory does): stop the
+        // timer and cancel the loop and any send so they end by themselves. The token sources, the send lock and the
+        // writer are not disposed, so a loop still unwinding never meets a disposed object; none holds a native resource.
         _timer?.Dispose();
-        _stopping.Dispose();
-        _abort.Dispose();
-        _sendLock.Dispose();
-        _writer.Dispose();
+        _stopping.Cancel();
+        _abort.Cancel();
     }
 
     /// <summary>

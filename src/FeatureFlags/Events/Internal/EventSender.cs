@@ -85,9 +85,10 @@ internal sealed class EventSender
         {
             throw;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or OperationCanceledException or IOException or ObjectDisposedException)
         {
-            // Network errors and timeouts that outlived the retries: the batch is dropped, delivery goes on.
+            // Network errors and timeouts that outlived the retries, or a host already torn down (its service provider
+            // disposed before its final flush): the batch is dropped and counted, delivery goes on.
             return new SendResult(SendStatus.Failed, 0, ex.GetType().Name + ": " + ex.Message);
         }
     }

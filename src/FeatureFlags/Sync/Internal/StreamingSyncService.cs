@@ -40,6 +40,7 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ResiliencePipeline _pipeline;
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private readonly BootstrapFileSource? _bootstrap;
     private readonly LastKnownGoodCache? _cache;
     private Task? _loop;
@@ -98,6 +99,11 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         _bootstrap?.Dispose();
         if (_loop is not null)
@@ -113,9 +119,17 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // A host may dispose its services before (or instead of) stopping them (WebApplicationFactory does): cancel the
+        // loop so it ends by itself. The token source is not disposed, so a loop still unwinding never meets a disposed
+        // object (it owns no timer, so nothing leaks).
+        _stopping.Cancel();
         _bootstrap?.Dispose();
         _cache?.Dispose();
-        _stopping.Dispose();
     }
 
     private async Task RunAsync(CancellationToken stopping)
