@@ -79,7 +79,7 @@ internal sealed class CompiledFlag
     public required FlagDto? Source { get; init; }
 
     /// <summary>The reason text served when the flag is off ("flag off", or "overridden locally" for a local override).</summary>
-    public string OffReason { get; init; } = "flag off";
+    public string OffReason { get; init; } = Evaluation.Internal.Reasons.FlagOff;
 }
 
 /// <summary>A targeting rule.</summary>

@@ -323,15 +323,16 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
         }
     }
 
-    private static CompiledFlag CompileOverride(string key, string value, CompiledFlag? real)
+    private static CompiledFlag CompileOverride(string key, string value, CompiledVariation parsed, CompiledFlag? real)
     {
-        var type = real?.VariationType is { Length: > 0 } known ? known : InferType(value);
-        if (type == "boolean" && bool.TryParse(value, out var b))
-        {
-            value = b ? "true" : "false"; // configuration spells JSON booleans "True"/"False"
-        }
-
-        var variation = new CompiledVariation("override", value);
+        // The variation pre-parses the value; its parses also tell the type when the server has no such flag.
+        var type = real?.VariationType is { Length: > 0 } known ? known
+            : parsed.HasBool ? "boolean"
+            : parsed.HasDouble ? "number"
+            : value.TrimStart().StartsWith('{') || value.TrimStart().StartsWith('[') ? "json" : "string";
+        var variation = type == "boolean" && parsed.HasBool
+            ? new CompiledVariation("override", parsed.Bool ? "true" : "false") // configuration spells JSON booleans "True"/"False"
+            : parsed;
         return new CompiledFlag
         {
             Key = key,
@@ -350,22 +351,6 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
             Problems = [],
             Source = null,
         };
-    }
-
-    private static string InferType(string value)
-    {
-        var trimmed = value.Trim();
-        if (bool.TryParse(trimmed, out _))
-        {
-            return "boolean";
-        }
-
-        if (double.TryParse(trimmed, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
-        {
-            return "number";
-        }
-
-        return trimmed.StartsWith('{') || trimmed.StartsWith('[') ? "json" : "string";
     }
 
     private void Publish(FlagSnapshot snapshot, List<string> changed, bool isFullSync)
@@ -389,7 +374,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
             foreach (var (key, value) in _overrides)
             {
                 baseSnapshot.Flags.TryGetValue(key, out var real);
-                flags[key] = CompileOverride(key, value, real);
+                flags[key] = CompileOverride(key, value, new CompiledVariation("override", value), real);
             }
 
             snapshot = new FlagSnapshot(flags, baseSnapshot.Segments, baseSnapshot.IsInitialized);
