@@ -10,6 +10,12 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
 {
     private const string Prefix = FeatureFlagsOptions.SectionName + ":";
 
+    /// <summary>
+    /// The longest timeout, interval or delay accepted. Timers, cancellation timeouts, regex timeouts and the Polly
+    /// strategies behind these options refuse (much) longer values only when they are first used, far from the setting.
+    /// </summary>
+    internal static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
+
     public ValidateOptionsResult Validate(string? name, FeatureFlagsOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -35,6 +41,16 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         Positive(options.EventSendTimeout, nameof(options.EventSendTimeout));
         NotNegative(options.EventShutdownFlushTimeout, nameof(options.EventShutdownFlushTimeout));
         NotNegative(options.StartWaitTime, nameof(options.StartWaitTime));
+        AtMostOneDay(options.ConnectTimeout, nameof(options.ConnectTimeout));
+        AtMostOneDay(options.CloseTimeout, nameof(options.CloseTimeout));
+        AtMostOneDay(options.PingInterval, nameof(options.PingInterval));
+        AtMostOneDay(options.ReconnectDelay, nameof(options.ReconnectDelay));
+        AtMostOneDay(options.MaxReconnectDelay, nameof(options.MaxReconnectDelay));
+        AtMostOneDay(options.RegexMatchTimeout, nameof(options.RegexMatchTimeout));
+        AtMostOneDay(options.EventFlushInterval, nameof(options.EventFlushInterval));
+        AtMostOneDay(options.EventSendTimeout, nameof(options.EventSendTimeout));
+        AtMostOneDay(options.EventShutdownFlushTimeout, nameof(options.EventShutdownFlushTimeout));
+        AtMostOneDay(options.StartWaitTime, nameof(options.StartWaitTime));
         NotNegative(options.HealthyConnectionTime, nameof(options.HealthyConnectionTime));
         NotNegative(options.FullResyncAfterOutage, nameof(options.FullResyncAfterOutage));
 
@@ -85,6 +101,14 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             if (value <= TimeSpan.Zero)
             {
                 failures.Add($"{Prefix}{key} must be greater than zero (was {value}).");
+            }
+        }
+
+        void AtMostOneDay(TimeSpan value, string key)
+        {
+            if (value > MaxDuration)
+            {
+                failures.Add($"{Prefix}{key} must be at most {MaxDuration} (was {value}).");
             }
         }
 

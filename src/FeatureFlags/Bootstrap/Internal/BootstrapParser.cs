@@ -27,6 +27,7 @@ internal static class BootstrapParser
     /// <exception cref="JsonException">The file is not valid JSON or not a bootstrap file.</exception>
     public static DataSyncPayloadDto Parse(ReadOnlyMemory<byte> utf8Json, long version)
     {
+        WireJson.EnsureValidUtf8(utf8Json.Span);
         using (var document = JsonDocument.Parse(utf8Json, DocumentOptions))
         {
             if (document.RootElement.ValueKind == JsonValueKind.Object

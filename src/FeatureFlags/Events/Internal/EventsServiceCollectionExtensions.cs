@@ -33,6 +33,10 @@ internal static class EventsServiceCollectionExtensions
         services.AddLogging();
         services
             .AddHttpClient(EventSender.HttpClientName)
+            // The factory's default logging redacts header values in its messages but not in the log state: a
+            // structured sink would store the Authorization header (the environment secret). The SDK logs its own
+            // send outcomes (3004-3009), so this client has no HttpClient loggers.
+            .RemoveAllLoggers()
             .AddResilienceHandler(EventSender.HttpClientName, static (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value;

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace FeatureFlags.Model.Internal;
 
@@ -12,6 +14,7 @@ internal static class WireJson
     /// <exception cref="JsonException">The JSON is malformed or is not a data-sync payload.</exception>
     public static DataSyncPayloadDto ReadDataSync(ReadOnlySpan<byte> utf8Json)
     {
+        EnsureValidUtf8(utf8Json);
         var message = JsonSerializer.Deserialize(utf8Json, WireJsonContext.Default.DataSyncMessageDto)
             ?? throw new JsonException("The JSON is null.");
         if (message.Data is not null)
@@ -32,5 +35,38 @@ internal static class WireJson
         }
 
         return payload;
+    }
+
+    /// <summary>
+    /// Refuses text that is not UTF-8 with a <see cref="JsonException"/> giving the 0-based line and byte of the first bad
+    /// byte. System.Text.Json only finds invalid UTF-8 when it transcodes a string, and then throws an
+    /// <see cref="InvalidOperationException"/> that would escape the callers' <see cref="JsonException"/> handling.
+    /// </summary>
+    /// <exception cref="JsonException">The text is not valid UTF-8.</exception>
+    public static void EnsureValidUtf8(ReadOnlySpan<byte> utf8)
+    {
+        if (Utf8.IsValid(utf8))
+        {
+            return;
+        }
+
+        var index = 0;
+        Span<char> scratch = stackalloc char[256];
+        while (index < utf8.Length)
+        {
+            var status = Utf8.ToUtf16(utf8[index..], scratch, out var read, out _, replaceInvalidSequences: false, isFinalBlock: true);
+            index += read;
+            if (status != OperationStatus.DestinationTooSmall)
+            {
+                break;
+            }
+        }
+
+        index = Math.Min(index, utf8.Length - 1);
+        var before = utf8[..index];
+        var line = before.Count((byte)'\n');
+        var position = index - (before.LastIndexOf((byte)'\n') + 1);
+        throw new JsonException(
+            $"The text is not valid UTF-8 (byte 0x{utf8[index]:X2}).", path: null, lineNumber: line, bytePositionInLine: position);
     }
 }
