@@ -1028,4 +1028,16 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Sends raw bytes (invalid UTF-8 welcome: nothing is encoded or checked) as one text message split over
+    /// <paramref name="fragments"/> frames to every serving connection. The caller owns the buffer, so a test can
+    /// measure what the client allocates without counting the message itself.
+    /// </summary>
+    public Task SendRawBytesAsync(byte[] utf8, int fragments = 1, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(utf8);
+        ArgumentOutOfRangeException.ThrowIfLessThan(fragments, 1);
+        return ForEachServing(c => c.SendFragmentedAsync(utf8, fragments, ct));
+    }
 }
