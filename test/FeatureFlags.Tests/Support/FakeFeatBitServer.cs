@@ -101,6 +101,8 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Connection> _connections = new();
     private readonly ConcurrentQueue<ConnectionScript> _scripts = new();
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly Lock _holdLock = new();
+    private List<string>? _held;
     private TaskCompletionSource _changed = NewSignal();
     private WebApplication? _app;
     private CancellationTokenSource? _appStopping;
@@ -334,6 +336,84 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
         foreach (var connection in _connections.Values)
         {
             connection.Abort();
+        }
+    }
+
+    /// <summary>
+    /// Mid-session stall: every open connection stops sending anything (replies, pushes, pongs) while still reading,
+    /// as a hung server process would; the client's liveness check has to notice. New connections are served normally.
+    /// </summary>
+    public void StallOpenConnections()
+    {
+        foreach (var connection in _connections.Values)
+        {
+            connection.Stall();
+        }
+    }
+
+    /// <summary>
+    /// A stall the server recovers from: from now on pushes and pongs are held back (in order) instead of sent, until
+    /// <see cref="ResumeSendsAsync"/> delivers the held pushes in their original order. State changes still apply at once.
+    /// </summary>
+    public void PauseSends()
+    {
+        lock (_holdLock)
+        {
+            _held ??= [];
+        }
+    }
+
+    /// <summary>Ends <see cref="PauseSends"/>: sends the held pushes to every serving connection, in the order they were made.</summary>
+    public async Task ResumeSendsAsync(CancellationToken ct = default)
+    {
+        List<string>? held;
+        lock (_holdLock)
+        {
+            held = _held;
+            _held = null;
+        }
+
+        foreach (var text in held ?? [])
+        {
+            await ForEachServing(c => c.SendAsync(text, ct));
+        }
+    }
+
+    /// <summary>
+    /// A message cut off in transit: sends the first <paramref name="prefixBytes"/> bytes of <paramref name="json"/> as a
+    /// non-final frame to every serving connection, then drops the connection (TCP abort) before the rest is sent.
+    /// </summary>
+    public Task SendTruncatedThenAbortAsync(string json, int prefixBytes, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        ArgumentOutOfRangeException.ThrowIfLessThan(prefixBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(prefixBytes, bytes.Length);
+        return ForEachServing(async c =>
+        {
+            try
+            {
+                await c.SendPartialAsync(bytes.AsMemory(0, prefixBytes), ct);
+            }
+            finally
+            {
+                c.Abort();
+            }
+        });
+    }
+
+    /// <summary>The whole current state as the <c>full</c> data-sync message the server would send for cursor 0.</summary>
+    public string FullDataSyncJson() => DataSyncReply(0);
+
+    /// <summary>The highest <c>updatedAt</c> (Unix ms) over every flag and segment the server holds; 0 when empty.</summary>
+    public long LatestVersion
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _flags.Values.Concat(_segments.Values).Select(UpdatedAtOf).DefaultIfEmpty(0).Max();
+            }
         }
     }
 
@@ -673,7 +753,9 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
                     {
                         if (RespondToDataSync && connection.IsServing)
                         {
-                            await connection.SendAsync(DataSyncReply(cursor), connection.Aborted);
+                            // Composed under the connection's send lock: a push racing this reply is either in the
+                            // reply or sent after it, never sent before a full reply that would then undo it.
+                            await connection.SendAsync(() => DataSyncReply(cursor), connection.Aborted);
                         }
                     }
                     finally
@@ -686,7 +768,7 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
                         await connection.CloseAsync(WebSocketCloseStatus.NormalClosure, null, connection.Aborted);
                     }
                 }
-                else if (string.Equals(messageType, "ping", StringComparison.OrdinalIgnoreCase) && RespondToPings && connection.IsServing)
+                else if (string.Equals(messageType, "ping", StringComparison.OrdinalIgnoreCase) && RespondToPings && connection.IsServing && !IsPaused)
                 {
                     await connection.SendAsync(PongMessage, connection.Aborted);
                 }
@@ -790,7 +872,30 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
         return null;
     }
 
-    private async Task BroadcastAsync(string text, CancellationToken ct) => await ForEachServing(c => c.SendAsync(text, ct));
+    private bool IsPaused
+    {
+        get
+        {
+            lock (_holdLock)
+            {
+                return _held is not null;
+            }
+        }
+    }
+
+    private async Task BroadcastAsync(string text, CancellationToken ct)
+    {
+        lock (_holdLock)
+        {
+            if (_held is not null)
+            {
+                _held.Add(text);
+                return;
+            }
+        }
+
+        await ForEachServing(c => c.SendAsync(text, ct));
+    }
 
     private async Task ForEachServing(Func<Connection, Task> send)
     {
@@ -879,13 +984,17 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
         public ConnectionScript Script { get; }
 
         private volatile bool _isServing;
+        private volatile bool _stalled;
 
         /// <summary>Validated and not stalled: replies and pushes go to it.</summary>
         public bool IsServing
         {
-            get => _isServing;
+            get => _isServing && !_stalled;
             set => _isServing = value;
         }
+
+        /// <summary>From now on the connection sends nothing (see <see cref="StallOpenConnections"/>), whatever its script.</summary>
+        public void Stall() => _stalled = true;
 
         public CancellationToken Aborted => _abort.Token;
 
@@ -928,15 +1037,34 @@ internal sealed class FakeFeatBitServer : IAsyncDisposable
             }
         }
 
-        public async Task SendAsync(string text, CancellationToken ct)
+        public Task SendAsync(string text, CancellationToken ct) => SendAsync(() => text, ct);
+
+        /// <summary>Composes the message once the send lock is held, then sends it.</summary>
+        public async Task SendAsync(Func<string> compose, CancellationToken ct)
         {
-            var bytes = Encoding.UTF8.GetBytes(text);
             await _sendLock.WaitAsync(ct);
             try
             {
                 if (_socket.State == WebSocketState.Open)
                 {
-                    await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct);
+                    await _socket.SendAsync(Encoding.UTF8.GetBytes(compose()), WebSocketMessageType.Text, endOfMessage: true, ct);
+                }
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+
+        /// <summary>Sends a non-final text frame (the start of a message whose end never comes).</summary>
+        public async Task SendPartialAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
+        {
+            await _sendLock.WaitAsync(ct);
+            try
+            {
+                if (_socket.State == WebSocketState.Open)
+                {
+                    await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: false, ct);
                 }
             }
             finally

@@ -186,9 +186,7 @@ public sealed class FakeFeatBitServerTests
     public async Task AbortAll_ClientSeesTheConnectionDropWithoutCloseHandshake()
     {
         await using var server = await FakeFeatBitServer.StartAsync(ct: Ct);
-        using var ws = await ConnectAsync(server);
-        await SendAsync(ws, """{"messageType":"ping","data":{}}""");
-        Assert.Equal("""{"messageType":"pong","data":{}}""", await ReceiveTextAsync(ws));
+        using var ws = await ConnectServedAsync(server);
 
         server.AbortAll();
 
@@ -346,6 +344,85 @@ public sealed class FakeFeatBitServerTests
     }
 
     [Fact]
+    public async Task StallOpenConnections_OpenOnesGoSilentNewOnesAreServed()
+    {
+        await using var server = await FakeFeatBitServer.StartAsync(ct: Ct);
+        using var stalled = await ConnectServedAsync(server);
+
+        server.StallOpenConnections();
+        await SendAsync(stalled, """{"messageType":"ping","data":{"n":1}}""");
+        await server.WaitForMessageAsync(m => m.Contains("\"n\":1", StringComparison.Ordinal), Timeout, Ct);
+        await server.PushFlagAsync(FakeFeatBitServer.BoolFlag("f", true, T1), Ct);
+        using var fresh = await ConnectServedAsync(server);
+
+        // Neither the pong nor the push went out on the stalled connection: the first thing it reads is the close.
+        var closing = server.CloseAllAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
+        await AssertClosedAsync(stalled, WebSocketCloseStatus.NormalClosure, string.Empty);
+        await closing;
+    }
+
+    [Fact]
+    public async Task PauseSends_HoldsPushesAndPongs_ResumeDeliversThePushesInOrder()
+    {
+        await using var server = await FakeFeatBitServer.StartAsync(ct: Ct);
+        using var ws = await ConnectServedAsync(server);
+
+        server.PauseSends();
+        await server.PushFlagAsync(FakeFeatBitServer.BoolFlag("first", true, T1), Ct);
+        await server.PushFlagAsync(FakeFeatBitServer.BoolFlag("second", true, T2), Ct);
+        await SendAsync(ws, """{"messageType":"ping","data":{"n":1}}""");
+        await server.WaitForMessageAsync(m => m.Contains("\"n\":1", StringComparison.Ordinal), Timeout, Ct);
+        Assert.Equal(T2, server.LatestVersion); // the state changed at once; only the sending waits
+        await server.ResumeSendsAsync(Ct);
+
+        Assert.Equal(["first"], Keys(await ReceiveJsonAsync(ws), "featureFlags", "key"));
+        Assert.Equal(["second"], Keys(await ReceiveJsonAsync(ws), "featureFlags", "key"));
+        await SendAsync(ws, """{"messageType":"ping","data":{}}""");
+        Assert.Equal("""{"messageType":"pong","data":{}}""", await ReceiveTextAsync(ws)); // only this ping's: the held one got none
+    }
+
+    [Fact]
+    public async Task SendTruncatedThenAbort_ClientNeverGetsTheWholeMessageAndTheConnectionDrops()
+    {
+        await using var server = await FakeFeatBitServer.StartAsync(ct: Ct);
+        using var ws = await ConnectServedAsync(server);
+        var message = """{"messageType":"data-sync","data":{"eventType":"patch","featureFlags":[],"segments":[]}}""";
+
+        await server.SendTruncatedThenAbortAsync(message, 20, Ct);
+
+        // The start of the message arrives unless the reset overtakes it (unread data is then discarded); the end never does.
+        using var timeout = Bounded();
+        var buffer = new byte[1024];
+        var received = new StringBuilder();
+        var ex = await Assert.ThrowsAsync<WebSocketException>(async () =>
+        {
+            while (true)
+            {
+                var frame = await ws.ReceiveAsync(buffer, timeout.Token);
+                Assert.False(frame.EndOfMessage);
+                received.Append(Encoding.UTF8.GetString(buffer, 0, frame.Count));
+            }
+        });
+        Assert.StartsWith(received.ToString(), message[..20], StringComparison.Ordinal);
+        Assert.NotNull(ex);
+    }
+
+    [Fact]
+    public async Task FullDataSyncJsonAndLatestVersion_DescribeTheWholeState()
+    {
+        await using var server = await FakeFeatBitServer.StartAsync(ct: Ct);
+        Assert.Equal(0L, server.LatestVersion);
+        server.LoadFull(SmallDataSet());
+
+        var state = JsonNode.Parse(server.FullDataSyncJson())!;
+
+        Assert.Equal("full", (string?)state["data"]!["eventType"]);
+        Assert.Equal(["flag-old", "flag-new", "flag-archived"], Keys(state, "featureFlags", "key"));
+        Assert.Equal([Segment1Id], Keys(state, "segments", "id"));
+        Assert.Equal(T2, server.LatestVersion);
+    }
+
+    [Fact]
     public async Task RespondToPingsOff_PingIsRecordedButNotAnswered()
     {
         await using var server = await FakeFeatBitServer.StartAsync(ct: Ct);
@@ -396,6 +473,15 @@ public sealed class FakeFeatBitServerTests
         => new(server.StreamingUri, $"streaming?type=server&token={Token(server.Secret, TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds())}");
 
     private static Task<ClientWebSocket> ConnectAsync(FakeFeatBitServer server) => ConnectAsync(StreamingUri(server));
+
+    /// <summary>Connects and completes a ping/pong, so the server is serving the connection when this returns.</summary>
+    private static async Task<ClientWebSocket> ConnectServedAsync(FakeFeatBitServer server)
+    {
+        var ws = await ConnectAsync(server);
+        await SendAsync(ws, """{"messageType":"ping","data":{}}""");
+        Assert.Equal("""{"messageType":"pong","data":{}}""", await ReceiveTextAsync(ws));
+        return ws;
+    }
 
     private static async Task<ClientWebSocket> ConnectAsync(Uri uri)
     {
