@@ -81,21 +81,7 @@ internal static class EventsOutage
 
         var calls = histogram.Sum();
         var maxNs = results.Max(r => r.MaxNs);
-        string Percentile(double p)
-        {
-            var target = (long)Math.Ceiling(calls * p);
-            long seen = 0;
-            for (var b = 0; b < Buckets; b++)
-            {
-                seen += histogram[b];
-                if (seen >= target)
-                {
-                    return string.Create(CultureInfo.InvariantCulture, $"< {(b + 1) * BucketNs} ns");
-                }
-            }
-
-            return string.Create(CultureInfo.InvariantCulture, $">= {Buckets * BucketNs / 1000} µs");
-        }
+        string Percentile(double p) => LatencyHistogram.Percentile(histogram, BucketNs, p);
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             Endpoint down for {Duration.TotalSeconds:F0} s of real time, flush every {FlushInterval.TotalMilliseconds:F0} ms ({Duration / FlushInterval:F0} flush cycles = {Duration.TotalSeconds * 50 / 60:F0} minutes at the default 5 s), {Producers} producers.

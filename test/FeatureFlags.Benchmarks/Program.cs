@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 using FeatureFlags.Benchmarks;
 
 // `store-memory` prints what a 10,000-flag store retains, `push-latency` the push-to-visible latency, `events-outage`
-// the callers' latency and memory while the event endpoint is down; anything else goes to BenchmarkDotNet
+// the callers' latency and memory while the event endpoint is down, `load [seconds] [patches/s] [pairs]` the throughput of 16
+// evaluating threads with and without patches streaming in; anything else goes to BenchmarkDotNet
 // (e.g. `--filter *EvaluationBenchmarks*`); see docs/performance.md.
 if (args is ["store-memory"])
 {
@@ -19,6 +20,12 @@ if (args is ["push-latency"])
 if (args is ["events-outage"])
 {
     await EventsOutage.RunAsync();
+    return;
+}
+
+if (args is ["load", .. var loadArgs])
+{
+    LoadRun.Run(loadArgs);
     return;
 }
 
