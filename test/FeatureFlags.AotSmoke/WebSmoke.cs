@@ -1,0 +1,76 @@
+using System.Net;
+using System.Text.Json;
+
+namespace FeatureFlags.AotSmoke;
+
+/// <summary>
+/// The ASP.NET Core package on <c>WebApplication.CreateSlimBuilder</c>, configured from <c>IConfiguration</c> (the
+/// binding source generator): <c>UseFeatureFlags</c>, a minimal API gated by <c>RequireFeature</c>, a handler taking
+/// the scoped <see cref="IFeatureFlags"/>, <c>MapFeatureFlags</c> and the health check, called over loopback.
+/// </summary>
+internal static class WebSmoke
+{
+    public static async Task RunAsync(string bootstrapFile, SmokeChecks checks)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["FeatureFlags:Offline"] = "true",
+            ["FeatureFlags:BootstrapFile"] = bootstrapFile,
+            ["FeatureFlags:User:AnonymousKeySource"] = "Header",
+            ["FeatureFlags:User:AnonymousKeyName"] = "x-user",
+        });
+        builder.Services.AddFeatureFlags(builder.Configuration);
+        builder.Services.AddHealthChecks().AddFeatureFlagsHealthCheck();
+
+        await using var app = builder.Build();
+        app.UseFeatureFlags();
+        app.MapGet("/checkout", () => "new checkout").RequireFeature("new-checkout");
+        app.MapGet("/ui", (IFeatureFlags flags) => flags.GetString("checkout-ui", "v0"));
+        app.MapGet("/banner", (IFeatureFlags flags) => flags.GetJson("banner", new Banner("none", "none"), SmokeJsonContext.Default.Banner).Color);
+        app.MapGet("/track", (IFeatureFlags flags) =>
+        {
+            flags.Track("page-view");
+            return "tracked";
+        });
+        app.MapFeatureFlags("/flags");
+        app.MapHealthChecks("/health");
+        await app.StartAsync();
+
+        var address = app.Urls.Single();
+        using var http = new HttpClient { BaseAddress = new Uri(address) };
+        Console.WriteLine($"web (slim builder, Kestrel on {address}):");
+
+        checks.Equal("GET /checkout as alice (gate open)", "200 new checkout", await GetAsync(http, "/checkout", "alice"));
+        checks.Equal("GET /checkout as bob (gate closed)", "404 ", await GetAsync(http, "/checkout", "bob"));
+        checks.Equal("GET /ui as alice", "200 v2", await GetAsync(http, "/ui", "alice"));
+        checks.Equal("GET /ui as bob", "200 v1", await GetAsync(http, "/ui", "bob"));
+        checks.Equal("GET /banner", "200 green", await GetAsync(http, "/banner", "bob"));
+        checks.Equal("GET /track", "200 tracked", await GetAsync(http, "/track", "bob"));
+        checks.Equal("GET /health", "200 Healthy", await GetAsync(http, "/health", user: null));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/flags");
+        request.Headers.Add("x-user", "alice");
+        using var response = await http.SendAsync(request);
+        checks.Equal("GET /flags status", HttpStatusCode.OK, response.StatusCode);
+        using var flags = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var ui = flags.RootElement.GetProperty("checkout-ui");
+        checks.Equal("GET /flags [checkout-ui]", "v2 TargetMatch", $"{ui.GetProperty("value").GetString()} {ui.GetProperty("kind").GetString()}");
+
+        await app.StopAsync();
+    }
+
+    private static async Task<string> GetAsync(HttpClient http, string path, string? user)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (user is not null)
+        {
+            request.Headers.Add("x-user", user);
+        }
+
+        using var response = await http.SendAsync(request);
+        return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+    }
+}
