@@ -35,5 +35,5 @@ finally
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"aot smoke ({(System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled ? "JIT" : "NativeAOT")}): {checks.Passed} passed, {checks.Failed} failed in {sinceMain.Elapsed.TotalMilliseconds:F0} ms"));
+    $"aot smoke ({(System.Runtime.JitInfo.GetCompiledMethodCount() > 0 ? "JIT" : "NativeAOT")}): {checks.Passed} passed, {checks.Failed} failed in {sinceMain.Elapsed.TotalMilliseconds:F0} ms"));
 return checks.Failed == 0 ? 0 : 1;
