@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace FeatureFlags.AotSmoke;
 
 /// <summary>
-/// A minimal FeatBit evaluation server (protocol.md §1 and §3) on Kestrel over loopback, itself published with
+/// A minimal FeatBit evaluation server (protocol.md §1 and §2) on Kestrel over loopback, itself published with
 /// NativeAOT: <c>/streaming</c> answers every <c>data-sync</c> with a full data set and every <c>ping</c> with a
 /// <c>pong</c>, <see cref="PushAsync"/> sends an unsolicited patch, and <c>api/public/insight/track</c> records the
 /// insight events it receives. No token validation: the SDK's own tests do that against the test server.
@@ -20,7 +20,6 @@ internal sealed class MiniFeatBitServer : IAsyncDisposable
     private readonly ConcurrentDictionary<WebSocket, SemaphoreSlim> _sockets = new();
     private readonly ConcurrentQueue<string> _events = new();
     private readonly SemaphoreSlim _eventArrived = new(0);
-    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private MiniFeatBitServer(WebApplication app, string fullDataSync)
     {
@@ -29,9 +28,6 @@ internal sealed class MiniFeatBitServer : IAsyncDisposable
     }
 
     public Uri BaseUri { get; private set; } = null!;
-
-    /// <summary>Completes when the first client has asked for its data set.</summary>
-    public Task Connected => _connected.Task;
 
     public IReadOnlyCollection<string> Events => _events;
 
@@ -143,7 +139,6 @@ internal sealed class MiniFeatBitServer : IAsyncDisposable
                 if (reply is not null)
                 {
                     await SendAsync(socket, sendLock, reply, ct);
-                    _connected.TrySetResult();
                 }
             }
         }
