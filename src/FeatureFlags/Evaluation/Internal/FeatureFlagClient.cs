@@ -23,7 +23,8 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
     {
         _store = store;
         _strict = options.Value.StrictMissingAttributes;
-        _events = events is { IsEnabled: true } && !options.Value.DisableEvents && !options.Value.Offline ? events : null;
+        // The processor already knows whether events are on (DisableEvents, Offline, a local recorder).
+        _events = events is { IsEnabled: true } ? events : null;
     }
 
     public bool IsInitialized => _store.IsInitialized;

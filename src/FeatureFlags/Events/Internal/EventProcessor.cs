@@ -27,6 +27,9 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     private readonly ConcurrentQueue<InsightEvent> _queue = new();
     private readonly EventSender _sender;
+
+    // Null unless the testing package registered a recorder: then events go there at once and nothing is sent.
+    private readonly IInsightEventSink? _sink;
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
     private readonly TimeSpan _flushInterval;
@@ -59,10 +62,12 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     private long _lastInvalidWarning = long.MinValue;
     private int _failedBatchesInARow;
 
-    public EventProcessor(EventSender sender, IOptions<FeatureFlagsOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
+    public EventProcessor(
+        EventSender sender, IOptions<FeatureFlagsOptions> options, TimeProvider time, ILogger<EventProcessor> logger, IInsightEventSink? sink = null)
     {
         var o = options.Value;
         _sender = sender;
+        _sink = sink;
         _time = time;
         _logger = logger;
         _flushInterval = o.EventFlushInterval;
@@ -72,12 +77,16 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         _batch = new InsightEvent[_batchSize];
         _writer = new Utf8JsonWriter(_body, new JsonWriterOptions { SkipValidation = true });
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
-        IsEnabled = !o.DisableEvents && !o.Offline;
+        // Offline means "send nothing"; a local recorder sends nothing either, so it records offline too.
+        IsEnabled = !o.DisableEvents && (!o.Offline || sink is not null);
         _coarseClock = ReferenceEquals(time, TimeProvider.System);
         AnchorClock();
     }
 
-    /// <summary>False when <see cref="FeatureFlagsOptions.DisableEvents"/> is set: the client then records nothing.</summary>
+    /// <summary>
+    /// False when <see cref="FeatureFlagsOptions.DisableEvents"/> is set, or offline without a recorder: the client then
+    /// records nothing.
+    /// </summary>
     public bool IsEnabled { get; }
 
     /// <summary>Whether delivery has stopped for good (the endpoint refused the secret).</summary>
@@ -147,7 +156,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     /// </summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        if (!IsEnabled)
+        if (!IsEnabled || _sink is not null)
         {
             return;
         }
@@ -157,7 +166,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!IsEnabled || _loop is not null)
+        if (!IsEnabled || _sink is not null || _loop is not null)
         {
             return Task.CompletedTask;
         }
@@ -170,7 +179,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (!IsEnabled || Volatile.Read(ref _disposed) == 1 || Interlocked.Exchange(ref _stopCalled, 1) == 1)
+        if (!IsEnabled || _sink is not null || Volatile.Read(ref _disposed) == 1 || Interlocked.Exchange(ref _stopCalled, 1) == 1)
         {
             return;
         }
@@ -232,6 +241,12 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     private void Enqueue(in InsightEvent e)
     {
+        if (_sink is not null)
+        {
+            _sink.Record(e);
+            return;
+        }
+
         if (_stopped)
         {
             Interlocked.Increment(ref _dropped);

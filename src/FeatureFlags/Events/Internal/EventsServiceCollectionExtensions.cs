@@ -58,7 +58,8 @@ internal static class EventsServiceCollectionExtensions
             sp.GetRequiredService<EventSender>(),
             sp.GetRequiredService<IOptions<FeatureFlagsOptions>>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
-            sp.GetRequiredService<ILogger<EventProcessor>>()));
+            sp.GetRequiredService<ILogger<EventProcessor>>(),
+            sp.GetService<IInsightEventSink>()));
         services.AddHostedService(static sp => sp.GetRequiredService<EventProcessor>());
         return services;
     }

@@ -1,0 +1,69 @@
+using System.Globalization;
+using FeatureFlags.Model.Internal;
+using FeatureFlags.Testing.Internal;
+
+namespace FeatureFlags.Testing;
+
+/// <summary>
+/// Describes one targeting rule of a test flag: its conditions (a user matches when all of them hold; no condition
+/// matches everyone) and what it serves (<see cref="Serve"/> or <see cref="Percentage"/>).
+/// </summary>
+/// <remarks>
+/// Attributes are those of <see cref="FlagUser"/>: <c>keyId</c> (<see cref="FlagUser.KeyAttribute"/>), <c>name</c>,
+/// <c>email</c>, <c>country</c> and custom attributes by name.
+/// </remarks>
+public sealed class FlagRuleBuilder
+{
+    private readonly List<ConditionDto> _conditions = [];
+
+    internal FlagRuleBuilder()
+    {
+    }
+
+    internal IReadOnlyList<ConditionDto> Conditions => _conditions;
+
+    internal Serve? Served { get; private set; }
+
+    /// <summary>Adds a condition on a user attribute.</summary>
+    /// <param name="attribute">The attribute, for example <c>"country"</c>.</param>
+    /// <param name="op">The comparison.</param>
+    /// <param name="operands">
+    /// One operand for most operators, any number for <see cref="RuleOperator.IsOneOf"/> and
+    /// <see cref="RuleOperator.NotOneOf"/>, none for <see cref="RuleOperator.IsTrue"/> and <see cref="RuleOperator.IsFalse"/>.
+    /// </param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The number of operands does not fit the operator.</exception>
+    public FlagRuleBuilder When(string attribute, RuleOperator op, params string[] operands)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(attribute);
+        ArgumentNullException.ThrowIfNull(operands);
+        _conditions.Add(FlagDefinition.Condition(attribute, op, operands));
+        return this;
+    }
+
+    /// <summary>Adds a numeric condition on a user attribute (<see cref="RuleOperator.LessThan"/> and the like).</summary>
+    /// <param name="attribute">The attribute, for example <c>"age"</c>.</param>
+    /// <param name="op">The comparison.</param>
+    /// <param name="operand">The number.</param>
+    /// <returns>This builder.</returns>
+    public FlagRuleBuilder When(string attribute, RuleOperator op, double operand)
+        => When(attribute, op, operand.ToString("R", CultureInfo.InvariantCulture));
+
+    /// <summary>Serves <paramref name="value"/> to the users the rule matches.</summary>
+    /// <param name="value">The value.</param>
+    /// <returns>This builder.</returns>
+    public FlagRuleBuilder Serve(FlagValue value)
+    {
+        Served = Internal.Serve.Single(value);
+        return this;
+    }
+
+    /// <summary>Splits the users the rule matches between values by percentage (they add up to 100).</summary>
+    /// <param name="split">Values and their percentages.</param>
+    /// <returns>This builder.</returns>
+    public FlagRuleBuilder Percentage(params (FlagValue Value, double Percent)[] split)
+    {
+        Served = Internal.Serve.Percentage(split);
+        return this;
+    }
+}

@@ -1,0 +1,298 @@
+using FeatureFlags.Model.Internal;
+using FeatureFlags.Testing.Internal;
+
+namespace FeatureFlags.Testing;
+
+/// <summary>
+/// An in-memory flag source for tests: define flags in code, hand it to <c>AddInMemoryFeatureFlags</c>, and the app's
+/// real SDK (store, evaluator, <see cref="IFeatureFlagClient"/>, <see cref="IFeatureFlags"/>, gates, change
+/// notifications) serves them, with no FeatBit server, secret or network. Evaluation and <c>Track</c> events are
+/// recorded in <see cref="Events"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Flags are real FeatBit flags: each definition is turned into the wire model the server would send and compiled by
+/// the SDK's own compiler, so targets, rules, percentage rollouts and experiment inclusion behave exactly as in
+/// production. Precedence is FeatBit's: the off value when the flag is off, then the user's
+/// <see cref="InMemoryFlagBuilder.ForUser"/> value, then the first matching rule, then the
+/// <see cref="InMemoryFlagBuilder.ValueForAll"/> value or <see cref="InMemoryFlagBuilder.Percentage"/> split.
+/// </para>
+/// <para>
+/// Every builder call is one atomic change, applied at once to every app this object is attached to: it bumps the
+/// flag's version and raises <see cref="IFlagStore.FlagsChanged"/> and the <see cref="IFlagTracker"/> handlers before
+/// the call returns. <see cref="Update"/> groups several changes into one. Thread-safe; a test may change flags while
+/// requests run.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>
+/// var flags = new InMemoryFlags();
+/// flags.Flag("new-checkout").On();
+/// flags.Flag("checkout-ui").ValueForAll("v1").ForUser("alice", "v2");
+/// flags.Flag("discount").Rule(r => r.When("country", RuleOperator.IsOneOf, "NL", "BE").Serve(true));
+/// flags.Flag("pricing").Percentage(("A", 50), ("B", 50));
+///
+/// using var client = factory.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddInMemoryFeatureFlags(flags)))
+///                           .CreateClient();
+/// await client.PostAsync("/buy?user=alice", null);
+/// Assert.Contains(flags.Events.Tracks, t => t.EventName == "purchase");
+/// </code>
+/// </example>
+public sealed class InMemoryFlags
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, FlagDefinition> _flags = new(StringComparer.Ordinal);
+    private readonly List<InMemoryFlagsBinding> _bindings = [];
+    private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+    private long _version;
+    private int _batchDepth;
+    private FeatureFlagsState _state = FeatureFlagsState.Ready;
+    private string? _error;
+
+    /// <summary>Gets the evaluation, <c>Track</c> and <c>Identify</c> events the apps using these flags recorded.</summary>
+    public RecordedEvents Events { get; } = new();
+
+    /// <summary>Gets the keys of the flags defined now, in ordinal order.</summary>
+    public IReadOnlyList<string> FlagKeys
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _flags.Values.Where(static f => f.IsDefined).Select(static f => f.Key).Order(StringComparer.Ordinal)];
+            }
+        }
+    }
+
+    /// <summary>Gets a builder for the flag <paramref name="key"/>, which defines or changes it.</summary>
+    /// <param name="key">The flag key.</param>
+    /// <returns>The flag's builder. Nothing is defined until one of its methods is called.</returns>
+    /// <remarks>Builders are cheap and stay valid: calling <c>Flag(key)</c> twice gives builders of the same flag.</remarks>
+    /// <example>
+    /// <code>
+    /// flags.Flag("beta").ValueForAll(false).ForUser("alice", true);
+    /// </code>
+    /// </example>
+    public InMemoryFlagBuilder Flag(string key)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        return new InMemoryFlagBuilder(this, key);
+    }
+
+    /// <summary>Removes a flag: evaluations then return the caller's default with the reason "flag not found".</summary>
+    /// <param name="key">The flag key.</param>
+    /// <returns>Whether the flag was defined.</returns>
+    public bool Remove(string key)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        lock (_lock)
+        {
+            if (!_flags.Remove(key, out var removed) || !removed.IsDefined)
+            {
+                return false;
+            }
+
+            Commit(key);
+            return true;
+        }
+    }
+
+    /// <summary>Removes every flag (in one change).</summary>
+    public void RemoveAll()
+    {
+        lock (_lock)
+        {
+            Update(flags =>
+            {
+                foreach (var key in flags._flags.Keys.ToArray())
+                {
+                    flags.Remove(key);
+                }
+            });
+        }
+    }
+
+    /// <summary>Applies several changes as one: apps see all of them or none, and one notification per flag.</summary>
+    /// <param name="changes">Changes made through this object (for example <c>f => { f.Flag("a").On(); f.Flag("b").Off(); }</c>).</param>
+    /// <remarks>Other threads that change these flags wait until <paramref name="changes"/> returns.</remarks>
+    public void Update(Action<InMemoryFlags> changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        lock (_lock)
+        {
+            _batchDepth++;
+            try
+            {
+                changes(this);
+            }
+            finally
+            {
+                if (--_batchDepth == 0 && _pending.Count > 0)
+                {
+                    var keys = _pending.ToArray();
+                    _pending.Clear();
+                    Publish(keys);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Serves <paramref name="value"/> to everyone for <paramref name="key"/> until the returned scope is disposed, then
+    /// puts the flag back as it was (or removes it if it was not defined).
+    /// </summary>
+    /// <param name="key">The flag key.</param>
+    /// <param name="value">The value every user gets meanwhile; any type.</param>
+    /// <returns>The scope; dispose nested scopes in reverse order.</returns>
+    /// <example>
+    /// <code>
+    /// using (flags.Use("new-checkout", false))
+    /// {
+    ///     Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/checkout")).StatusCode);
+    /// }
+    /// </code>
+    /// </example>
+    public IDisposable Use(string key, FlagValue value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        var replacement = new FlagDefinition(key);
+        replacement.Accept([value]);
+        replacement.Fallthrough = Serve.Single(value);
+        replacement.IsDefined = true;
+        lock (_lock)
+        {
+            var previous = _flags.TryGetValue(key, out var existing) && existing.IsDefined ? existing.Clone() : null;
+            _flags[key] = replacement;
+            Commit(key);
+            return new Scope(this, key, previous);
+        }
+    }
+
+    /// <summary>Sets the status the apps report (<see cref="IFeatureFlagsStatusProvider"/>, the health check); <see cref="FeatureFlagsState.Ready"/> at first.</summary>
+    /// <param name="state">The state to report.</param>
+    /// <param name="error">The last error to report, if any.</param>
+    /// <remarks>Flags keep being served whatever the state, as they are when a real connection drops.</remarks>
+    public void SetStatus(FeatureFlagsState state, string? error = null)
+    {
+        lock (_lock)
+        {
+            _state = state;
+            _error = error;
+            foreach (var binding in _bindings)
+            {
+                binding.Status.Set(state, error);
+            }
+        }
+    }
+
+    /// <summary>Changes one flag under the lock and publishes it (or queues it inside <see cref="Update"/>).</summary>
+    internal void Change(string key, Action<FlagDefinition> change)
+    {
+        lock (_lock)
+        {
+            if (!_flags.TryGetValue(key, out var definition))
+            {
+                definition = new FlagDefinition(key);
+                _flags[key] = definition;
+            }
+
+            // On a failed check the change throws before it mutates anything; a new, undefined flag is dropped again.
+            try
+            {
+                change(definition);
+            }
+            catch when (!definition.IsDefined)
+            {
+                _flags.Remove(key);
+                throw;
+            }
+
+            definition.IsDefined = true;
+            Commit(key);
+        }
+    }
+
+    /// <summary>Loads every flag into a newly built app's store and reports the current status there.</summary>
+    internal void Attach(InMemoryFlagsBinding binding)
+    {
+        lock (_lock)
+        {
+            _bindings.Add(binding);
+            binding.Store.ApplyFull([.. _flags.Values.Where(static f => f.IsDefined).Select(static f => f.ToDto())], []);
+            binding.Status.Set(_state, _error);
+        }
+    }
+
+    internal void Detach(InMemoryFlagsBinding binding)
+    {
+        lock (_lock)
+        {
+            _bindings.Remove(binding);
+        }
+    }
+
+    private void Commit(string key)
+    {
+        if (_batchDepth > 0)
+        {
+            _pending.Add(key);
+            return;
+        }
+
+        Publish([key]);
+    }
+
+    private void Publish(string[] keys)
+    {
+        var version = ++_version;
+        var dtos = new List<FlagDto>(keys.Length);
+        foreach (var key in keys)
+        {
+            if (_flags.TryGetValue(key, out var definition) && definition.IsDefined)
+            {
+                definition.Version = version;
+                dtos.Add(definition.ToDto());
+            }
+            else
+            {
+                dtos.Add(FlagDefinition.Tombstone(key, version));
+            }
+        }
+
+        // Under the lock: every app sees the changes in the same order; the store notifies before this returns.
+        foreach (var binding in _bindings)
+        {
+            binding.Store.ApplyPatch(dtos, []);
+        }
+    }
+
+    private void Restore(string key, FlagDefinition? previous)
+    {
+        lock (_lock)
+        {
+            if (previous is null)
+            {
+                _flags.Remove(key);
+            }
+            else
+            {
+                _flags[key] = previous;
+            }
+
+            Commit(key);
+        }
+    }
+
+    private sealed class Scope(InMemoryFlags owner, string key, FlagDefinition? previous) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.Restore(key, previous);
+            }
+        }
+    }
+}
