@@ -1,19 +1,41 @@
-using FeatureFlags.AspNetCore.Tests.Support;
 using FeatureFlags.AspNetCore.Tests.TestApp;
-using FeatureFlags.Model.Internal;
+using FeatureFlags.Testing;
 using Xunit;
 
 namespace FeatureFlags.AspNetCore.Tests.Gates;
 
+/// <summary>Gates on every surface, with flags from the FeatureFlags.Testing package (as our users' tests set them).</summary>
 public sealed class FeatureGateTests
 {
     private const string User = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier=u1";
 
-    private static FlagDto[] AllOn(bool on) =>
-    [
-        Flags.Bool("ctrl-flag", on), Flags.Bool("action-flag", on), Flags.Bool("page-flag", on), Flags.Bool("min-flag", on),
-        Flags.Bool("group-flag", on), Flags.Bool("f-on", true), Flags.Bool("f-off", false), Flags.String("color", "blue"),
-    ];
+    private static InMemoryFlags AllOn(bool on)
+    {
+        var flags = new InMemoryFlags();
+        flags.Update(f =>
+        {
+            foreach (var key in (string[])["ctrl-flag", "action-flag", "page-flag", "min-flag", "group-flag"])
+            {
+                f.Flag(key).ValueForAll(on);
+            }
+
+            f.Flag("f-on").ValueForAll(true);
+            f.Flag("f-off").ValueForAll(false);
+            f.Flag("color").ValueForAll("blue");
+        });
+        return flags;
+    }
+
+    private static InMemoryFlags With(params (string Key, bool On)[] values)
+    {
+        var flags = new InMemoryFlags();
+        foreach (var (key, on) in values)
+        {
+            flags.Flag(key).ValueForAll(on);
+        }
+
+        return flags;
+    }
 
     [Theory]
     [InlineData("/mvc/gated", "gated-controller")]
@@ -25,7 +47,7 @@ public sealed class FeatureGateTests
     [InlineData("/grp/b", "group-b")]
     public async Task Gate_FlagOn_EndpointRuns(string path, string expected)
     {
-        await using var host = await TestHost.StartAsync(flags: AllOn(true));
+        await using var host = await TestHost.StartAsync(AllOn(true));
 
         var (status, body) = await host.GetAsync(path, User);
 
@@ -43,7 +65,7 @@ public sealed class FeatureGateTests
     [InlineData("/grp/b")]
     public async Task Gate_FlagOff_Rejects404(string path)
     {
-        await using var host = await TestHost.StartAsync(flags: AllOn(false));
+        await using var host = await TestHost.StartAsync(AllOn(false));
 
         var (status, body) = await host.GetAsync(path, User);
 
@@ -54,7 +76,7 @@ public sealed class FeatureGateTests
     [Fact]
     public async Task Gate_ControllerOnActionOff_BothGatesMustPass()
     {
-        await using var host = await TestHost.StartAsync(flags: [Flags.Bool("ctrl-flag", true), Flags.Bool("action-flag", false)]);
+        await using var host = await TestHost.StartAsync(With(("ctrl-flag", true), ("action-flag", false)));
 
         Assert.Equal(200, (await host.GetAsync("/mvc/gated", User)).Status);
         Assert.Equal(404, (await host.GetAsync("/mvc/gated/both", User)).Status);
@@ -63,7 +85,7 @@ public sealed class FeatureGateTests
     [Fact]
     public async Task Gate_GroupOnEndpointOff_BothGatesMustPass()
     {
-        await using var host = await TestHost.StartAsync(flags: [Flags.Bool("group-flag", true), Flags.Bool("f-on", false)]);
+        await using var host = await TestHost.StartAsync(With(("group-flag", true), ("f-on", false)));
 
         Assert.Equal(200, (await host.GetAsync("/grp/a", User)).Status);
         Assert.Equal(404, (await host.GetAsync("/grp/b", User)).Status);
@@ -84,7 +106,7 @@ public sealed class FeatureGateTests
     [InlineData("/min/open", 200)]
     public async Task Gate_Requirements_AllAnyNegateVariation(string path, int expected)
     {
-        await using var host = await TestHost.StartAsync(flags: AllOn(true));
+        await using var host = await TestHost.StartAsync(AllOn(true));
 
         Assert.Equal(expected, (await host.GetAsync(path, User)).Status);
     }
@@ -92,7 +114,7 @@ public sealed class FeatureGateTests
     [Fact]
     public async Task Gate_NoUser_FlagsReturnDefaultsSoGateIsClosed()
     {
-        await using var host = await TestHost.StartAsync(flags: AllOn(true));
+        await using var host = await TestHost.StartAsync(AllOn(true));
 
         Assert.Equal(404, (await host.GetAsync("/min/gated")).Status);
         Assert.Equal(200, (await host.GetAsync("/min/open")).Status);
@@ -110,12 +132,36 @@ public sealed class FeatureGateTests
     [Fact]
     public async Task Gate_FlagFlipsBetweenRequests_NextRequestSeesIt()
     {
-        await using var host = await TestHost.StartAsync(flags: [Flags.Bool("min-flag", false)]);
+        var flags = With(("min-flag", false));
+        await using var host = await TestHost.StartAsync(flags);
         Assert.Equal(404, (await host.GetAsync("/min/gated", User)).Status);
 
-        host.Store.ApplyPatch([Flags.Bool("min-flag", true, Flags.Version + 1)], []);
+        flags.Flag("min-flag").On();
 
         Assert.Equal(200, (await host.GetAsync("/min/gated", User)).Status);
+    }
+
+    [Fact]
+    public async Task Gate_TargetedUser_OnlyTheyPass()
+    {
+        var flags = new InMemoryFlags();
+        flags.Flag("min-flag").ForUser("u1", true);
+        await using var host = await TestHost.StartAsync(flags);
+
+        Assert.Equal(200, (await host.GetAsync("/min/gated", User)).Status);
+        Assert.Equal(404, (await host.GetAsync("/min/gated", "sub=u2")).Status);
+    }
+
+    [Fact]
+    public async Task Gate_Evaluation_IsAnEvaluationEventForTheRequestUser()
+    {
+        var flags = With(("min-flag", true));
+        await using var host = await TestHost.StartAsync(flags);
+
+        await host.GetAsync("/min/gated", User);
+
+        var evaluation = Assert.Single(flags.Events.Evaluations);
+        Assert.Equal(("min-flag", "u1", "true"), (evaluation.FlagKey, evaluation.UserKey, evaluation.Value));
     }
 
     [Fact]

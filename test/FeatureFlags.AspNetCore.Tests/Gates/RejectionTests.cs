@@ -1,5 +1,5 @@
-using FeatureFlags.AspNetCore.Tests.Support;
 using FeatureFlags.AspNetCore.Tests.TestApp;
+using FeatureFlags.Testing;
 using Xunit;
 
 namespace FeatureFlags.AspNetCore.Tests.Gates;
@@ -8,10 +8,17 @@ public sealed class RejectionTests
 {
     private const string User = "sub=u1";
 
+    private static InMemoryFlags FlagOff()
+    {
+        var flags = new InMemoryFlags();
+        flags.Flag("f-off").ValueForAll(false);
+        return flags;
+    }
+
     [Fact]
     public async Task PerGateStatusCode_OverridesDefault()
     {
-        await using var host = await TestHost.StartAsync(flags: [Flags.Bool("f-off", false)]);
+        await using var host = await TestHost.StartAsync(FlagOff());
 
         Assert.Equal(403, (await host.GetAsync("/min/status", User)).Status);
     }
@@ -19,7 +26,7 @@ public sealed class RejectionTests
     [Fact]
     public async Task PerGateRedirect_Redirects()
     {
-        await using var host = await TestHost.StartAsync(flags: [Flags.Bool("f-off", false)]);
+        await using var host = await TestHost.StartAsync(FlagOff());
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/min/redirect", UriKind.Relative));
         request.Headers.Add(TestAuthHandler.Header, User);
 
@@ -32,9 +39,7 @@ public sealed class RejectionTests
     [Fact]
     public async Task GlobalStatusCode_AppliesToGatesWithoutTheirOwn()
     {
-        await using var host = await TestHost.StartAsync(
-            featureFlags: b => b.ConfigureGates(o => o.RejectionStatusCode = 410),
-            flags: [Flags.Bool("f-off", false)]);
+        await using var host = await TestHost.StartAsync(FlagOff(), b => b.ConfigureGates(o => o.RejectionStatusCode = 410));
 
         Assert.Equal(410, (await host.GetAsync("/min/gated", User)).Status);
         Assert.Equal(410, (await host.GetAsync("/pages/gated", User)).Status);

@@ -1,5 +1,6 @@
 using FeatureFlags.Model.Internal;
 using FeatureFlags.Store.Internal;
+using FeatureFlags.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Xunit;
 
@@ -7,8 +8,9 @@ namespace FeatureFlags.AspNetCore.Tests.TestApp;
 
 /// <summary>
 /// The test app (MVC controllers, Razor Pages and minimal APIs) on a <see cref="TestServer"/>, with the real
-/// <c>AddFeatureFlags</c>/<c>UseFeatureFlags</c>. Flags are loaded into the app's real store; the real sync service
-/// runs against a closed local port (StartWaitTime = 0), failing quietly in the background.
+/// <c>AddFeatureFlags</c>/<c>UseFeatureFlags</c>. Either flags are served by an <see cref="InMemoryFlags"/> (the
+/// FeatureFlags.Testing package, as our users' tests do), or wire flags are loaded into the app's real store while the
+/// real sync service runs against a closed local port (StartWaitTime = 0), failing quietly in the background.
 /// </summary>
 internal sealed class TestHost : IAsyncDisposable
 {
@@ -41,7 +43,8 @@ internal sealed class TestHost : IAsyncDisposable
     public static WebApplication Build(
         IDictionary<string, string?>? config = null,
         Action<IFeatureFlagsBuilder>? featureFlags = null,
-        Action<WebApplication>? endpoints = null)
+        Action<WebApplication>? endpoints = null,
+        InMemoryFlags? inMemory = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -54,10 +57,15 @@ internal sealed class TestHost : IAsyncDisposable
         });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(config ?? BaseConfig());
+        builder.Configuration.AddInMemoryCollection(config ?? (inMemory is null ? BaseConfig() : []));
 
         var flags = builder.Services.AddFeatureFlags(builder.Configuration);
         featureFlags?.Invoke(flags);
+        if (inMemory is not null)
+        {
+            builder.Services.AddInMemoryFeatureFlags(inMemory);
+        }
+
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
         builder.Services.AddControllersWithViews().AddApplicationPart(typeof(TestHost).Assembly);
@@ -72,6 +80,14 @@ internal sealed class TestHost : IAsyncDisposable
         MapMinimalApis(app);
         endpoints?.Invoke(app);
         return app;
+    }
+
+    /// <summary>Starts the app serving <paramref name="flags"/> from memory: no sync service, events recorded in <see cref="InMemoryFlags.Events"/>.</summary>
+    public static async Task<TestHost> StartAsync(InMemoryFlags flags, Action<IFeatureFlagsBuilder>? featureFlags = null)
+    {
+        var app = Build(featureFlags: featureFlags, inMemory: flags);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return new TestHost(app);
     }
 
     public static async Task<TestHost> StartAsync(
