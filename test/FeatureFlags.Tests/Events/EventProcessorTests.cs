@@ -335,4 +335,50 @@ public sealed class EventProcessorTests
     [InlineData("https://contoso.com/featbit/", "https://contoso.com/featbit/api/public/insight/track")]
     public void EndpointOf_Base_KeepsThePathPrefix(string eventUri, string expected)
         => Assert.Equal(expected, EventSender.EndpointOf(new Uri(eventUri)).ToString());
+    [Fact]
+    public async Task Sink_Registered_TakesEveryEventAtOnceAndNothingIsBufferedOrSent()
+    {
+        var sink = new ListSink();
+        var services = new ServiceCollection();
+        services.AddSingleton<IInsightEventSink>(sink);
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new FeatureFlagsOptions { Offline = true }));
+        services.AddFeatureFlagEvents();
+        await using var provider = services.BuildServiceProvider();
+        var processor = provider.GetRequiredService<EventProcessor>();
+        var store = TestFlags.Store(TestFlags.OneRule("f"));
+        var client = new FeatureFlags.Evaluation.Internal.FeatureFlagClient(store, provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<FeatureFlagsOptions>>(), processor);
+        await processor.StartAsync(CancellationToken.None);
+
+        client.StringVariation("f", User, "default");
+        client.Track(User, "click", 2);
+        client.Identify(User);
+        client.Track(User, " ");
+
+        Assert.True(processor.IsEnabled); // offline sends nothing; a local recorder still records
+        Assert.Equal([InsightEventKind.Evaluation, InsightEventKind.Metric, InsightEventKind.User], sink.Events.Select(e => e.Kind));
+        Assert.Equal(2, sink.Events[1].NumericValue);
+        Assert.Equal(0, processor.Pending);
+        Assert.Null(processor.Loop);
+        Assert.Equal(1, processor.Invalid);
+        await client.FlushAsync(TestContext.Current.CancellationToken);
+        await processor.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public void Sink_Offline_WithoutSink_EventsAreOff()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new FeatureFlagsOptions { Offline = true }));
+        services.AddFeatureFlagEvents();
+        using var provider = services.BuildServiceProvider();
+
+        Assert.False(provider.GetRequiredService<EventProcessor>().IsEnabled);
+    }
+
+    private sealed class ListSink : IInsightEventSink
+    {
+        public List<InsightEvent> Events { get; } = [];
+
+        public void Record(in InsightEvent insightEvent) => Events.Add(insightEvent);
+    }
 }
