@@ -112,6 +112,20 @@ public sealed class InMemoryFlags
         }
     }
 
+    /// <summary>
+    /// Puts everything back as a new <see cref="InMemoryFlags"/> has it: no flags, no recorded events, status
+    /// <see cref="FeatureFlagsState.Ready"/>. For a host shared by several tests (a class fixture), at the start of each.
+    /// </summary>
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            RemoveAll();
+            Events.Clear();
+            SetStatus(FeatureFlagsState.Ready);
+        }
+    }
+
     /// <summary>Applies several changes as one: apps see all of them or none, and one notification per flag.</summary>
     /// <param name="changes">Changes made through this object (for example <c>f => { f.Flag("a").On(); f.Flag("b").Off(); }</c>).</param>
     /// <remarks>Other threads that change these flags wait until <paramref name="changes"/> returns.</remarks>
