@@ -353,6 +353,37 @@ public sealed class InMemoryFlagBuilderTests : IDisposable
     }
 
     [Fact]
+    public void EveryForm_ThroughTheScopedFeatureFlags_EvaluatesAsDefined()
+    {
+        _h.Flags.Update(f =>
+        {
+            f.Flag("on").On();
+            f.Flag("off").On().Off();
+            f.Flag("s").ValueForAll("blue");
+            f.Flag("i").ValueForAll(42);
+            f.Flag("d").ValueForAll(0.5);
+            f.Flag("j").ValueForAll(FlagValue.Json("""{"text":"sale","size":3}"""));
+            f.Flag("user").ValueForAll("others").ForUser("alice", "mine");
+            f.Flag("rule").ValueForAll(false).Rule(r => r.When("country", RuleOperator.Equal, "NL").Serve(true));
+            f.Flag("split").Percentage(("only", 100));
+        });
+        using var scope = _h.Services.CreateScope();
+        var flags = scope.ServiceProvider.GetRequiredService<IFeatureFlags>();
+        flags.SetUser(Alice);
+
+        Assert.True(flags.IsEnabled("on"));
+        Assert.False(flags.GetBool("off", defaultValue: true));
+        Assert.Equal("blue", flags.GetString("s", "default"));
+        Assert.Equal(42, flags.GetInt("i"));
+        Assert.Equal(0.5, flags.GetDouble("d"));
+        Assert.Equal(new Banner("sale", 3), flags.GetJson("j", new Banner("default", 0), TestJson.Default.Banner));
+        Assert.Equal("mine", flags.GetString("user", "default"));
+        Assert.Equal(EvaluationReasonKind.RuleMatch, flags.GetBoolDetail("rule").Kind);
+        Assert.Equal("only", flags.GetString("split", "default"));
+        Assert.Equal(9, _h.Flags.Events.Evaluations.Count);
+    }
+
+    [Fact]
     public void GetAllFlags_ListsEveryDefinedFlag()
     {
         _h.Flags.Flag("a").On();
