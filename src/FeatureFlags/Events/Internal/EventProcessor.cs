@@ -204,6 +204,10 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         }
 
         ReportDrops(force: true);
+
+        // Delivery is over. What the final flush did not send (it was cut short, or the events were recorded while it
+        // ran) and whatever is recorded from now on is counted as dropped: never left uncounted in the buffer.
+        EndDelivery();
         LogStopped(Sent, Dropped, Failed, Invalid);
     }
 
@@ -220,6 +224,14 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         _timer?.Dispose();
         _stopping.Cancel();
         _abort.Cancel();
+        EndDelivery();
+    }
+
+    /// <summary>Stops accepting events for delivery and counts what the buffer still holds as dropped.</summary>
+    private void EndDelivery()
+    {
+        _stopped = true;
+        Interlocked.Add(ref _dropped, DiscardPending());
     }
 
     /// <summary>
@@ -270,6 +282,13 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         }
 
         _queue.Enqueue(e);
+        if (_stopped)
+        {
+            // Delivery ended between the check above and this enqueue: count it (and anything else left) as dropped.
+            Interlocked.Add(ref _dropped, DiscardPending());
+            return;
+        }
+
         if (count >= _batchSize && Volatile.Read(ref _batchWakeSent) == 0 && Interlocked.Exchange(ref _batchWakeSent, 1) == 0)
         {
             // A batch is full: wake the loop, once until it has looked at the buffer again.
@@ -440,12 +459,11 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     private void StopDelivery(int statusCode)
     {
-        _stopped = true;
         _timer?.Dispose();
         LogDeliveryStopped(_sender.Endpoint, statusCode);
 
         // Nothing will be sent any more: release what the buffer holds.
-        Interlocked.Add(ref _dropped, DiscardPending());
+        EndDelivery();
     }
 
     /// <summary>Empties the buffer without sending (delivery stopped; benchmarks, which measure the enqueue alone).</summary>
