@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using FeatureFlags;
 using FeatureFlags.Bootstrap.Internal;
 using FeatureFlags.Cache.Internal;
@@ -7,6 +8,7 @@ using FeatureFlags.Events.Internal;
 using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
+using FeatureFlags.Telemetry.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -35,6 +37,11 @@ public static class FeatureFlagsServiceCollectionExtensions
     /// Nothing blocks here. The host's start waits at most <c>FeatureFlags:StartWaitTime</c> for the first flag data
     /// (asynchronously), then the app serves defaults until data arrives; <c>StartWaitTime = 0</c> does not wait, so the
     /// app starts without a flag server. Calling this method more than once is harmless: services are added once.
+    /// </para>
+    /// <para>
+    /// Telemetry is on and costs nothing until something listens: subscribe to the activity source and the meter named
+    /// in <see cref="FeatureFlagsTelemetry"/> (the meter comes from the container's <c>IMeterFactory</c>; this method
+    /// calls <c>AddMetrics()</c>).
     /// </para>
     /// </remarks>
     /// <example>
@@ -121,6 +128,10 @@ public static class FeatureFlagsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FeatureFlagsOptions>, FeatureFlagsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
+        // Telemetry: the meter comes from the container's IMeterFactory (one meter per container); the store carries it
+        // to the client and the sync service.
+        services.AddMetrics();
+        services.TryAddSingleton(static sp => new FeatureFlagsMetrics(sp.GetService<IMeterFactory>(), sp.GetService<EventProcessor>()));
         services.TryAddSingleton<FlagStore>();
         services.TryAddSingleton<IFlagStore>(static sp => sp.GetRequiredService<FlagStore>());
         services.TryAddSingleton<FeatureFlagClient>();

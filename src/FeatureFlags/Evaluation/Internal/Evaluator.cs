@@ -4,8 +4,11 @@ using FeatureFlags.Store.Internal;
 
 namespace FeatureFlags.Evaluation.Internal;
 
-/// <summary>The outcome of evaluating one flag: the variation (null on error), why, and experiment inclusion.</summary>
-internal readonly record struct EvalResult(CompiledVariation? Variation, EvaluationReasonKind Kind, string Reason, bool SendToExperiment)
+/// <summary>
+/// The outcome of evaluating one flag: the variation (null on error), why, experiment inclusion, and whether a
+/// percentage rollout chose the variation (<paramref name="Split"/>: the served slice needed the user's bucket).
+/// </summary>
+internal readonly record struct EvalResult(CompiledVariation? Variation, EvaluationReasonKind Kind, string Reason, bool SendToExperiment, bool Split = false)
 {
     public static readonly EvalResult Malformed = new(null, EvaluationReasonKind.Error, Reasons.MalformedFlag, false);
 }
@@ -82,7 +85,8 @@ internal static class Evaluator
             }
 
             bool inRollout;
-            if (Bucketing.RequiresHash(slice.Min, slice.Max))
+            var split = Bucketing.RequiresHash(slice.Min, slice.Max);
+            if (split)
             {
                 if (double.IsNaN(bucket))
                 {
@@ -106,7 +110,7 @@ internal static class Evaluator
                 return EvalResult.Malformed;
             }
 
-            return new EvalResult(slice.Variation, kind, reason, SendToExperiment(flag, rollout, slice, dispatchValue));
+            return new EvalResult(slice.Variation, kind, reason, SendToExperiment(flag, rollout, slice, dispatchValue), split);
         }
 
         // No interval holds the bucket: the rollout is malformed (later rules are not tried, as in the official SDKs).

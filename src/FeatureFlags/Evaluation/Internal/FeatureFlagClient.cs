@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using FeatureFlags.Events.Internal;
 using FeatureFlags.Store.Internal;
+using FeatureFlags.Telemetry.Internal;
 using Microsoft.Extensions.Options;
 
 namespace FeatureFlags.Evaluation.Internal;
@@ -112,23 +113,34 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
     internal EvaluationDetail<T> Evaluate<T, TConverter>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, bool record = true)
         where TConverter : IVariationConverter<T>
     {
-        var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out var flag, out var served, out var sendToExperiment);
-        if (record && served is not null)
+        var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out var flag, out var served, out var sendToExperiment, out var split);
+        if (record)
         {
-            _events?.RecordEvaluation(user, flag!.Key, served, sendToExperiment);
+            if (served is not null)
+            {
+                _events?.RecordEvaluation(user, flag!.Key, served, sendToExperiment);
+            }
+
+            // Telemetry sees every outcome, errors included; with nobody listening this is two field reads.
+            EvaluationTelemetry.Record(_store.Metrics, flag, user, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason, split);
         }
 
         return detail;
     }
 
-    /// <summary>Evaluates and converts; <paramref name="served"/> is the variation when the conversion succeeded, else null.</summary>
+    /// <summary>
+    /// Evaluates and converts; <paramref name="served"/> is the variation when the conversion succeeded, else null;
+    /// <paramref name="split"/> tells whether a percentage rollout chose it.
+    /// </summary>
     private EvaluationDetail<T> EvaluateCore<T, TConverter>(
-        FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, out CompiledFlag? flag, out CompiledVariation? served, out bool sendToExperiment)
+        FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue,
+        out CompiledFlag? flag, out CompiledVariation? served, out bool sendToExperiment, out bool split)
         where TConverter : IVariationConverter<T>
     {
         flag = null;
         served = null;
         sendToExperiment = false;
+        split = false;
         if (flagKey is null || user is null)
         {
             return new(flagKey ?? string.Empty, defaultValue, string.Empty, EvaluationReasonKind.Error,
@@ -151,6 +163,7 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
         {
             served = result.Variation;
             sendToExperiment = result.SendToExperiment;
+            split = result.Split;
         }
 
         return detail;
@@ -185,8 +198,16 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
     /// <summary>Evaluates a JSON flag; the event is recorded only when the value deserialises (for the client and the scoped flags).</summary>
     internal EvaluationDetail<T> EvaluateJson<T>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, Func<string, T?> deserialize)
     {
+        var detail = EvaluateJsonCore(snapshot, flagKey, user, defaultValue, deserialize, out var flag, out var split);
+        EvaluationTelemetry.Record(_store.Metrics, flag, user, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason, split);
+        return detail;
+    }
+
+    private EvaluationDetail<T> EvaluateJsonCore<T>(
+        FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, Func<string, T?> deserialize, out CompiledFlag? flag, out bool split)
+    {
         // The conversion of a JSON flag is the deserialisation: the event is recorded only once it succeeds.
-        var raw = EvaluateCore<string, StringConverter>(snapshot, flagKey, user, string.Empty, out var flag, out var served, out var sendToExperiment);
+        var raw = EvaluateCore<string, StringConverter>(snapshot, flagKey, user, string.Empty, out flag, out var served, out var sendToExperiment, out split);
         if (served is null)
         {
             return new(raw.FlagKey, defaultValue, string.Empty, raw.Kind, raw.Reason);
@@ -206,6 +227,7 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
             // Not JSON of the requested shape: a wrong type, like any other failed conversion.
         }
 
+        split = false;
         return new(raw.FlagKey, defaultValue, string.Empty, EvaluationReasonKind.WrongType, Reasons.WrongType);
     }
 }

@@ -1,4 +1,5 @@
 using FeatureFlags.Model.Internal;
+using FeatureFlags.Telemetry.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -26,10 +27,14 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
     private FlagSnapshot _base = FlagSnapshot.Empty;
     private Dictionary<string, string> _overrides = new(StringComparer.Ordinal);
 
-    public FlagStore(IOptions<FeatureFlagsOptions> options, ILogger<FlagStore> logger, IOptionsMonitor<FeatureFlagsOptions>? monitor = null)
+    public FlagStore(
+        IOptions<FeatureFlagsOptions> options, ILogger<FlagStore> logger, IOptionsMonitor<FeatureFlagsOptions>? monitor = null,
+        FeatureFlagsMetrics? metrics = null)
     {
         _compiler = new FlagCompiler(options.Value.RegexMatchTimeout);
         _logger = logger;
+        Metrics = metrics;
+        metrics?.ObserveStore(this);
         SetOverrides(options.Value.Overrides);
         _overridesSubscription = monitor?.OnChange((o, name) =>
         {
@@ -41,6 +46,12 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
     }
 
     public event EventHandler<FlagsChangedEventArgs>? FlagsChanged;
+
+    /// <summary>
+    /// The SDK's instruments, shared through the store by every component that reads or writes it (the client, the
+    /// sync); null when the store was built without them (nothing is then counted; evaluation events still work).
+    /// </summary>
+    internal FeatureFlagsMetrics? Metrics { get; }
 
     /// <summary>The snapshot every evaluation reads; replaced, never mutated.</summary>
     public FlagSnapshot Current => Volatile.Read(ref _current);

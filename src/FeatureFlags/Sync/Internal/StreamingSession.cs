@@ -104,6 +104,7 @@ internal sealed partial class StreamingSession : IDisposable
         }
 
         LogConnected(endpoint);
+        _store.Metrics?.Connects.Add(1);
         _lastFrameAt = _time.GetTimestamp();
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var closeOnStop = stoppingToken.Register(() => _ = CloseOnStopAsync(socket, session));
@@ -151,11 +152,18 @@ internal sealed partial class StreamingSession : IDisposable
     private async Task<SessionResult> ReceiveLoopAsync(ClientWebSocket socket, Action onSynced, CancellationToken ct)
     {
         var message = new ArrayBufferWriter<byte>(ReceiveChunk);
+        long messageStartedAt = 0;
         while (true)
         {
             var memory = message.GetMemory(ReceiveChunk);
             var received = await socket.ReceiveAsync(memory, ct).ConfigureAwait(false);
-            Volatile.Write(ref _lastFrameAt, _time.GetTimestamp());
+            var frameAt = _time.GetTimestamp();
+            Volatile.Write(ref _lastFrameAt, frameAt);
+            if (message.WrittenCount == 0)
+            {
+                // The first frame of a message: where its push-to-visible latency starts.
+                messageStartedAt = frameAt;
+            }
 
             if (received.MessageType == WebSocketMessageType.Close)
             {
@@ -187,7 +195,7 @@ internal sealed partial class StreamingSession : IDisposable
 
             if (received.MessageType == WebSocketMessageType.Text)
             {
-                HandleMessage(message.WrittenSpan, onSynced);
+                HandleMessage(message.WrittenSpan, messageStartedAt, onSynced);
             }
 
             // Keep a modest buffer for the next message; drop one grown by a large full sync.
@@ -202,7 +210,7 @@ internal sealed partial class StreamingSession : IDisposable
         }
     }
 
-    private void HandleMessage(ReadOnlySpan<byte> json, Action onSynced)
+    private void HandleMessage(ReadOnlySpan<byte> json, long receivedAt, Action onSynced)
     {
         string? type;
         try
@@ -230,8 +238,11 @@ internal sealed partial class StreamingSession : IDisposable
             var payload = WireJson.ReadDataSync(json);
             var started = _time.GetTimestamp();
             var result = _store.ApplyFromServer(payload);
-            var elapsedMs = _time.GetElapsedTime(started).TotalMilliseconds;
-            LogDataSyncApplied(payload.EventType ?? "patch", result.Applied, result.Ignored, result.Invalid, elapsedMs);
+            var applied = _time.GetTimestamp();
+            var elapsed = _time.GetElapsedTime(started, applied);
+            _store.Metrics?.RecordDataSync(
+                string.Equals(payload.EventType, "full", StringComparison.OrdinalIgnoreCase), elapsed, _time.GetElapsedTime(receivedAt, applied));
+            LogDataSyncApplied(payload.EventType ?? "patch", result.Applied, result.Ignored, result.Invalid, elapsed.TotalMilliseconds);
             onSynced();
         }
         catch (JsonException ex)

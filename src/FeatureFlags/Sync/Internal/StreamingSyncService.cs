@@ -46,6 +46,7 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
     private Task? _loop;
     private bool _synced;
     private long? _disconnectedAt;
+    private long _sessions;
 
     public StreamingSyncService(
         IOptions<FeatureFlagsOptions> options,
@@ -171,8 +172,17 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
             cursor = 0;
         }
 
+        if (_sessions++ > 0)
+        {
+            _store.Metrics?.Reconnects.Add(1);
+        }
+
         using var session = new StreamingSession(_options, _store, _tokens, _time, _loggerFactory.CreateLogger<StreamingSession>());
         var result = await session.RunAsync(cursor, () => _status.Set(FeatureFlagsState.Ready), stopping).ConfigureAwait(false);
+        if (!stopping.IsCancellationRequested)
+        {
+            _store.Metrics?.RecordSessionEnd(result.End);
+        }
         if (result.Synced)
         {
             _synced = true;

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using FeatureFlags.Evaluation.Internal;
+using FeatureFlags.Store.Internal;
+using static FeatureFlags.Telemetry.Internal.SemanticConventions;
+
+namespace FeatureFlags.Telemetry.Internal;
+
+/// <summary>
+/// Records one evaluation: a <c>feature_flag.evaluation</c> event on the current activity (when the SDK's activity
+/// source has a listener and the activity records data) and the <c>featureflags.evaluations</c> counter (when it is
+/// enabled). With nobody listening, <see cref="Record"/> reads two fields and returns: nothing is built or allocated.
+/// </summary>
+internal static class EvaluationTelemetry
+{
+    /// <summary>The SDK's activity source. It starts no activities; it gates the events added to the caller's.</summary>
+    public static readonly ActivitySource Source = new(FeatureFlagsTelemetry.ActivitySourceName, FeatureFlagsMetrics.SdkVersion);
+
+    /// <summary>Records an evaluation outcome; cheap and allocation-free when nobody listens.</summary>
+    /// <param name="metrics">The metrics of the store evaluated against; null when the store has none.</param>
+    /// <param name="flag">The flag found in the snapshot, or null.</param>
+    /// <param name="user">The user (may be null: an error outcome).</param>
+    /// <param name="flagKey">The key as asked for.</param>
+    /// <param name="variationId">The served variation's id, or empty when the default was returned.</param>
+    /// <param name="kind">The outcome's kind.</param>
+    /// <param name="reason">The outcome's reason text.</param>
+    /// <param name="split">Whether a percentage rollout chose the variation.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Record(
+        FeatureFlagsMetrics? metrics, CompiledFlag? flag, FlagUser? user, string flagKey, string variationId,
+        EvaluationReasonKind kind, string reason, bool split)
+    {
+        var count = metrics is { Evaluations.Enabled: true };
+        if (count || Source.HasListeners())
+        {
+            RecordCore(count ? metrics : null, flag, user, flagKey, variationId, kind, reason, split);
+        }
+    }
+
+    /// <summary>The semantic conventions' <c>feature_flag.result.reason</c> for an outcome.</summary>
+    public static string ReasonOf(EvaluationReasonKind kind, string reason, CompiledFlag? flag, bool split) => kind switch
+    {
+        // A local override is compiled to a disabled flag serving the override: a static value, not a disabled flag.
+        EvaluationReasonKind.Off => string.Equals(reason, Reasons.Overridden, StringComparison.Ordinal) ? Reason.Static : Reason.Disabled,
+        EvaluationReasonKind.TargetMatch => Reason.TargetingMatch,
+        EvaluationReasonKind.RuleMatch => split ? Reason.Split : Reason.TargetingMatch,
+        EvaluationReasonKind.Fallthrough => split ? Reason.Split
+            : flag is { Targets.Count: 0, Rules.Length: 0 } ? Reason.Static
+            : Reason.Default,
+        _ => Reason.Error,
+    };
+
+    /// <summary>The <c>error.type</c> of an outcome, or null when it is not an error.</summary>
+    public static string? ErrorTypeOf(EvaluationReasonKind kind, string reason) => kind switch
+    {
+        EvaluationReasonKind.ClientNotReady => EvaluationError.ProviderNotReady,
+        EvaluationReasonKind.WrongType => EvaluationError.TypeMismatch,
+        EvaluationReasonKind.Error => reason switch
+        {
+            Reasons.FlagNotFound => EvaluationError.FlagNotFound,
+            Reasons.MalformedFlag => EvaluationError.ParseError,
+            Reasons.UserNotSpecified => EvaluationError.TargetingKeyMissing,
+            _ => EvaluationError.General,
+        },
+        _ => null,
+    };
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RecordCore(
+        FeatureFlagsMetrics? metrics, CompiledFlag? flag, FlagUser? user, string flagKey, string variationId,
+        EvaluationReasonKind kind, string reason, bool split)
+    {
+        var resultReason = ReasonOf(kind, reason, flag, split);
+        var errorType = ErrorTypeOf(kind, reason);
+        var variant = string.IsNullOrEmpty(variationId) ? null : variationId;
+        metrics?.RecordEvaluation(flagKey, variant, resultReason, errorType);
+
+        if (Activity.Current is not { IsAllDataRequested: true } activity || !Source.HasListeners())
+        {
+            return;
+        }
+
+        var tags = new ActivityTagsCollection
+        {
+            [FlagKey] = flagKey,
+            [ProviderName] = Provider,
+            [ResultReason] = resultReason,
+        };
+        if (variant is not null)
+        {
+            tags[ResultVariant] = variant;
+        }
+
+        if (flag is not null)
+        {
+            tags[FlagVersion] = flag.Version.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (user is not null)
+        {
+            tags[ContextId] = user.Key;
+        }
+
+        if (errorType is not null)
+        {
+            tags[ErrorType] = errorType;
+            tags[ErrorMessage] = reason;
+        }
+
+        activity.AddEvent(new ActivityEvent(EvaluationEventName, tags: tags));
+    }
+}
