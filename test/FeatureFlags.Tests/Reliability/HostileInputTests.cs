@@ -115,6 +115,19 @@ public sealed class HostileInputTests
         Assert.True(h.Client.BoolVariation("evil", FlagUser.Builder("ok").Custom("input", "b").Build()));
         Assert.True(h.Client.BoolVariation("flag-a", attacker));
         Assert.True(h.Client.GetAllFlags(attacker).Flags.ContainsKey("evil"));
+
+        // One clear warning for the flag's version, however often it fails (no log flood from a hot path).
+        var warning = Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Id == 1201);
+        Assert.Contains("'evil'", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("match timeout", warning.Message, StringComparison.Ordinal);
+
+        // A new version of the broken flag is reported again.
+        evil["updatedAt"] = FakeFeatBitServer.IsoTimestamp(V1 + 2);
+        change = h.NextChangeAsync();
+        await h.Server.PushFlagAsync(evil, TestContext.Current.CancellationToken);
+        await change;
+        Assert.True(h.Client.BoolVariation("evil", attacker, defaultValue: true));
+        Assert.Equal(2, h.Logs.GetSnapshot().Count(r => r.Id.Id == 1201));
     }
 
     internal static string Nest(string open, string close)

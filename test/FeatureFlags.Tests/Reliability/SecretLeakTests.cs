@@ -37,6 +37,9 @@ public sealed class SecretLeakTests
     private readonly FakeLogCollector _logs = new();
     private readonly List<string> _captured = [];
 
+    /// <summary>Stands for the app's own request tracing (its name starts with FeatureFlags, so the capture listens to it).</summary>
+    private static readonly ActivitySource RequestSource = new("FeatureFlags.Tests.SecretLeak");
+
     [Fact]
     public async Task FullRun_SecretAndTokensNeverAppearInLogsTelemetryHealthOrErrors()
     {
@@ -64,8 +67,14 @@ public sealed class SecretLeakTests
         await WaitUntilAsync(() => status.Current.State == FeatureFlagsState.Ready, "the first sync");
         await CheckHealthAsync(host);
 
-        // Evaluations, events delivered, then a batch the endpoint refuses with 500 (retried, then dropped and logged).
-        Assert.True(client.BoolVariation("flag-a", User));
+        // Evaluations inside a request's activity (so the SDK adds its evaluation events to it), events delivered, then
+        // a batch the endpoint refuses with 500 (retried, then dropped and logged).
+        using (RequestSource.StartActivity("request"))
+        {
+            Assert.True(client.BoolVariation("flag-a", User));
+            Assert.False(client.BoolVariation("no-such-flag", User));
+        }
+
         client.Track(User, "checkout");
         client.Identify(User);
         await client.FlushAsync(TestContext.Current.CancellationToken);
@@ -133,6 +142,11 @@ public sealed class SecretLeakTests
         telemetry.AppendTo(everything);
         var text = everything.ToString();
         Assert.True(_logs.Count > 30, $"only {_logs.Count} log records");
+
+        // The telemetry really was captured: evaluation events, and the evaluation, sync and event instruments.
+        Assert.All(
+            new[] { "event feature_flag.evaluation", "featureflags.evaluations", "featureflags.sync.connects", "featureflags.sync.failures", "featureflags.sync.apply.duration", "featureflags.events.sent" },
+            expected => Assert.Contains(expected, text, StringComparison.Ordinal));
 
         Assert.DoesNotContain(Secret, text, StringComparison.Ordinal);
         Assert.DoesNotContain(Uri.EscapeDataString(Secret), text, StringComparison.Ordinal);

@@ -26,7 +26,7 @@ internal sealed class SyncHarness : IAsyncDisposable
         var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)));
         Store = new FlagStore(Microsoft.Extensions.Options.Options.Create(options), loggerFactory.CreateLogger<FlagStore>());
         Status = new StatusProvider(time, loggerFactory.CreateLogger<StatusProvider>());
-        Client = new FeatureFlagClient(Store, Microsoft.Extensions.Options.Options.Create(options));
+        Client = new FeatureFlagClient(Store, Microsoft.Extensions.Options.Options.Create(options), logger: loggerFactory.CreateLogger<FeatureFlagClient>());
         Service = new StreamingSyncService(Microsoft.Extensions.Options.Options.Create(options), Store, Status, new ConnectionTokenProvider(time), time, loggerFactory);
     }
 

@@ -1,9 +1,13 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using FeatureFlags.Events.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Telemetry.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace FeatureFlags.Evaluation.Internal;
@@ -12,7 +16,7 @@ namespace FeatureFlags.Evaluation.Internal;
 /// The singleton client: evaluates against the store's current snapshot (or a snapshot captured by a scope) and
 /// converts the result, recording an insight event for each successful typed evaluation. No member throws.
 /// </summary>
-internal sealed class FeatureFlagClient : IFeatureFlagClient
+internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 {
     private readonly FlagStore _store;
     private readonly bool _strict;
@@ -20,10 +24,17 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
     // Null when events are disabled (or not registered): recording then costs one null check.
     private readonly EventProcessor? _events;
 
-    public FeatureFlagClient(FlagStore store, IOptions<FeatureFlagsOptions> options, EventProcessor? events = null)
+    // Flags whose evaluation failed, by key, with the version last reported (logged once per flag version).
+    private readonly ConcurrentDictionary<string, long> _reportedFailures = new(StringComparer.Ordinal);
+    private readonly ILogger _logger;
+    private readonly TimeSpan _regexMatchTimeout;
+
+    public FeatureFlagClient(FlagStore store, IOptions<FeatureFlagsOptions> options, EventProcessor? events = null, ILogger<FeatureFlagClient>? logger = null)
     {
         _store = store;
         _strict = options.Value.StrictMissingAttributes;
+        _regexMatchTimeout = options.Value.RegexMatchTimeout;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
         // The processor already knows whether events are on (DisableEvents, Offline, a local recorder).
         _events = events is { IsEnabled: true } ? events : null;
     }
@@ -171,14 +182,44 @@ internal sealed class FeatureFlagClient : IFeatureFlagClient
 
     private EvalResult Run(CompiledFlag flag, FlagUser user)
     {
+        EvalResult result;
         try
         {
-            return Evaluator.Evaluate(flag, user, _strict);
+            result = Evaluator.Evaluate(flag, user, _strict);
         }
-        catch (Exception)
+        catch (Exception e)
         {
             // The evaluator contains every known failure; this guards the promise that nothing escapes.
+            ReportFailure(flag, e);
             return new EvalResult(null, EvaluationReasonKind.Error, Reasons.Exception, false);
+        }
+
+        if (result.Variation is null)
+        {
+            // Only an error leaves the variation null: broken data, or a regex that ran past its match timeout.
+            ReportFailure(flag, exception: null);
+        }
+
+        return result;
+    }
+
+    /// <summary>Logs a failed evaluation once per flag version (off the hot path: only failures get here).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReportFailure(CompiledFlag flag, Exception? exception)
+    {
+        if (_reportedFailures.TryGetValue(flag.Key, out var version) && version == flag.Version)
+        {
+            return;
+        }
+
+        _reportedFailures[flag.Key] = flag.Version;
+        if (exception is null)
+        {
+            LogEvaluationFailed(flag.Key, flag.Version, _regexMatchTimeout);
+        }
+        else
+        {
+            LogEvaluationThrew(flag.Key, flag.Version, exception);
         }
     }
 
