@@ -138,7 +138,7 @@ internal static class LoadRun
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             -- {title}
             evaluations: {total / seconds:N0}/s in total; per thread min {r.Counts.Min() / seconds:N0}/s, max {r.Counts.Max() / seconds:N0}/s
-            patches applied: {r.Patches:N0} ({r.Patches / seconds:N0}/s), mean apply {r.MeanApplyMicros:F1} µs (parse + compile + swap, on the loaded machine)
+            patches applied: {r.Patches:N0} ({r.Patches / seconds:N0}/s), mean apply {r.MeanApplyMicros:F1} µs wall time per patch (parse + compile + swap, while the evaluating threads compete for the CPU)
             evaluation latency (every {SampleEvery}th call): p50 {LatencyHistogram.Percentile(r.Histogram, BucketNs, 0.5)}, p99 {LatencyHistogram.Percentile(r.Histogram, BucketNs, 0.99)}, p99.9 {LatencyHistogram.Percentile(r.Histogram, BucketNs, 0.999)}
             GC: gen0 {r.Gen0}, gen1 {r.Gen1}, gen2 {r.Gen2}; allocated {r.Allocated / 1024.0 / 1024.0:F1} MiB ({r.Allocated / (double)total:F1} bytes per evaluation)
             """));
