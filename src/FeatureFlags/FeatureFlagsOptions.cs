@@ -73,6 +73,14 @@ public sealed class FeatureFlagsOptions
     public bool StrictMissingAttributes { get; set; }
 
     /// <summary>
+    /// Gets or sets whether the <c>feature_flag.evaluation</c> events the SDK adds to the current activity carry the
+    /// user's key as <c>feature_flag.context.id</c> (the OpenTelemetry semantic conventions' targeting key). Default
+    /// <see langword="true"/>. Set it to <see langword="false"/> when user keys are personal data (an email address, say)
+    /// that must not reach your traces; the events keep every other attribute, and metrics never carry user data.
+    /// </summary>
+    public bool TraceUserKey { get; set; } = true;
+
+    /// <summary>
     /// Gets or sets the longest a <c>MatchRegex</c>/<c>NotMatchRegex</c> condition may run for one evaluation; a
     /// regex that takes longer makes the flag return the caller's default with an error reason. Default 100 ms.
     /// </summary>

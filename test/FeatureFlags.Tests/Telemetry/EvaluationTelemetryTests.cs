@@ -70,6 +70,21 @@ public sealed class EvaluationTelemetryTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_TraceUserKeyOff_EventHasEverythingButTheUserKey()
+    {
+        var client = new FeatureFlagClient(_store, Options.Create(new FeatureFlagsOptions { TraceUserKey = false }));
+        using var capture = new TelemetryCapture();
+        using var activity = capture.Start();
+
+        client.StringVariation("targeted", Alice, "default");
+
+        var tags = TelemetryCapture.SingleEvaluation(activity);
+        Assert.False(tags.ContainsKey("feature_flag.context.id"));
+        Assert.Equal(("targeted", "targeting_match", HitId), (tags["feature_flag.key"], tags["feature_flag.result.reason"], tags["feature_flag.result.variant"]));
+        Assert.DoesNotContain(tags.Values, v => Equals(v, Alice.Key));
+    }
+
+    [Fact]
     public void Evaluate_PercentageRollout_ReasonIsSplit()
     {
         using var capture = new TelemetryCapture();

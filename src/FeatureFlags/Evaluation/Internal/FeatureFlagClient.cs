@@ -28,12 +28,14 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     private readonly ConcurrentDictionary<string, long> _reportedFailures = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private readonly TimeSpan _regexMatchTimeout;
+    private readonly bool _traceUserKey;
 
     public FeatureFlagClient(FlagStore store, IOptions<FeatureFlagsOptions> options, EventProcessor? events = null, ILogger<FeatureFlagClient>? logger = null)
     {
         _store = store;
         _strict = options.Value.StrictMissingAttributes;
         _regexMatchTimeout = options.Value.RegexMatchTimeout;
+        _traceUserKey = options.Value.TraceUserKey;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         // The processor already knows whether events are on (DisableEvents, Offline, a local recorder).
         _events = events is { IsEnabled: true } ? events : null;
@@ -133,7 +135,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
             }
 
             // Telemetry sees every outcome, errors included; with nobody listening this is two field reads.
-            EvaluationTelemetry.Record(_store.Metrics, flag, user, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason, split);
+            EvaluationTelemetry.Record(_store.Metrics, flag, _traceUserKey ? user : null, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason, split);
         }
 
         return detail;
@@ -240,7 +242,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     internal EvaluationDetail<T> EvaluateJson<T>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, Func<string, T?> deserialize)
     {
         var detail = EvaluateJsonCore(snapshot, flagKey, user, defaultValue, deserialize, out var flag, out var split);
-        EvaluationTelemetry.Record(_store.Metrics, flag, user, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason, split);
+        EvaluationTelemetry.Record(_store.Metrics, flag, _traceUserKey ? user : null, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason, split);
         return detail;
     }
 
