@@ -1,4 +1,3 @@
-using System.Globalization;
 using FeatureFlags.Model.Internal;
 using FeatureFlags.Testing.Internal;
 
@@ -10,7 +9,8 @@ namespace FeatureFlags.Testing;
 /// </summary>
 /// <remarks>
 /// Attributes are those of <see cref="FlagUser"/>: <c>keyId</c> (<see cref="FlagUser.KeyAttribute"/>), <c>name</c>,
-/// <c>email</c>, <c>country</c> and custom attributes by name.
+/// <c>email</c>, <c>country</c> and custom attributes by name. <see cref="InSegment"/> and <see cref="NotInSegment"/>
+/// add conditions on segment membership.
 /// </remarks>
 public sealed class FlagRuleBuilder
 {
@@ -35,8 +35,6 @@ public sealed class FlagRuleBuilder
     /// <exception cref="ArgumentException">The number of operands does not fit the operator.</exception>
     public FlagRuleBuilder When(string attribute, RuleOperator op, params string[] operands)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(attribute);
-        ArgumentNullException.ThrowIfNull(operands);
         _conditions.Add(FlagDefinition.Condition(attribute, op, operands));
         return this;
     }
@@ -47,7 +45,49 @@ public sealed class FlagRuleBuilder
     /// <param name="operand">The number.</param>
     /// <returns>This builder.</returns>
     public FlagRuleBuilder When(string attribute, RuleOperator op, double operand)
-        => When(attribute, op, operand.ToString("R", CultureInfo.InvariantCulture));
+        => When(attribute, op, FlagDefinition.Operand(operand));
+
+    /// <summary>
+    /// Adds a condition that holds for users in any of the given segments (FeatBit's "User is in segment"), defined with
+    /// <see cref="InMemoryFlags.Segment"/>.
+    /// </summary>
+    /// <param name="segmentNames">One or more segment names.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>
+    /// A segment that is not defined when a user reaches this rule makes the flag return the caller's default with the
+    /// reason kind <see cref="EvaluationReasonKind.Error"/> (<c>malformed flag</c>), as in production.
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// flags.Flag("new-search").Rule(r => r.InSegment("beta-testers", "staff").Serve(true));
+    /// </code>
+    /// </example>
+    public FlagRuleBuilder InSegment(params string[] segmentNames) => Segments(isIn: true, segmentNames);
+
+    /// <summary>
+    /// Adds a condition that holds for users in none of the given segments (FeatBit's "User is not in segment").
+    /// </summary>
+    /// <param name="segmentNames">One or more segment names.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>An undefined segment makes the flag evaluate to an error here too, never to "not in the segment".</remarks>
+    public FlagRuleBuilder NotInSegment(params string[] segmentNames) => Segments(isIn: false, segmentNames);
+
+    private FlagRuleBuilder Segments(bool isIn, string[] segmentNames)
+    {
+        ArgumentNullException.ThrowIfNull(segmentNames);
+        if (segmentNames.Length == 0)
+        {
+            throw new ArgumentException("Name at least one segment.", nameof(segmentNames));
+        }
+
+        foreach (var name in segmentNames)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(name, nameof(segmentNames));
+        }
+
+        _conditions.Add(SegmentDefinition.Condition(isIn, segmentNames));
+        return this;
+    }
 
     /// <summary>Serves <paramref name="value"/> to the users the rule matches.</summary>
     /// <param name="value">The value.</param>

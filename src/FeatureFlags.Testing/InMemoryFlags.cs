@@ -15,13 +15,14 @@ namespace FeatureFlags.Testing;
 /// the SDK's own compiler, so targets, rules, percentage rollouts and experiment inclusion behave exactly as in
 /// production. Precedence is FeatBit's: the off value when the flag is off, then the user's
 /// <see cref="InMemoryFlagBuilder.ForUser"/> value, then the first matching rule, then the
-/// <see cref="InMemoryFlagBuilder.ValueForAll"/> value or <see cref="InMemoryFlagBuilder.Percentage"/> split.
+/// <see cref="InMemoryFlagBuilder.ValueForAll"/> value or <see cref="InMemoryFlagBuilder.Percentage"/> split. Rules
+/// may target user segments defined with <see cref="Segment"/>.
 /// </para>
 /// <para>
 /// Every builder call is one atomic change, applied at once to every app this object is attached to: it bumps the
-/// flag's version and raises <see cref="IFlagStore.FlagsChanged"/> and the <see cref="IFlagTracker"/> handlers before
-/// the call returns. <see cref="Update"/> groups several changes into one. Thread-safe; a test may change flags while
-/// requests run.
+/// version of the flag (or, for a segment, of every flag that uses it) and raises <see cref="IFlagStore.FlagsChanged"/>
+/// and the <see cref="IFlagTracker"/> handlers before the call returns. <see cref="Update"/> groups several changes
+/// into one. Thread-safe; a test may change flags while requests run.
 /// </para>
 /// </remarks>
 /// <example>
@@ -42,8 +43,10 @@ public sealed class InMemoryFlags
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, FlagDefinition> _flags = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SegmentDefinition> _segments = new(StringComparer.Ordinal);
     private readonly List<InMemoryFlagsBinding> _bindings = [];
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _pendingSegments = new(StringComparer.Ordinal);
     private long _version;
     private int _batchDepth;
     private FeatureFlagsState _state = FeatureFlagsState.Ready;
@@ -64,6 +67,18 @@ public sealed class InMemoryFlags
         }
     }
 
+    /// <summary>Gets the names of the segments defined now, in ordinal order.</summary>
+    public IReadOnlyList<string> SegmentNames
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _segments.Values.Where(static s => s.IsDefined).Select(static s => s.Name).Order(StringComparer.Ordinal)];
+            }
+        }
+    }
+
     /// <summary>Gets a builder for the flag <paramref name="key"/>, which defines or changes it.</summary>
     /// <param name="key">The flag key.</param>
     /// <returns>The flag's builder. Nothing is defined until one of its methods is called.</returns>
@@ -77,6 +92,31 @@ public sealed class InMemoryFlags
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         return new InMemoryFlagBuilder(this, key);
+    }
+
+    /// <summary>
+    /// Gets a builder for the user segment <paramref name="name"/>, which defines or changes it. Flag rules use it with
+    /// <see cref="FlagRuleBuilder.InSegment"/> and <see cref="FlagRuleBuilder.NotInSegment"/>.
+    /// </summary>
+    /// <param name="name">The segment's name in the test (the SDK sees a GUID derived from it, as FeatBit ids are).</param>
+    /// <returns>The segment's builder. Nothing is defined until one of its methods is called.</returns>
+    /// <remarks>
+    /// Changing a segment is one atomic change like a flag change: every flag whose rules use the segment gets a new
+    /// version and its change notifications. A flag rule that uses a segment that is not defined (never, or no longer)
+    /// makes the flag evaluate to the caller's default with the reason kind <see cref="EvaluationReasonKind.Error"/>
+    /// (<c>malformed flag</c>) for the users that reach the rule, as the SDK does with such data from a FeatBit server.
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// flags.Segment("beta-testers").Include("alice", "bob").Exclude("carol")
+    ///      .Rule(r => r.When("plan", RuleOperator.IsOneOf, "premium"));
+    /// flags.Flag("new-search").Rule(r => r.InSegment("beta-testers").Serve(true));
+    /// </code>
+    /// </example>
+    public InMemorySegmentBuilder Segment(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return new InMemorySegmentBuilder(this, name);
     }
 
     /// <summary>Removes a flag: evaluations then return the caller's default with the reason "flag not found".</summary>
@@ -97,7 +137,7 @@ public sealed class InMemoryFlags
         }
     }
 
-    /// <summary>Removes every flag (in one change).</summary>
+    /// <summary>Removes every flag (in one change); segments stay (<see cref="Reset"/> removes them too).</summary>
     public void RemoveAll()
     {
         lock (_lock)
@@ -113,21 +153,31 @@ public sealed class InMemoryFlags
     }
 
     /// <summary>
-    /// Puts everything back as a new <see cref="InMemoryFlags"/> has it: no flags, no recorded events, status
-    /// <see cref="FeatureFlagsState.Ready"/>. For a host shared by several tests (a class fixture), at the start of each.
+    /// Puts everything back as a new <see cref="InMemoryFlags"/> has it: no flags, no segments, no recorded events,
+    /// status <see cref="FeatureFlagsState.Ready"/>. For a host shared by several tests (a class fixture), at the start
+    /// of each.
     /// </summary>
     public void Reset()
     {
         lock (_lock)
         {
-            RemoveAll();
+            Update(flags =>
+            {
+                flags.RemoveAll();
+                foreach (var name in flags._segments.Keys.ToArray())
+                {
+                    flags.RemoveSegment(name);
+                }
+            });
             Events.Clear();
             SetStatus(FeatureFlagsState.Ready);
         }
     }
 
     /// <summary>Applies several changes as one: apps see all of them or none, and one notification per flag.</summary>
-    /// <param name="changes">Changes made through this object (for example <c>f => { f.Flag("a").On(); f.Flag("b").Off(); }</c>).</param>
+    /// <param name="changes">
+    /// Changes made through this object, to flags and segments (for example <c>f => { f.Flag("a").On(); f.Flag("b").Off(); }</c>).
+    /// </param>
     /// <remarks>Other threads that change these flags wait until <paramref name="changes"/> returns.</remarks>
     public void Update(Action<InMemoryFlags> changes)
     {
@@ -141,11 +191,13 @@ public sealed class InMemoryFlags
             }
             finally
             {
-                if (--_batchDepth == 0 && _pending.Count > 0)
+                if (--_batchDepth == 0 && (_pending.Count > 0 || _pendingSegments.Count > 0))
                 {
                     var keys = _pending.ToArray();
+                    var names = _pendingSegments.ToArray();
                     _pending.Clear();
-                    Publish(keys);
+                    _pendingSegments.Clear();
+                    Publish(keys, names);
                 }
             }
         }
@@ -226,13 +278,47 @@ public sealed class InMemoryFlags
         }
     }
 
-    /// <summary>Loads every flag into a newly built app's store and reports the current status there.</summary>
+    /// <summary>Changes one segment under the lock and publishes it (or queues it inside <see cref="Update"/>).</summary>
+    internal void ChangeSegment(string name, Action<SegmentDefinition> change)
+    {
+        lock (_lock)
+        {
+            if (!_segments.TryGetValue(name, out var definition))
+            {
+                definition = new SegmentDefinition(name);
+                _segments[name] = definition;
+            }
+
+            change(definition);
+            definition.IsDefined = true;
+            CommitSegment(name);
+        }
+    }
+
+    /// <summary>Removes one segment; flags that still use it then evaluate to "malformed flag" where they reach it.</summary>
+    internal bool RemoveSegment(string name)
+    {
+        lock (_lock)
+        {
+            if (!_segments.Remove(name, out var removed) || !removed.IsDefined)
+            {
+                return false;
+            }
+
+            CommitSegment(name);
+            return true;
+        }
+    }
+
+    /// <summary>Loads every flag and segment into a newly built app's store and reports the current status there.</summary>
     internal void Attach(InMemoryFlagsBinding binding)
     {
         lock (_lock)
         {
             _bindings.Add(binding);
-            binding.Store.ApplyFull([.. _flags.Values.Where(static f => f.IsDefined).Select(static f => f.ToDto())], []);
+            binding.Store.ApplyFull(
+                [.. _flags.Values.Where(static f => f.IsDefined).Select(static f => f.ToDto())],
+                [.. _segments.Values.Where(static s => s.IsDefined).Select(static s => s.ToDto())]);
             binding.Status.Set(_state, _error);
         }
     }
@@ -253,12 +339,37 @@ public sealed class InMemoryFlags
             return;
         }
 
-        Publish([key]);
+        Publish([key], []);
     }
 
-    private void Publish(string[] keys)
+    private void CommitSegment(string name)
+    {
+        if (_batchDepth > 0)
+        {
+            _pendingSegments.Add(name);
+            return;
+        }
+
+        Publish([], [name]);
+    }
+
+    private void Publish(string[] keys, string[] segmentNames)
     {
         var version = ++_version;
+        var segments = new List<SegmentDto>(segmentNames.Length);
+        foreach (var name in segmentNames)
+        {
+            if (_segments.TryGetValue(name, out var definition) && definition.IsDefined)
+            {
+                definition.Version = version;
+                segments.Add(definition.ToDto());
+            }
+            else
+            {
+                segments.Add(SegmentDefinition.Tombstone(name, version));
+            }
+        }
+
         var dtos = new List<FlagDto>(keys.Length);
         foreach (var key in keys)
         {
@@ -273,10 +384,11 @@ public sealed class InMemoryFlags
             }
         }
 
-        // Under the lock: every app sees the changes in the same order; the store notifies before this returns.
+        // Under the lock: every app sees the changes in the same order; the store notifies before this returns. The
+        // store also recompiles, and notifies, the flags that use a changed segment.
         foreach (var binding in _bindings)
         {
-            binding.Store.ApplyPatch(dtos, []);
+            binding.Store.ApplyPatch(dtos, segments);
         }
     }
 

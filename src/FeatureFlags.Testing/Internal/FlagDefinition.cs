@@ -222,8 +222,11 @@ internal sealed class FlagDefinition
         UpdatedAt = version,
     };
 
+    /// <summary>A condition on a user attribute; throws <see cref="ArgumentException"/> on a bad attribute or operand count.</summary>
     public static ConditionDto Condition(string attribute, RuleOperator op, IReadOnlyList<string> operands)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(attribute);
+        ArgumentNullException.ThrowIfNull(operands);
         var (wire, arity) = op switch
         {
             RuleOperator.Equal => ("Equal", 1),
@@ -258,6 +261,9 @@ internal sealed class FlagDefinition
         };
         return new ConditionDto { Property = attribute, Op = wire, Value = value };
     }
+
+    /// <summary>A numeric operand as FeatBit stores it (invariant culture, round-trippable).</summary>
+    public static string Operand(double number) => number.ToString("R", CultureInfo.InvariantCulture);
 
     private List<RolloutVariationDto> Rollout(Serve serve)
     {
