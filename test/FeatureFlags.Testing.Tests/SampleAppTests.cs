@@ -40,6 +40,20 @@ public sealed class SampleAppTests : IClassFixture<WebApplicationFactory<Program
     }
 
     [Fact]
+    public async Task Checkout_GatedOnASegment_FollowsTheSegmentAsItChanges()
+    {
+        var beta = _flags.Segment("beta-testers").Include("alice");
+        _flags.Flag("new-checkout").Rule(r => r.InSegment("beta-testers").Serve(true));
+        using var client = _factory.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/checkout?user=alice", UriKind.Relative), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(new Uri("/checkout?user=bob", UriKind.Relative), Ct)).StatusCode);
+
+        beta.Include("bob");
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/checkout?user=bob", UriKind.Relative), Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task Gates_FlagChangedDuringTheTest_NextRequestFollows()
     {
         var reports = _flags.Flag("reports").On();
