@@ -37,7 +37,7 @@ internal static class BootstrapParser
             }
         }
 
-        var payload = WireJson.ReadDataSync(utf8Json.Span);
+        var payload = WireJson.ReadValidatedDataSync(utf8Json.Span);
         payload.EventType = "full";
         return payload;
     }

@@ -11,10 +11,20 @@ internal static class WireJson
     /// Reads a <c>data-sync</c> payload from either the whole envelope (<c>{"messageType":"data-sync","data":{...}}</c>,
     /// as the server pushes it and <c>/api/public/sdk/server/latest-all</c> returns it) or the bare <c>data</c> object.
     /// </summary>
-    /// <exception cref="JsonException">The JSON is malformed or is not a data-sync payload.</exception>
+    /// <exception cref="JsonException">The text is not UTF-8, or the JSON is malformed or is not a data-sync payload.</exception>
     public static DataSyncPayloadDto ReadDataSync(ReadOnlySpan<byte> utf8Json)
     {
         EnsureValidUtf8(utf8Json);
+        return ReadValidatedDataSync(utf8Json);
+    }
+
+    /// <summary>
+    /// <see cref="ReadDataSync"/> for text already known to be UTF-8: a WebSocket text message (the socket itself
+    /// refuses invalid UTF-8, closing with 1007) or bytes <see cref="EnsureValidUtf8"/> has checked.
+    /// </summary>
+    /// <exception cref="JsonException">The JSON is malformed or is not a data-sync payload.</exception>
+    public static DataSyncPayloadDto ReadValidatedDataSync(ReadOnlySpan<byte> utf8Json)
+    {
         var message = JsonSerializer.Deserialize(utf8Json, WireJsonContext.Default.DataSyncMessageDto)
             ?? throw new JsonException("The JSON is null.");
         if (message.Data is not null)

@@ -235,7 +235,7 @@ internal sealed partial class StreamingSession : IDisposable
 
         try
         {
-            var payload = WireJson.ReadDataSync(json);
+            var payload = WireJson.ReadValidatedDataSync(json);
             var started = _time.GetTimestamp();
             var result = _store.ApplyFromServer(payload);
             var applied = _time.GetTimestamp();
