@@ -31,6 +31,7 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             failures.Add($"{Prefix}{nameof(options.StreamingUri)} must be an absolute ws://, wss://, http:// or https:// URI.");
         }
 
+        // Timeouts, intervals and delays: above zero (or at least zero) and at most MaxDuration.
         Positive(options.ConnectTimeout, nameof(options.ConnectTimeout));
         Positive(options.CloseTimeout, nameof(options.CloseTimeout));
         Positive(options.PingInterval, nameof(options.PingInterval));
@@ -39,18 +40,10 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         Positive(options.RegexMatchTimeout, nameof(options.RegexMatchTimeout));
         Positive(options.EventFlushInterval, nameof(options.EventFlushInterval));
         Positive(options.EventSendTimeout, nameof(options.EventSendTimeout));
-        NotNegative(options.EventShutdownFlushTimeout, nameof(options.EventShutdownFlushTimeout));
-        NotNegative(options.StartWaitTime, nameof(options.StartWaitTime));
-        AtMostOneDay(options.ConnectTimeout, nameof(options.ConnectTimeout));
-        AtMostOneDay(options.CloseTimeout, nameof(options.CloseTimeout));
-        AtMostOneDay(options.PingInterval, nameof(options.PingInterval));
-        AtMostOneDay(options.ReconnectDelay, nameof(options.ReconnectDelay));
-        AtMostOneDay(options.MaxReconnectDelay, nameof(options.MaxReconnectDelay));
-        AtMostOneDay(options.RegexMatchTimeout, nameof(options.RegexMatchTimeout));
-        AtMostOneDay(options.EventFlushInterval, nameof(options.EventFlushInterval));
-        AtMostOneDay(options.EventSendTimeout, nameof(options.EventSendTimeout));
-        AtMostOneDay(options.EventShutdownFlushTimeout, nameof(options.EventShutdownFlushTimeout));
-        AtMostOneDay(options.StartWaitTime, nameof(options.StartWaitTime));
+        NotNegative(options.EventShutdownFlushTimeout, nameof(options.EventShutdownFlushTimeout), MaxDuration);
+        NotNegative(options.StartWaitTime, nameof(options.StartWaitTime), MaxDuration);
+
+        // Durations compared with elapsed time only: no upper bound.
         NotNegative(options.HealthyConnectionTime, nameof(options.HealthyConnectionTime));
         NotNegative(options.FullResyncAfterOutage, nameof(options.FullResyncAfterOutage));
 
@@ -102,21 +95,29 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             {
                 failures.Add($"{Prefix}{key} must be greater than zero (was {value}).");
             }
-        }
-
-        void AtMostOneDay(TimeSpan value, string key)
-        {
-            if (value > MaxDuration)
+            else
             {
-                failures.Add($"{Prefix}{key} must be at most {MaxDuration} (was {value}).");
+                AtMost(value, key, MaxDuration);
             }
         }
 
-        void NotNegative(TimeSpan value, string key)
+        void NotNegative(TimeSpan value, string key, TimeSpan? max = null)
         {
             if (value < TimeSpan.Zero)
             {
                 failures.Add($"{Prefix}{key} must not be negative (was {value}).");
+            }
+            else if (max is { } limit)
+            {
+                AtMost(value, key, limit);
+            }
+        }
+
+        void AtMost(TimeSpan value, string key, TimeSpan max)
+        {
+            if (value > max)
+            {
+                failures.Add($"{Prefix}{key} must be at most {max} (was {value}).");
             }
         }
     }
