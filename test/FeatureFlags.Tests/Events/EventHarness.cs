@@ -8,7 +8,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 
 namespace FeatureFlags.Tests.Events;
 
@@ -71,21 +70,8 @@ internal sealed class EventHarness : IAsyncDisposable
     public IReadOnlyList<FakeLogRecord> LogsWithId(int id) => [.. Logs.GetSnapshot().Where(r => r.Id.Id == id)];
 
     /// <summary>Advances fake time in steps until <paramref name="condition"/> holds (each step gives the loop a moment to arm its next timer).</summary>
-    public async Task AdvanceUntilAsync(Func<bool> condition, TimeSpan step, string what, int maxSteps = 200)
-    {
-        for (var i = 0; i < maxSteps; i++)
-        {
-            if (condition())
-            {
-                return;
-            }
-
-            Time.Advance(step);
-            await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System);
-        }
-
-        Assert.True(condition(), $"Timed out waiting for: {what}");
-    }
+    public Task AdvanceUntilAsync(Func<bool> condition, TimeSpan step, string what, int maxSteps = 200)
+        => Time.AdvanceUntilAsync(condition, step, what, maxSteps, pauseMs: 10);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,13 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using FeatureFlags.Events.Internal;
+using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 
 namespace FeatureFlags.Tests.Reliability;
 
@@ -33,21 +33,8 @@ internal static class ReliabilityHost
     }
 
     /// <summary>Advances fake time in steps (giving the SDK real time to arm its next timer) until <paramref name="condition"/> holds.</summary>
-    public static async Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> condition, TimeSpan step, string what, int maxSteps = 400)
-    {
-        for (var i = 0; i < maxSteps; i++)
-        {
-            if (condition())
-            {
-                return;
-            }
-
-            time.Advance(step);
-            await Task.Delay(TimeSpan.FromMilliseconds(15), TimeProvider.System);
-        }
-
-        Assert.True(condition(), $"Timed out waiting for: {what}");
-    }
+    public static Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> condition, TimeSpan step, string what, int maxSteps = 400)
+        => FakeClock.AdvanceUntilAsync(time, condition, step, what, maxSteps);
 
     /// <summary>Every event the processor ever saw is sent, dropped, failed, refused or still pending.</summary>
     public static long Accounted(EventProcessor events) => events.Sent + events.Dropped + events.Failed + events.Invalid;

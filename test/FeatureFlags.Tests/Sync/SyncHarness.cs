@@ -86,21 +86,8 @@ internal sealed class SyncHarness : IAsyncDisposable
     /// Advances fake time in steps until <paramref name="condition"/> holds: backoff timers are created asynchronously
     /// after a failure, so each step gives the loop a moment (real time, bounded) to arm the next timer.
     /// </summary>
-    public async Task AdvanceUntilAsync(Func<bool> condition, TimeSpan step, string what, int maxSteps = 200)
-    {
-        for (var i = 0; i < maxSteps; i++)
-        {
-            if (condition())
-            {
-                return;
-            }
-
-            Time.Advance(step);
-            await Task.Delay(TimeSpan.FromMilliseconds(15), TimeProvider.System);
-        }
-
-        Assert.True(condition(), $"Timed out waiting for: {what}");
-    }
+    public Task AdvanceUntilAsync(Func<bool> condition, TimeSpan step, string what, int maxSteps = 200)
+        => Time.AdvanceUntilAsync(condition, step, what, maxSteps);
 
     public async ValueTask DisposeAsync()
     {

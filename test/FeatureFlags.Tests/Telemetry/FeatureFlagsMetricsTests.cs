@@ -293,16 +293,8 @@ public sealed class FeatureFlagsMetricsTests
         }
 
         /// <summary>Advances fake time in steps (each gives the loop a real moment to arm its backoff timer) until the condition holds.</summary>
-        public async Task AdvanceUntilAsync(Func<bool> condition, string what)
-        {
-            for (var i = 0; i < 200 && !condition(); i++)
-            {
-                Time.Advance(TimeSpan.FromSeconds(1));
-                await Task.Delay(TimeSpan.FromMilliseconds(15), TimeProvider.System);
-            }
-
-            Assert.True(condition(), $"Timed out waiting for: {what}");
-        }
+        public Task AdvanceUntilAsync(Func<bool> condition, string what)
+            => Time.AdvanceUntilAsync(condition, TimeSpan.FromSeconds(1), what);
 
         public async ValueTask DisposeAsync()
         {
