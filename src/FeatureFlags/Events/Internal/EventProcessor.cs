@@ -89,6 +89,9 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     /// </summary>
     public bool IsEnabled { get; }
 
+    /// <summary>Whether events are sent over HTTP (buffer, send loop, flushes): enabled and no local recorder.</summary>
+    private bool Sends => IsEnabled && _sink is null;
+
     /// <summary>Whether delivery has stopped for good (the endpoint refused the secret).</summary>
     public bool IsStopped => _stopped;
 
@@ -156,7 +159,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     /// </summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        if (!IsEnabled || _sink is not null)
+        if (!Sends)
         {
             return;
         }
@@ -166,7 +169,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!IsEnabled || _sink is not null || _loop is not null)
+        if (!Sends || _loop is not null)
         {
             return Task.CompletedTask;
         }
@@ -179,7 +182,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (!IsEnabled || _sink is not null || Volatile.Read(ref _disposed) == 1 || Interlocked.Exchange(ref _stopCalled, 1) == 1)
+        if (!Sends || Volatile.Read(ref _disposed) == 1 || Interlocked.Exchange(ref _stopCalled, 1) == 1)
         {
             return;
         }
