@@ -15,14 +15,14 @@ var app = builder.Build();
 // A real app calls app.UseAuthentication() here, so the user's claims are there for UseFeatureFlags.
 app.UseFeatureFlags();                                       // the request's user + [FeatureGate]/RequireFeature
 
-app.MapGet("/", (IFeatureFlags flags) => flags.GetString("welcome-text", "FeatureFlags sample"));
+app.MapGet("/", (IFeatureFlags flags) => flags.StringVariation("welcome-text", "FeatureFlags sample"));
 app.MapGet("/beta", () => "You are in the beta.").RequireFeature("beta");
 app.MapPost("/buy", (IFeatureFlags flags, PricingService pricing) =>
 {
     // Evaluate first, then Track: the metric counts for the variation this user saw (A/B/n experiments).
     var total = pricing.Total(3);
     flags.Track("purchase", (double)total);
-    return Results.Ok(new { total, checkout = flags.GetString("checkout-ui", "v1") });
+    return Results.Ok(new { total, checkout = flags.StringVariation("checkout-ui", "v1") });
 });
 app.MapControllers();
 app.MapRazorPages();

@@ -55,7 +55,7 @@ public sealed class FlagRuleBuilder
     /// <returns>This builder.</returns>
     /// <remarks>
     /// A segment that is not defined when a user reaches this rule makes the flag return the caller's default with the
-    /// reason kind <see cref="EvaluationReasonKind.Error"/> (<c>malformed flag</c>), as in production.
+    /// reason kind <see cref="EvaluationReasonKind.MalformedFlag"/> (<c>malformed flag</c>), as in production.
     /// </remarks>
     /// <example>
     /// <code>

@@ -26,7 +26,7 @@ public static class InMemoryFeatureFlagsServiceCollectionExtensions
     /// (options are validated as in offline mode), and events never leave the process. The store is loaded and the
     /// status is <see cref="FeatureFlagsState.Ready"/> as soon as the app first asks for its store, client or status.
     /// The app's <c>FeatureFlags:BootstrapFile</c>, <c>CacheFile</c> and <c>Overrides</c> are ignored: the test's
-    /// flags are the only source. Every other option (user claims, gates, <c>DisableEvents</c>, ...) stays the app's.
+    /// flags are the only source. Every other option (user claims, gates, <c>Events:Enabled</c>, ...) stays the app's.
     /// </para>
     /// <para>
     /// One <see cref="InMemoryFlags"/> may serve several hosts at once (each change reaches all of them); each host

@@ -103,7 +103,7 @@ public sealed class InMemoryFlags
     /// <remarks>
     /// Changing a segment is one atomic change like a flag change: every flag whose rules use the segment gets a new
     /// version and its change notifications. A flag rule that uses a segment that is not defined (never, or no longer)
-    /// makes the flag evaluate to the caller's default with the reason kind <see cref="EvaluationReasonKind.Error"/>
+    /// makes the flag evaluate to the caller's default with the reason kind <see cref="EvaluationReasonKind.MalformedFlag"/>
     /// (<c>malformed flag</c>) for the users that reach the rule, as the SDK does with such data from a FeatBit server.
     /// </remarks>
     /// <example>

@@ -10,7 +10,7 @@ namespace FeatureFlags.Testing;
 /// <remarks>
 /// An evaluation is recorded exactly when the SDK would send one: after a successful typed evaluation (not for a
 /// missing flag, a wrong type, or an internal evaluation such as a change notification's). Nothing is recorded when
-/// <c>FeatureFlags:DisableEvents</c> is true. <see cref="RecordedEvent.Sequence"/> orders events of all kinds.
+/// <c>FeatureFlags:Events:Enabled</c> is false. <see cref="RecordedEvent.Sequence"/> orders events of all kinds.
 /// </remarks>
 /// <example>
 /// <code>

@@ -3,7 +3,7 @@ namespace FeatureFlags.Testing;
 /// <summary>How a rule condition compares a user attribute with its operand (FeatBit's rule operators).</summary>
 /// <remarks>
 /// String comparisons are ordinal and case-sensitive; a missing attribute compares as <c>""</c> (or never matches
-/// with <c>FeatureFlags:StrictMissingAttributes</c>), exactly as for flags from the FeatBit server.
+/// with <c>FeatureFlags:Evaluation:StrictMissingAttributes</c>), exactly as for flags from the FeatBit server.
 /// </remarks>
 public enum RuleOperator
 {

@@ -1,7 +1,7 @@
 namespace FeatureFlags;
 
 /// <summary>
-/// Every live flag evaluated for one user (the seed SDK's <c>AllFlagStates</c>): raw string values with reasons.
+/// Every live flag evaluated for one user (the featureflag.co Python SDK's <c>AllFlagStates</c>): raw string values with reasons.
 /// One broken flag is reported as an error for that flag and does not affect the others.
 /// </summary>
 public sealed class AllFlagsState

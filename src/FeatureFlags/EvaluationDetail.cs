@@ -1,7 +1,7 @@
 namespace FeatureFlags;
 
 /// <summary>
-/// The result of evaluating a flag with its explanation (the seed SDK's <c>FlagState</c>): the value, the id of the
+/// The result of evaluating a flag with its explanation (the featureflag.co Python SDK's <c>FlagState</c>): the value, the id of the
 /// variation served, and the reason.
 /// </summary>
 /// <typeparam name="T">The requested value type.</typeparam>
@@ -13,5 +13,6 @@ namespace FeatureFlags;
 public readonly record struct EvaluationDetail<T>(string FlagKey, T Value, string VariationId, EvaluationReasonKind Kind, string Reason)
 {
     /// <summary>Gets whether the caller's default was returned (not ready, not found, broken or wrong type).</summary>
-    public bool IsDefaultValue => Kind is EvaluationReasonKind.ClientNotReady or EvaluationReasonKind.WrongType or EvaluationReasonKind.Error;
+    public bool IsDefaultValue => Kind is EvaluationReasonKind.ClientNotReady or EvaluationReasonKind.WrongType or EvaluationReasonKind.Error
+        or EvaluationReasonKind.FlagNotFound or EvaluationReasonKind.MalformedFlag;
 }

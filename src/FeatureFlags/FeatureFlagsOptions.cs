@@ -15,18 +15,74 @@ public sealed class FeatureFlagsOptions
     public string EnvSecret { get; set; } = string.Empty;
 
     /// <summary>
-    /// Gets or sets the base URI of the FeatBit evaluation server's streaming endpoint (<c>ws://</c> or <c>wss://</c>;
-    /// <c>http(s)://</c> is accepted and mapped). A path prefix is kept (<c>https://contoso.com/featbit</c> connects to
-    /// <c>/featbit/streaming</c>). Default <c>ws://localhost:5100</c>, a self-hosted FeatBit.
-    /// </summary>
-    public Uri StreamingUri { get; set; } = new("ws://localhost:5100");
-
-    /// <summary>
-    /// Gets or sets how long the host's start waits for the first flag data (the seed SDK's 15 s start wait). After it,
+    /// Gets or sets how long the host's start waits for the first flag data (15 s by default, as in FeatBit's other server SDKs). After it,
     /// the app starts anyway, evaluations return defaults with <see cref="EvaluationReasonKind.ClientNotReady"/> until
     /// data arrives, and syncing goes on in the background. <see cref="TimeSpan.Zero"/> = do not wait. Default 15 s.
     /// </summary>
     public TimeSpan StartWaitTime { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Gets or sets whether the SDK works without any network: no streaming connection and no insight events. Flags come
+    /// from <see cref="BootstrapFile"/>, which is then watched and reloaded live when it changes. The status is
+    /// <see cref="FeatureFlagsState.Ready"/> once the file is loaded; without a readable file it stays
+    /// <see cref="FeatureFlagsState.Initializing"/> with the error recorded. <see cref="EnvSecret"/> is not required.
+    /// Default <see langword="false"/>.
+    /// </summary>
+    public bool Offline { get; set; }
+
+    /// <summary>
+    /// Gets or sets the path of a JSON file of flags loaded at start: either a FeatBit <c>data-sync</c> message (what
+    /// <c>GET /api/public/sdk/server/latest-all</c> returns, envelope or bare <c>data</c> object) or the hand-written
+    /// format <c>{"flags": {"my-flag": true, "banner": {"value": "v1", "users": {"alice": "v2"}}}}</c> (see
+    /// docs/configuration.md). Online, it only seeds the store until the server's first full data set replaces it;
+    /// with <see cref="Offline"/>, it is the source of truth and is reloaded when it changes (a broken file keeps the
+    /// last good flags). A relative path is relative to the host's content root (where appsettings.json is). Default none.
+    /// </summary>
+    public string? BootstrapFile { get; set; }
+
+    /// <summary>
+    /// Gets the local overrides, flag key -> value (<c>FeatureFlags:Overrides:my-flag = true</c>): every user gets that
+    /// value, whatever the server or the bootstrap file says, with <see cref="EvaluationReasonKind.LocalOverride"/> and the reason
+    /// text <c>overridden locally</c>. Meant for development and tests. Reloaded live when the configuration changes.
+    /// The value is the variation's text (<c>true</c>, <c>v2</c>, <c>10</c>, <c>{"a":1}</c>). Default none.
+    /// </summary>
+    public IDictionary<string, string> Overrides { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets or sets the path of the last-known-good cache file. Online, every data set received from the server is
+    /// persisted there (debounced, atomically: a temporary file then a rename), as a FeatBit <c>data-sync</c> message.
+    /// On start, an existing cache is loaded before the first connect, so an app whose server is unreachable serves the
+    /// last flags it knew: the status is then <see cref="FeatureFlagsState.Interrupted"/> (last error
+    /// <c>serving cached flags from &lt;file&gt;</c>, then the connection errors) until the server answers. Ignored
+    /// when <see cref="Offline"/>. A relative path is relative to the host's content root. Default none.
+    /// </summary>
+    public string? CacheFile { get; set; }
+
+    /// <summary>Gets or sets the streaming connection to the FeatBit evaluation server (the <c>FeatureFlags:Streaming</c> section).</summary>
+    public StreamingOptions Streaming { get; set; } = new();
+
+    /// <summary>Gets or sets insight events: evaluation events and custom metrics sent to FeatBit (the <c>FeatureFlags:Events</c> section).</summary>
+    public InsightEventsOptions Events { get; set; } = new();
+
+    /// <summary>Gets or sets how flags are evaluated (the <c>FeatureFlags:Evaluation</c> section).</summary>
+    public EvaluationOptions Evaluation { get; set; } = new();
+
+    /// <summary>
+    /// Gets or sets how a web request's user is built from its claims (the <c>FeatureFlags:User</c> section). Used by
+    /// <c>app.UseFeatureFlags()</c> in FeatureFlags.AspNetCore; ignored elsewhere.
+    /// </summary>
+    public FeatureFlagUserOptions User { get; set; } = new();
+}
+
+/// <summary>The streaming connection to the FeatBit evaluation server: <c>FeatureFlags:Streaming:*</c>.</summary>
+public sealed class StreamingOptions
+{
+    /// <summary>
+    /// Gets or sets the base URI of the FeatBit evaluation server's streaming endpoint (<c>ws://</c> or <c>wss://</c>;
+    /// <c>http(s)://</c> is accepted and mapped). A path prefix is kept (<c>https://contoso.com/featbit</c> connects to
+    /// <c>/featbit/streaming</c>). Default <c>ws://localhost:5100</c>, a self-hosted FeatBit.
+    /// </summary>
+    public Uri Uri { get; set; } = new("ws://localhost:5100");
 
     /// <summary>Gets or sets the longest a WebSocket connect may take. Default 5 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -63,7 +119,56 @@ public sealed class FeatureFlagsOptions
     /// replaced) instead of being buffered without limit. Default 64 MiB.
     /// </summary>
     public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
+}
 
+/// <summary>Insight events (evaluation events, custom metrics, user identification) sent to FeatBit: <c>FeatureFlags:Events:*</c>.</summary>
+public sealed class InsightEventsOptions
+{
+    /// <summary>
+    /// Gets or sets the base URI of the FeatBit event (insight) endpoint, <c>http://</c> or <c>https://</c>. A path prefix
+    /// is kept: events are posted to <c>&lt;EventUri&gt;/api/public/insight/track</c>. Default
+    /// <c>http://localhost:5100</c>, a self-hosted FeatBit (FeatBit cloud: <c>https://app-eval.featbit.co</c>).
+    /// </summary>
+    public Uri Uri { get; set; } = new("http://localhost:5100");
+
+    /// <summary>
+    /// Gets or sets whether insight events (evaluation events, <see cref="IFeatureFlagClient.Track"/> metrics and
+    /// <see cref="IFeatureFlagClient.Identify"/>) are recorded and sent. When <see langword="false"/> nothing is
+    /// recorded or sent, and recording costs nothing. Default <see langword="true"/>. Experiments need events.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets how often buffered events are sent; a full batch (<see cref="MaxEventsPerRequest"/>) is sent at
+    /// once without waiting. Default 5 s.
+    /// </summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets how many events may wait to be sent. When the buffer is full (the event endpoint is down or slow),
+    /// new events are dropped and counted, never queued without limit and never waited for. Default 10,000.
+    /// </summary>
+    public int BufferCapacity { get; set; } = 10_000;
+
+    /// <summary>Gets or sets the largest number of events in one HTTP request. Default 50, as the official SDKs send.</summary>
+    public int MaxEventsPerRequest { get; set; } = 50;
+
+    /// <summary>
+    /// Gets or sets the longest one attempt to send a batch of events may take (a timed-out attempt is retried, at
+    /// most twice). Default 5 s.
+    /// </summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets the longest the host's shutdown waits for the final send of buffered events; what is not sent by
+    /// then is lost. Default 5 s.
+    /// </summary>
+    public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>How flags are evaluated: <c>FeatureFlags:Evaluation:*</c>.</summary>
+public sealed class EvaluationOptions
+{
     /// <summary>
     /// Gets or sets whether a rule condition on an attribute the user does not have is always false, negative
     /// operators (<c>NotEqual</c>, <c>NotContain</c>, <c>NotOneOf</c>, <c>NotMatchRegex</c>) included.
@@ -85,88 +190,4 @@ public sealed class FeatureFlagsOptions
     /// regex that takes longer makes the flag return the caller's default with an error reason. Default 100 ms.
     /// </summary>
     public TimeSpan RegexMatchTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>
-    /// Gets or sets how a web request's user is built from its claims (the <c>FeatureFlags:User</c> section). Used by
-    /// <c>app.UseFeatureFlags()</c> in FeatureFlags.AspNetCore; ignored elsewhere.
-    /// </summary>
-    public FeatureFlagUserOptions User { get; set; } = new();
-
-    /// <summary>
-    /// Gets or sets the base URI of the FeatBit event (insight) endpoint, <c>http://</c> or <c>https://</c>. A path prefix
-    /// is kept: events are posted to <c>&lt;EventUri&gt;/api/public/insight/track</c>. Default
-    /// <c>http://localhost:5100</c>, a self-hosted FeatBit (FeatBit cloud: <c>https://app-eval.featbit.co</c>).
-    /// </summary>
-    public Uri EventUri { get; set; } = new("http://localhost:5100");
-
-    /// <summary>
-    /// Gets or sets whether insight events (evaluation events, <see cref="IFeatureFlagClient.Track"/> metrics and
-    /// <see cref="IFeatureFlagClient.Identify"/>) are turned off. When <see langword="true"/> nothing is recorded or
-    /// sent, and recording costs nothing. Default <see langword="false"/>. Experiments need events.
-    /// </summary>
-    public bool DisableEvents { get; set; }
-
-    /// <summary>
-    /// Gets or sets how often buffered events are sent; a full batch (<see cref="MaxEventsPerRequest"/>) is sent at
-    /// once without waiting. Default 5 s.
-    /// </summary>
-    public TimeSpan EventFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// Gets or sets how many events may wait to be sent. When the buffer is full (the event endpoint is down or slow),
-    /// new events are dropped and counted, never queued without limit and never waited for. Default 10,000.
-    /// </summary>
-    public int EventBufferCapacity { get; set; } = 10_000;
-
-    /// <summary>Gets or sets the largest number of events in one HTTP request. Default 50, as the official SDKs send.</summary>
-    public int MaxEventsPerRequest { get; set; } = 50;
-
-    /// <summary>
-    /// Gets or sets the longest one attempt to send a batch of events may take (a timed-out attempt is retried, at
-    /// most twice). Default 5 s.
-    /// </summary>
-    public TimeSpan EventSendTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// Gets or sets the longest the host's shutdown waits for the final send of buffered events; what is not sent by
-    /// then is lost. Default 5 s.
-    /// </summary>
-    public TimeSpan EventShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// Gets or sets whether the SDK works without any network: no streaming connection and no insight events. Flags come
-    /// from <see cref="BootstrapFile"/>, which is then watched and reloaded live when it changes. The status is
-    /// <see cref="FeatureFlagsState.Ready"/> once the file is loaded; without a readable file it stays
-    /// <see cref="FeatureFlagsState.Initializing"/> with the error recorded. <see cref="EnvSecret"/> is not required.
-    /// Default <see langword="false"/>.
-    /// </summary>
-    public bool Offline { get; set; }
-
-    /// <summary>
-    /// Gets or sets the path of a JSON file of flags loaded at start: either a FeatBit <c>data-sync</c> message (what
-    /// <c>GET /api/public/sdk/server/latest-all</c> returns, envelope or bare <c>data</c> object) or the hand-written
-    /// format <c>{"flags": {"my-flag": true, "banner": {"value": "v1", "users": {"alice": "v2"}}}}</c> (see
-    /// docs/configuration.md). Online, it only seeds the store until the server's first full data set replaces it;
-    /// with <see cref="Offline"/>, it is the source of truth and is reloaded when it changes (a broken file keeps the
-    /// last good flags). A relative path is relative to the host's content root (where appsettings.json is). Default none.
-    /// </summary>
-    public string? BootstrapFile { get; set; }
-
-    /// <summary>
-    /// Gets the local overrides, flag key -> value (<c>FeatureFlags:Overrides:my-flag = true</c>): every user gets that
-    /// value, whatever the server or the bootstrap file says, with <see cref="EvaluationReasonKind.Off"/> and the reason
-    /// text <c>overridden locally</c>. Meant for development and tests. Reloaded live when the configuration changes.
-    /// The value is the variation's text (<c>true</c>, <c>v2</c>, <c>10</c>, <c>{"a":1}</c>). Default none.
-    /// </summary>
-    public IDictionary<string, string> Overrides { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
-
-    /// <summary>
-    /// Gets or sets the path of the last-known-good cache file. Online, every data set received from the server is
-    /// persisted there (debounced, atomically: a temporary file then a rename), as a FeatBit <c>data-sync</c> message.
-    /// On start, an existing cache is loaded before the first connect, so an app whose server is unreachable serves the
-    /// last flags it knew: the status is then <see cref="FeatureFlagsState.Interrupted"/> (last error
-    /// <c>serving cached flags from &lt;file&gt;</c>, then the connection errors) until the server answers. Ignored
-    /// when <see cref="Offline"/>. A relative path is relative to the host's content root. Default none.
-    /// </summary>
-    public string? CacheFile { get; set; }
 }

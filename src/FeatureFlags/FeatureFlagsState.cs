@@ -1,6 +1,6 @@
 namespace FeatureFlags;
 
-/// <summary>The state of the connection between the SDK and its flag data (the seed SDK's <c>StateType</c>).</summary>
+/// <summary>The state of the connection between the SDK and its flag data (the featureflag.co Python SDK's <c>StateType</c>).</summary>
 public enum FeatureFlagsState
 {
     /// <summary>No flag data yet: evaluations return the caller's default with <see cref="EvaluationReasonKind.ClientNotReady"/>.</summary>

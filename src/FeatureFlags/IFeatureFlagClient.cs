@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization.Metadata;
 
 namespace FeatureFlags;
@@ -24,6 +23,12 @@ public interface IFeatureFlagClient
 {
     /// <summary>Gets whether flag data has been loaded; before that every evaluation returns the caller's default with <see cref="EvaluationReasonKind.ClientNotReady"/>.</summary>
     bool IsInitialized { get; }
+
+    /// <summary>Evaluates a boolean flag; <see langword="false"/> when it cannot be evaluated (<c>BoolVariation(flagKey, user, false)</c>).</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="user">The user to evaluate for.</param>
+    /// <returns>The flag's value for the user.</returns>
+    bool IsEnabled(string flagKey, FlagUser user);
 
     /// <summary>Evaluates a boolean flag.</summary>
     /// <param name="flagKey">The flag key.</param>
@@ -90,16 +95,6 @@ public interface IFeatureFlagClient
     /// <returns>The deserialised value, or <paramref name="defaultValue"/>.</returns>
     T JsonVariation<T>(string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T> jsonTypeInfo);
 
-    /// <summary>Evaluates a JSON flag and deserialises its value with reflection-based System.Text.Json.</summary>
-    /// <typeparam name="T">The type to deserialise to.</typeparam>
-    /// <param name="flagKey">The flag key.</param>
-    /// <param name="user">The user.</param>
-    /// <param name="defaultValue">Returned when the flag cannot be evaluated or its value does not deserialise.</param>
-    /// <returns>The deserialised value, or <paramref name="defaultValue"/>.</returns>
-    [RequiresUnreferencedCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
-    [RequiresDynamicCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
-    T JsonVariation<T>(string flagKey, FlagUser user, T defaultValue);
-
     /// <summary>Evaluates a JSON flag, deserialises its value with source-generated metadata (AOT-safe) and explains the result.</summary>
     /// <typeparam name="T">The type to deserialise to.</typeparam>
     /// <param name="flagKey">The flag key.</param>
@@ -109,30 +104,20 @@ public interface IFeatureFlagClient
     /// <returns>The value, the variation id and the reason.</returns>
     EvaluationDetail<T> JsonVariationDetail<T>(string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T> jsonTypeInfo);
 
-    /// <summary>Evaluates a JSON flag, deserialises its value with reflection-based System.Text.Json and explains the result.</summary>
-    /// <typeparam name="T">The type to deserialise to.</typeparam>
-    /// <param name="flagKey">The flag key.</param>
-    /// <param name="user">The user.</param>
-    /// <param name="defaultValue">Returned when the flag cannot be evaluated or its value does not deserialise.</param>
-    /// <returns>The value, the variation id and the reason.</returns>
-    [RequiresUnreferencedCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
-    [RequiresDynamicCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
-    EvaluationDetail<T> JsonVariationDetail<T>(string flagKey, FlagUser user, T defaultValue);
-
-    /// <summary>Evaluates every live flag for a user (the seed SDK's <c>get_all_latest_flag_variations</c>). Records no events.</summary>
+    /// <summary>Evaluates every live flag for a user (the featureflag.co Python SDK's <c>get_all_latest_flag_variations</c>). Records no events.</summary>
     /// <param name="user">The user.</param>
     /// <returns>The raw value and reason of every flag; empty, with a reason, when not ready.</returns>
     AllFlagsState GetAllFlags(FlagUser user);
 
     /// <summary>
-    /// Records a custom metric for a user (the seed SDK's <c>track_metric</c>), for A/B/n experiments: FeatBit joins it
+    /// Records a custom metric for a user (the featureflag.co Python SDK's <c>track_metric</c>), for A/B/n experiments: FeatBit joins it
     /// to the evaluation events of the same user whose flag is in an experiment, so call it <em>after</em> evaluating
     /// the flag for that user.
     /// </summary>
     /// <remarks>
     /// Never blocks and never throws: the event is put in a bounded buffer and sent in the background with the next
     /// batch. A null user, a blank event name or a value that is not a finite number is logged and dropped. Nothing
-    /// is recorded when <see cref="FeatureFlagsOptions.DisableEvents"/> is set.
+    /// is recorded when <see cref="InsightEventsOptions.Enabled"/> is false.
     /// </remarks>
     /// <param name="user">The user who did it.</param>
     /// <param name="eventName">The metric's event name, as configured in FeatBit (for example <c>click-checkout</c>).</param>
@@ -159,7 +144,7 @@ public interface IFeatureFlagClient
 
     /// <summary>Sends every event buffered so far (evaluation events, metrics, users) and waits until it is sent or dropped.</summary>
     /// <remarks>
-    /// Events are otherwise sent every <see cref="FeatureFlagsOptions.EventFlushInterval"/>, whenever a batch is full,
+    /// Events are otherwise sent every <see cref="InsightEventsOptions.FlushInterval"/>, whenever a batch is full,
     /// and when the host stops; call this only where a process ends without a host shutdown (a console tool, a test).
     /// Failures are logged, not thrown. Completes at once when events are disabled or delivery has stopped.
     /// </remarks>

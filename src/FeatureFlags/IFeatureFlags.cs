@@ -27,7 +27,7 @@ namespace FeatureFlags;
 /// using var scope = services.CreateScope();
 /// var flags = scope.ServiceProvider.GetRequiredService&lt;IFeatureFlags&gt;();
 /// flags.SetUser(FlagUser.Create("tenant-7"));
-/// var batchSize = flags.GetInt("import-batch-size", 100);
+/// var batchSize = flags.IntVariation("import-batch-size", 100);
 /// </code>
 /// </example>
 public interface IFeatureFlags
@@ -40,34 +40,58 @@ public interface IFeatureFlags
     /// <exception cref="ArgumentNullException"><paramref name="user"/> is null.</exception>
     void SetUser(FlagUser user);
 
-    /// <summary>Evaluates a boolean flag; <see langword="false"/> when it cannot be evaluated.</summary>
+    /// <summary>Evaluates a boolean flag; <see langword="false"/> when it cannot be evaluated (<c>BoolVariation(flagKey, false)</c>).</summary>
     /// <param name="flagKey">The flag key.</param>
     /// <returns>The flag's value for the user.</returns>
     bool IsEnabled(string flagKey);
 
-    /// <summary>Evaluates a boolean flag with a default.</summary>
+    /// <summary>Evaluates a boolean flag.</summary>
     /// <param name="flagKey">The flag key.</param>
     /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
     /// <returns>The flag's value for the user, or <paramref name="defaultValue"/>.</returns>
-    bool GetBool(string flagKey, bool defaultValue = false);
+    bool BoolVariation(string flagKey, bool defaultValue = false);
 
-    /// <summary>Evaluates a flag as its raw string value.</summary>
+    /// <summary>Evaluates a boolean flag and explains the result.</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The value, the variation id and the reason.</returns>
+    EvaluationDetail<bool> BoolVariationDetail(string flagKey, bool defaultValue = false);
+
+    /// <summary>Evaluates a flag as its raw string value (any flag type has one).</summary>
     /// <param name="flagKey">The flag key.</param>
     /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
     /// <returns>The flag's value for the user, or <paramref name="defaultValue"/>.</returns>
-    string GetString(string flagKey, string defaultValue);
+    string StringVariation(string flagKey, string defaultValue);
+
+    /// <summary>Evaluates a flag as its raw string value and explains the result.</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The value, the variation id and the reason.</returns>
+    EvaluationDetail<string> StringVariationDetail(string flagKey, string defaultValue);
 
     /// <summary>Evaluates a number flag as a 32-bit integer.</summary>
     /// <param name="flagKey">The flag key.</param>
     /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
     /// <returns>The flag's value for the user, or <paramref name="defaultValue"/>.</returns>
-    int GetInt(string flagKey, int defaultValue = 0);
+    int IntVariation(string flagKey, int defaultValue = 0);
+
+    /// <summary>Evaluates a number flag as a 32-bit integer and explains the result.</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The value, the variation id and the reason.</returns>
+    EvaluationDetail<int> IntVariationDetail(string flagKey, int defaultValue = 0);
 
     /// <summary>Evaluates a number flag as a double.</summary>
     /// <param name="flagKey">The flag key.</param>
     /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
     /// <returns>The flag's value for the user, or <paramref name="defaultValue"/>.</returns>
-    double GetDouble(string flagKey, double defaultValue = 0);
+    double DoubleVariation(string flagKey, double defaultValue = 0);
+
+    /// <summary>Evaluates a number flag as a double and explains the result.</summary>
+    /// <param name="flagKey">The flag key.</param>
+    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
+    /// <returns>The value, the variation id and the reason.</returns>
+    EvaluationDetail<double> DoubleVariationDetail(string flagKey, double defaultValue = 0);
 
     /// <summary>Evaluates a JSON flag and deserialises it with source-generated metadata (AOT-safe).</summary>
     /// <typeparam name="T">The type to deserialise to.</typeparam>
@@ -75,31 +99,7 @@ public interface IFeatureFlags
     /// <param name="defaultValue">Returned when the flag cannot be evaluated or does not deserialise.</param>
     /// <param name="jsonTypeInfo">Metadata for <typeparamref name="T"/>, from a <c>JsonSerializerContext</c>.</param>
     /// <returns>The deserialised value, or <paramref name="defaultValue"/>.</returns>
-    T GetJson<T>(string flagKey, T defaultValue, JsonTypeInfo<T> jsonTypeInfo);
-
-    /// <summary>Evaluates a flag as its raw string value and explains the result.</summary>
-    /// <param name="flagKey">The flag key.</param>
-    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
-    /// <returns>The value, the variation id and the reason.</returns>
-    EvaluationDetail<string> GetDetail(string flagKey, string defaultValue = "");
-
-    /// <summary>Evaluates a boolean flag and explains the result.</summary>
-    /// <param name="flagKey">The flag key.</param>
-    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
-    /// <returns>The value, the variation id and the reason.</returns>
-    EvaluationDetail<bool> GetBoolDetail(string flagKey, bool defaultValue = false);
-
-    /// <summary>Evaluates a number flag as a 32-bit integer and explains the result.</summary>
-    /// <param name="flagKey">The flag key.</param>
-    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
-    /// <returns>The value, the variation id and the reason.</returns>
-    EvaluationDetail<int> GetIntDetail(string flagKey, int defaultValue = 0);
-
-    /// <summary>Evaluates a number flag as a double and explains the result.</summary>
-    /// <param name="flagKey">The flag key.</param>
-    /// <param name="defaultValue">Returned when the flag cannot be evaluated.</param>
-    /// <returns>The value, the variation id and the reason.</returns>
-    EvaluationDetail<double> GetDoubleDetail(string flagKey, double defaultValue = 0);
+    T JsonVariation<T>(string flagKey, T defaultValue, JsonTypeInfo<T> jsonTypeInfo);
 
     /// <summary>Evaluates a JSON flag, deserialises it (AOT-safe) and explains the result.</summary>
     /// <typeparam name="T">The type to deserialise to.</typeparam>
@@ -107,7 +107,7 @@ public interface IFeatureFlags
     /// <param name="defaultValue">Returned when the flag cannot be evaluated or does not deserialise.</param>
     /// <param name="jsonTypeInfo">Metadata for <typeparamref name="T"/>, from a <c>JsonSerializerContext</c>.</param>
     /// <returns>The value, the variation id and the reason.</returns>
-    EvaluationDetail<T> GetJsonDetail<T>(string flagKey, T defaultValue, JsonTypeInfo<T> jsonTypeInfo);
+    EvaluationDetail<T> JsonVariationDetail<T>(string flagKey, T defaultValue, JsonTypeInfo<T> jsonTypeInfo);
 
     /// <summary>Evaluates every live flag for the user, from this scope's snapshot (for a front end to bootstrap from).</summary>
     /// <returns>Every flag's raw value and reason; empty, with a reason, when not ready or no user is set.</returns>

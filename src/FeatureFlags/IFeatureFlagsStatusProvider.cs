@@ -1,6 +1,6 @@
 namespace FeatureFlags;
 
-/// <summary>Tells whether flag data is current, and when that changes (the seed SDK's <c>update_status_provider</c>).</summary>
+/// <summary>Tells whether flag data is current, and when that changes (the featureflag.co Python SDK's <c>update_status_provider</c>).</summary>
 /// <remarks>
 /// Singleton and thread-safe. <see cref="StatusChanged"/> is raised after each change, in order, on the thread that
 /// made it (the sync loop); keep handlers short. A handler that throws is logged and does not affect the others.
@@ -22,7 +22,7 @@ public interface IFeatureFlagsStatusProvider
     event EventHandler<FeatureFlagsStatus>? StatusChanged;
 
     /// <summary>
-    /// Waits, asynchronously, until flag data is ready (the seed SDK's <c>wait_for_OKState</c>); returns at once when it
+    /// Waits, asynchronously, until flag data is ready (the featureflag.co Python SDK's <c>wait_for_OKState</c>); returns at once when it
     /// already is. Never blocks a thread.
     /// </summary>
     /// <param name="timeout">The longest to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits until ready or cancelled.</param>

@@ -37,7 +37,7 @@ internal static class OfflineSmoke
 
         var detail = client.StringVariationDetail("checkout-ui", alice, "v0");
         checks.Equal("StringVariationDetail(checkout-ui, alice).Kind", EvaluationReasonKind.TargetMatch, detail.Kind);
-        checks.Equal("BoolVariationDetail(missing).Kind", EvaluationReasonKind.Error, client.BoolVariationDetail("missing", bob).Kind);
+        checks.Equal("BoolVariationDetail(missing).Kind", EvaluationReasonKind.FlagNotFound, client.BoolVariationDetail("missing", bob).Kind);
         checks.Equal("IntVariationDetail(welcome-text).Kind", EvaluationReasonKind.WrongType, client.IntVariationDetail("welcome-text", bob).Kind);
         checks.Equal("BoolVariation(forced-flag) (override)", true, client.BoolVariation("forced-flag", bob));
 

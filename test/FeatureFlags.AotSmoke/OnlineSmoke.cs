@@ -21,8 +21,8 @@ internal static class OnlineSmoke
         builder.Services.AddFeatureFlags(options =>
         {
             options.EnvSecret = EnvSecret;
-            options.StreamingUri = server.BaseUri;
-            options.EventUri = server.BaseUri;
+            options.Streaming.Uri = server.BaseUri;
+            options.Events.Uri = server.BaseUri;
             options.StartWaitTime = TimeSpan.FromSeconds(15);
         });
 

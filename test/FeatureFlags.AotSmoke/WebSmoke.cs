@@ -28,8 +28,8 @@ internal static class WebSmoke
         await using var app = builder.Build();
         app.UseFeatureFlags();
         app.MapGet("/checkout", () => "new checkout").RequireFeature("new-checkout");
-        app.MapGet("/ui", (IFeatureFlags flags) => flags.GetString("checkout-ui", "v0"));
-        app.MapGet("/banner", (IFeatureFlags flags) => flags.GetJson("banner", new Banner("none", "none"), SmokeJsonContext.Default.Banner).Color);
+        app.MapGet("/ui", (IFeatureFlags flags) => flags.StringVariation("checkout-ui", "v0"));
+        app.MapGet("/banner", (IFeatureFlags flags) => flags.JsonVariation("banner", new Banner("none", "none"), SmokeJsonContext.Default.Banner).Color);
         app.MapGet("/track", (IFeatureFlags flags) =>
         {
             flags.Track("page-view");

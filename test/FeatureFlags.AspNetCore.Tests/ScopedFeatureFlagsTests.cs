@@ -36,15 +36,15 @@ public sealed class ScopedFeatureFlagsTests
 
         Assert.Equal("worker", flags.User?.Key);
         Assert.True(flags.IsEnabled("f"));
-        Assert.True(flags.GetBool("f"));
-        Assert.Equal("a", flags.GetString("s", "x"));
-        Assert.Equal(42, flags.GetInt("n"));
-        Assert.Equal(1.5, flags.GetDouble("d"));
-        Assert.Equal(3, flags.GetJson("j", new Payload(0), TestJsonContext.Default.Payload).Size);
-        Assert.Equal(EvaluationReasonKind.Fallthrough, flags.GetBoolDetail("f").Kind);
-        Assert.Equal(42, flags.GetIntDetail("n").Value);
-        Assert.Equal(1.5, flags.GetDoubleDetail("d").Value);
-        Assert.Equal(EvaluationReasonKind.WrongType, flags.GetJsonDetail("s", new Payload(7), TestJsonContext.Default.Payload).Kind);
+        Assert.True(flags.BoolVariation("f"));
+        Assert.Equal("a", flags.StringVariation("s", "x"));
+        Assert.Equal(42, flags.IntVariation("n"));
+        Assert.Equal(1.5, flags.DoubleVariation("d"));
+        Assert.Equal(3, flags.JsonVariation("j", new Payload(0), TestJsonContext.Default.Payload).Size);
+        Assert.Equal(EvaluationReasonKind.Fallthrough, flags.BoolVariationDetail("f").Kind);
+        Assert.Equal(42, flags.IntVariationDetail("n").Value);
+        Assert.Equal(1.5, flags.DoubleVariationDetail("d").Value);
+        Assert.Equal(EvaluationReasonKind.WrongType, flags.JsonVariationDetail("s", new Payload(7), TestJsonContext.Default.Payload).Kind);
         Assert.Equal("true", flags.GetAllFlags().GetValue("f"));
 
         using var next = provider.CreateScope();
@@ -61,11 +61,11 @@ public sealed class ScopedFeatureFlagsTests
         using var scope = provider.CreateScope();
         var flags = scope.ServiceProvider.GetRequiredService<IFeatureFlags>();
 
-        var detail = flags.GetDetail("f", "d");
+        var detail = flags.StringVariationDetail("f", "d");
 
         Assert.Null(flags.User);
         Assert.False(flags.IsEnabled("f"));
-        Assert.Equal(7, flags.GetInt("f", 7));
+        Assert.Equal(7, flags.IntVariation("f", 7));
         Assert.Equal(("d", EvaluationReasonKind.Error, "user not specified"), (detail.Value, detail.Kind, detail.Reason));
         Assert.False(flags.GetAllFlags().IsReady);
         Assert.Throws<ArgumentNullException>(() => flags.SetUser(null!));

@@ -33,8 +33,7 @@ internal static class EventsOutage
         var options = Options.Create(new FeatureFlagsOptions
         {
             EnvSecret = "outage-secret",
-            EventUri = new Uri($"http://127.0.0.1:{FreePort()}"),
-            EventFlushInterval = FlushInterval,
+            Events = { Uri = new Uri($"http://127.0.0.1:{FreePort()}"), FlushInterval = FlushInterval },
         });
         var services = new ServiceCollection();
         services.AddSingleton(options);
@@ -87,7 +86,7 @@ internal static class EventsOutage
             Endpoint down for {Duration.TotalSeconds:F0} s of real time, flush every {FlushInterval.TotalMilliseconds:F0} ms ({Duration / FlushInterval:F0} flush cycles = {Duration.TotalSeconds * 50 / 60:F0} minutes at the default 5 s), {Producers} producers.
             Calls timed: {calls:N0} (BoolVariation + Track, each with an event), {calls / Duration.TotalSeconds:N0} per second
             Latency per call: median {Percentile(0.5)}, p99 {Percentile(0.99)}, p99.9 {Percentile(0.999)}, p99.99 {Percentile(0.9999)}; {histogram[Buckets]:N0} calls took >= {Buckets * BucketNs / 1000} µs, the longest {maxNs / 1000.0:F0} µs
-            Buffer: capacity {options.Value.EventBufferCapacity:N0}, pending at the end {pendingAtEnd:N0}; dropped {processor.Dropped:N0}, failed to send {processor.Failed:N0}, sent {processor.Sent:N0}
+            Buffer: capacity {options.Value.Events.BufferCapacity:N0}, pending at the end {pendingAtEnd:N0}; dropped {processor.Dropped:N0}, failed to send {processor.Failed:N0}, sent {processor.Sent:N0}
             Managed heap: before {heapBefore / 1024.0 / 1024.0:F1} MiB, max sampled during the run {maxHeap / 1024.0 / 1024.0:F1} MiB, retained at the end with the buffer full {heapFull / 1024.0 / 1024.0:F1} MiB, after shutdown {Heap(force: true) / 1024.0 / 1024.0:F1} MiB; gen2 collections during the run: {gen2}
             """));
     }

@@ -20,7 +20,7 @@ internal static class PushLatency
     {
         await using var server = await FakeFeatBitServer.StartAsync();
         server.UpsertFlag(FakeFeatBitServer.BoolFlag("latency-flag", false, 1_700_000_000_000));
-        var options = Options.Create(new FeatureFlagsOptions { EnvSecret = server.Secret, StreamingUri = server.StreamingUri, StartWaitTime = TimeSpan.FromSeconds(10) });
+        var options = Options.Create(new FeatureFlagsOptions { EnvSecret = server.Secret, Streaming = { Uri = server.StreamingUri }, StartWaitTime = TimeSpan.FromSeconds(10) });
         var store = new FlagStore(options, NullLogger<FlagStore>.Instance);
         var client = new FeatureFlagClient(store, options);
         var status = new StatusProvider(TimeProvider.System, NullLogger<StatusProvider>.Instance);

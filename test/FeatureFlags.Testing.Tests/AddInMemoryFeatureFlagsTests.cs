@@ -25,8 +25,8 @@ public sealed class AddInMemoryFeatureFlagsTests
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["FeatureFlags:StreamingUri"] = $"ws://127.0.0.1:{port}",
-            ["FeatureFlags:EventUri"] = $"http://127.0.0.1:{port}",
+            ["FeatureFlags:Streaming:Uri"] = $"ws://127.0.0.1:{port}",
+            ["FeatureFlags:Events:Uri"] = $"http://127.0.0.1:{port}",
             ["FeatureFlags:StartWaitTime"] = "00:00:30",
         });
         builder.Services.AddFeatureFlags(builder.Configuration);   // the app's own line; no EnvSecret anywhere

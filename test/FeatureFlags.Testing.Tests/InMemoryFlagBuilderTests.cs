@@ -272,7 +272,7 @@ public sealed class InMemoryFlagBuilderTests : IDisposable
     {
         _ = _h.Flags.Flag("f");
 
-        Assert.Equal(EvaluationReasonKind.Error, _h.Client.BoolVariationDetail("f", Alice).Kind);
+        Assert.Equal(EvaluationReasonKind.FlagNotFound, _h.Client.BoolVariationDetail("f", Alice).Kind);
         Assert.Empty(_h.Flags.FlagKeys);
     }
 
@@ -348,8 +348,8 @@ public sealed class InMemoryFlagBuilderTests : IDisposable
 
         flags.SetUser(Alice);
 
-        Assert.Equal("v2", flags.GetString("ui", "default"));
-        Assert.Equal(EvaluationReasonKind.TargetMatch, flags.GetDetail("ui").Kind);
+        Assert.Equal("v2", flags.StringVariation("ui", "default"));
+        Assert.Equal(EvaluationReasonKind.TargetMatch, flags.StringVariationDetail("ui", "default").Kind);
     }
 
     [Fact]
@@ -372,14 +372,14 @@ public sealed class InMemoryFlagBuilderTests : IDisposable
         flags.SetUser(Alice);
 
         Assert.True(flags.IsEnabled("on"));
-        Assert.False(flags.GetBool("off", defaultValue: true));
-        Assert.Equal("blue", flags.GetString("s", "default"));
-        Assert.Equal(42, flags.GetInt("i"));
-        Assert.Equal(0.5, flags.GetDouble("d"));
-        Assert.Equal(new Banner("sale", 3), flags.GetJson("j", new Banner("default", 0), TestJson.Default.Banner));
-        Assert.Equal("mine", flags.GetString("user", "default"));
-        Assert.Equal(EvaluationReasonKind.RuleMatch, flags.GetBoolDetail("rule").Kind);
-        Assert.Equal("only", flags.GetString("split", "default"));
+        Assert.False(flags.BoolVariation("off", defaultValue: true));
+        Assert.Equal("blue", flags.StringVariation("s", "default"));
+        Assert.Equal(42, flags.IntVariation("i"));
+        Assert.Equal(0.5, flags.DoubleVariation("d"));
+        Assert.Equal(new Banner("sale", 3), flags.JsonVariation("j", new Banner("default", 0), TestJson.Default.Banner));
+        Assert.Equal("mine", flags.StringVariation("user", "default"));
+        Assert.Equal(EvaluationReasonKind.RuleMatch, flags.BoolVariationDetail("rule").Kind);
+        Assert.Equal("only", flags.StringVariation("split", "default"));
         Assert.Equal(9, _h.Flags.Events.Evaluations.Count);
     }
 

@@ -217,7 +217,7 @@ public sealed class InMemorySegmentBuilderTests : IDisposable
 
         var alice = _h.Client.BoolVariationDetail("new-search", Alice, defaultValue: true);
         Assert.True(alice.Value);
-        Assert.Equal(EvaluationReasonKind.Error, alice.Kind);
+        Assert.Equal(EvaluationReasonKind.MalformedFlag, alice.Kind);
         Assert.Equal("malformed flag", alice.Reason);
         Assert.True(_h.Client.BoolVariation("new-search", Bob)); // targets come before rules: never reaches the segment
 
@@ -239,7 +239,7 @@ public sealed class InMemorySegmentBuilderTests : IDisposable
         var detail = _h.Client.BoolVariationDetail("upsell", Erin);
 
         Assert.False(detail.Value);
-        Assert.Equal(EvaluationReasonKind.Error, detail.Kind);
+        Assert.Equal(EvaluationReasonKind.MalformedFlag, detail.Kind);
     }
 
     [Fact]
@@ -255,7 +255,7 @@ public sealed class InMemorySegmentBuilderTests : IDisposable
         Assert.Equal(1, fired);
         Assert.Empty(_h.Flags.SegmentNames);
         var detail = _h.Client.BoolVariationDetail("new-search", Alice, defaultValue: false);
-        Assert.Equal(EvaluationReasonKind.Error, detail.Kind);
+        Assert.Equal(EvaluationReasonKind.MalformedFlag, detail.Kind);
         Assert.Equal("malformed flag", detail.Reason);
         Assert.False(segment.Remove());
 
@@ -276,7 +276,7 @@ public sealed class InMemorySegmentBuilderTests : IDisposable
         Assert.Empty(_h.Flags.SegmentNames);
         Assert.Empty(_h.Flags.FlagKeys);
         NewSearchForBetaTesters();
-        Assert.Equal(EvaluationReasonKind.Error, _h.Client.BoolVariationDetail("new-search", Alice).Kind);
+        Assert.Equal(EvaluationReasonKind.MalformedFlag, _h.Client.BoolVariationDetail("new-search", Alice).Kind);
     }
 
     [Fact]

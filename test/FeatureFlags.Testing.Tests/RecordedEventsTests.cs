@@ -144,7 +144,7 @@ public sealed class RecordedEventsTests : IDisposable
     [Fact]
     public void DisableEvents_NothingIsRecorded()
     {
-        using var h = new Harness(config: new Dictionary<string, string?> { ["FeatureFlags:DisableEvents"] = "true" });
+        using var h = new Harness(config: new Dictionary<string, string?> { ["FeatureFlags:Events:Enabled"] = "false" });
         h.Flags.Flag("f").On();
 
         h.Client.BoolVariation("f", Alice);

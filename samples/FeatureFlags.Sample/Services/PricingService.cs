@@ -5,7 +5,7 @@ public sealed class PricingService(IFeatureFlags flags)
 {
     public decimal Total(int items)
     {
-        var limit = flags.GetInt("max-cart-items", 5);
+        var limit = flags.IntVariation("max-cart-items", 5);
         var discount = flags.IsEnabled("new-checkout") ? 0.9m : 1m;
         return Math.Min(items, limit) * 9.99m * discount;
     }

@@ -29,7 +29,7 @@ internal static class FeatureGates
             return flags.IsEnabled(key);
         }
 
-        var detail = flags.GetDetail(key);
+        var detail = flags.StringVariationDetail(key, string.Empty);
         return !detail.IsDefaultValue && string.Equals(detail.Value, variation, StringComparison.Ordinal);
     }
 }

@@ -80,7 +80,7 @@ public static class FeatureFlagsServiceCollectionExtensions
     /// services.AddFeatureFlags(o =>
     /// {
     ///     o.EnvSecret = secrets["featbit-secret"];
-    ///     o.StreamingUri = new Uri("wss://featbit.contoso.com");
+    ///     o.Streaming.Uri = new Uri("wss://featbit.contoso.com");
     ///     o.StartWaitTime = TimeSpan.FromSeconds(3);
     /// });
     /// </code>

@@ -20,36 +20,41 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
+        if (options.Streaming is null || options.Events is null || options.Evaluation is null)
+        {
+            // Only code can null a group (configuration binds into the existing instances).
+            return ValidateOptionsResult.Fail($"{Prefix}Streaming, {Prefix}Events and {Prefix}Evaluation must not be null.");
+        }
 
         if (!options.Offline && string.IsNullOrWhiteSpace(options.EnvSecret))
         {
             failures.Add($"{Prefix}{nameof(options.EnvSecret)} is required: the server-side secret of your FeatBit environment (or set {Prefix}{nameof(options.Offline)} = true).");
         }
 
-        if (options.StreamingUri is not { IsAbsoluteUri: true } uri || uri.Scheme is not ("ws" or "wss" or "http" or "https"))
+        if (options.Streaming.Uri is not { IsAbsoluteUri: true } uri || uri.Scheme is not ("ws" or "wss" or "http" or "https"))
         {
-            failures.Add($"{Prefix}{nameof(options.StreamingUri)} must be an absolute ws://, wss://, http:// or https:// URI.");
+            failures.Add($"{Prefix}Streaming:{nameof(options.Streaming.Uri)} must be an absolute ws://, wss://, http:// or https:// URI.");
         }
 
         // Timeouts, intervals and delays: above zero (or at least zero) and at most MaxDuration.
-        Positive(options.ConnectTimeout, nameof(options.ConnectTimeout));
-        Positive(options.CloseTimeout, nameof(options.CloseTimeout));
-        Positive(options.PingInterval, nameof(options.PingInterval));
-        Positive(options.ReconnectDelay, nameof(options.ReconnectDelay));
-        Positive(options.MaxReconnectDelay, nameof(options.MaxReconnectDelay));
-        Positive(options.RegexMatchTimeout, nameof(options.RegexMatchTimeout));
-        Positive(options.EventFlushInterval, nameof(options.EventFlushInterval));
-        Positive(options.EventSendTimeout, nameof(options.EventSendTimeout));
-        NotNegative(options.EventShutdownFlushTimeout, nameof(options.EventShutdownFlushTimeout), MaxDuration);
+        Positive(options.Streaming.ConnectTimeout, $"Streaming:{nameof(options.Streaming.ConnectTimeout)}");
+        Positive(options.Streaming.CloseTimeout, $"Streaming:{nameof(options.Streaming.CloseTimeout)}");
+        Positive(options.Streaming.PingInterval, $"Streaming:{nameof(options.Streaming.PingInterval)}");
+        Positive(options.Streaming.ReconnectDelay, $"Streaming:{nameof(options.Streaming.ReconnectDelay)}");
+        Positive(options.Streaming.MaxReconnectDelay, $"Streaming:{nameof(options.Streaming.MaxReconnectDelay)}");
+        Positive(options.Evaluation.RegexMatchTimeout, $"Evaluation:{nameof(options.Evaluation.RegexMatchTimeout)}");
+        Positive(options.Events.FlushInterval, $"Events:{nameof(options.Events.FlushInterval)}");
+        Positive(options.Events.SendTimeout, $"Events:{nameof(options.Events.SendTimeout)}");
+        NotNegative(options.Events.ShutdownFlushTimeout, $"Events:{nameof(options.Events.ShutdownFlushTimeout)}", MaxDuration);
         NotNegative(options.StartWaitTime, nameof(options.StartWaitTime), MaxDuration);
 
         // Durations compared with elapsed time only: no upper bound.
-        NotNegative(options.HealthyConnectionTime, nameof(options.HealthyConnectionTime));
-        NotNegative(options.FullResyncAfterOutage, nameof(options.FullResyncAfterOutage));
+        NotNegative(options.Streaming.HealthyConnectionTime, $"Streaming:{nameof(options.Streaming.HealthyConnectionTime)}");
+        NotNegative(options.Streaming.FullResyncAfterOutage, $"Streaming:{nameof(options.Streaming.FullResyncAfterOutage)}");
 
-        if (options.MaxReconnectDelay < options.ReconnectDelay)
+        if (options.Streaming.MaxReconnectDelay < options.Streaming.ReconnectDelay)
         {
-            failures.Add($"{Prefix}{nameof(options.MaxReconnectDelay)} ({options.MaxReconnectDelay}) must not be less than {Prefix}{nameof(options.ReconnectDelay)} ({options.ReconnectDelay}).");
+            failures.Add($"{Prefix}Streaming:{nameof(options.Streaming.MaxReconnectDelay)} ({options.Streaming.MaxReconnectDelay}) must not be less than {Prefix}Streaming:{nameof(options.Streaming.ReconnectDelay)} ({options.Streaming.ReconnectDelay}).");
         }
 
         if (options.User is null || string.IsNullOrWhiteSpace(options.User.KeyClaim))
@@ -61,19 +66,19 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             failures.Add($"{Prefix}User:{nameof(FeatureFlagUserOptions.AnonymousKeyName)} is required when {Prefix}User:{nameof(FeatureFlagUserOptions.AnonymousKeySource)} is {options.User.AnonymousKeySource}.");
         }
 
-        if (options.EventUri is not { IsAbsoluteUri: true } eventUri || eventUri.Scheme is not ("http" or "https"))
+        if (options.Events.Uri is not { IsAbsoluteUri: true } eventUri || eventUri.Scheme is not ("http" or "https"))
         {
-            failures.Add($"{Prefix}{nameof(options.EventUri)} must be an absolute http:// or https:// URI.");
+            failures.Add($"{Prefix}Events:{nameof(options.Events.Uri)} must be an absolute http:// or https:// URI.");
         }
 
-        if (options.EventBufferCapacity is < 1 or > 1_000_000)
+        if (options.Events.BufferCapacity is < 1 or > 1_000_000)
         {
-            failures.Add($"{Prefix}{nameof(options.EventBufferCapacity)} must be between 1 and 1000000 (was {options.EventBufferCapacity}).");
+            failures.Add($"{Prefix}Events:{nameof(options.Events.BufferCapacity)} must be between 1 and 1000000 (was {options.Events.BufferCapacity}).");
         }
 
-        if (options.MaxEventsPerRequest is < 1 or > 1000)
+        if (options.Events.MaxEventsPerRequest is < 1 or > 1000)
         {
-            failures.Add($"{Prefix}{nameof(options.MaxEventsPerRequest)} must be between 1 and 1000 (was {options.MaxEventsPerRequest}).");
+            failures.Add($"{Prefix}Events:{nameof(options.Events.MaxEventsPerRequest)} must be between 1 and 1000 (was {options.Events.MaxEventsPerRequest}).");
         }
 
         // Blank means "no bootstrap file" (so an environment's appsettings can switch the base one off with "").
@@ -82,9 +87,9 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             failures.Add($"{Prefix}{nameof(options.BootstrapFile)} names a file that does not exist ('{bootstrap}').");
         }
 
-        if (options.MaxMessageSize < 1024)
+        if (options.Streaming.MaxMessageSize < 1024)
         {
-            failures.Add($"{Prefix}{nameof(options.MaxMessageSize)} must be at least 1024 bytes.");
+            failures.Add($"{Prefix}Streaming:{nameof(options.Streaming.MaxMessageSize)} must be at least 1024 bytes.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -12,10 +12,10 @@ public sealed class AddFeatureFlagsTests
 {
     [Theory]
     [InlineData("FeatureFlags:EnvSecret", "", "FeatureFlags:EnvSecret is required")]
-    [InlineData("FeatureFlags:StreamingUri", "not a uri", "FeatureFlags:StreamingUri must be an absolute")]
-    [InlineData("FeatureFlags:StreamingUri", "ftp://example.com", "FeatureFlags:StreamingUri must be an absolute")]
+    [InlineData("FeatureFlags:Streaming:Uri", "not a uri", "FeatureFlags:Streaming:Uri must be an absolute")]
+    [InlineData("FeatureFlags:Streaming:Uri", "ftp://example.com", "FeatureFlags:Streaming:Uri must be an absolute")]
     [InlineData("FeatureFlags:StartWaitTime", "-00:00:01", "FeatureFlags:StartWaitTime must not be negative")]
-    [InlineData("FeatureFlags:ConnectTimeout", "00:00:00", "FeatureFlags:ConnectTimeout must be greater than zero")]
+    [InlineData("FeatureFlags:Streaming:ConnectTimeout", "00:00:00", "FeatureFlags:Streaming:ConnectTimeout must be greater than zero")]
     [InlineData("FeatureFlags:StreamingUrl", "ws://x", "FeatureFlags:StreamingUrl is not a FeatureFlags setting")]
     [InlineData("FeatureFlags:User:KeyClaimz", "oid", "FeatureFlags:User:KeyClaimz is not a FeatureFlags:User setting")]
     [InlineData("FeatureFlags:User:AnonymousKeySource", "Query", "FeatureFlags:User:AnonymousKeySource")]
@@ -89,7 +89,7 @@ public sealed class AddFeatureFlagsTests
         var services = new ServiceCollection();
         services.AddLogging();
         var settings = TestHost.BaseConfig();
-        settings["FeatureFlags:DisableEvents"] = "false";
+        settings["FeatureFlags:Events:Enabled"] = "true";
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         services.AddFeatureFlags(configuration);
         services.AddFeatureFlags(configuration);
@@ -129,12 +129,12 @@ public sealed class AddFeatureFlagsTests
     public void AddFeatureFlags_Action_ConfiguresAndValidates()
     {
         var services = new ServiceCollection();
-        services.AddFeatureFlags(o => o.ReconnectDelay = TimeSpan.FromSeconds(-1));
+        services.AddFeatureFlags(o => o.Streaming.ReconnectDelay = TimeSpan.FromSeconds(-1));
         using var provider = services.BuildServiceProvider();
 
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value);
 
         Assert.Contains("FeatureFlags:EnvSecret is required", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("FeatureFlags:ReconnectDelay must be greater than zero", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("FeatureFlags:Streaming:ReconnectDelay must be greater than zero", ex.Message, StringComparison.Ordinal);
     }
 }

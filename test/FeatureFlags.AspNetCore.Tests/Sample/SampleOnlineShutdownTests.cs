@@ -18,8 +18,8 @@ public sealed class SampleOnlineShutdownTests
             {
                 b.UseSetting("FeatureFlags:Offline", "false");
                 b.UseSetting("FeatureFlags:EnvSecret", "test-secret");
-                b.UseSetting("FeatureFlags:StreamingUri", "ws://127.0.0.1:9");
-                b.UseSetting("FeatureFlags:EventUri", "http://127.0.0.1:9");
+                b.UseSetting("FeatureFlags:Streaming:Uri", "ws://127.0.0.1:9");
+                b.UseSetting("FeatureFlags:Events:Uri", "http://127.0.0.1:9");
                 b.UseSetting("FeatureFlags:BootstrapFile", "");
                 b.UseSetting("FeatureFlags:StartWaitTime", "00:00:00");
             });

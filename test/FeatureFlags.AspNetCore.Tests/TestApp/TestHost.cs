@@ -33,11 +33,11 @@ internal sealed class TestHost : IAsyncDisposable
     public static Dictionary<string, string?> BaseConfig() => new()
     {
         ["FeatureFlags:EnvSecret"] = "test-secret-test-secret-test-secret-test-sec",
-        ["FeatureFlags:StreamingUri"] = "ws://127.0.0.1:9",
+        ["FeatureFlags:Streaming:Uri"] = "ws://127.0.0.1:9",
         ["FeatureFlags:StartWaitTime"] = "00:00:00",
 
         // No event endpoint here: without this, each host's shutdown would retry its final event flush against a closed port.
-        ["FeatureFlags:DisableEvents"] = "true",
+        ["FeatureFlags:Events:Enabled"] = "false",
     };
 
     public static WebApplication Build(
@@ -147,15 +147,15 @@ internal sealed class TestHost : IAsyncDisposable
             : $"{u.Key}|{u.Name}|{u.Email}|{u.Country}|{string.Join(",", u.Custom.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key + "=" + c.Value))}");
         app.MapGet("/eval/{flag}", (string flag, IFeatureFlags flags) =>
         {
-            var d = flags.GetDetail(flag, "default");
+            var d = flags.StringVariationDetail(flag, "default");
             return $"{d.Value}|{d.Kind}|{d.Reason}";
         });
         app.MapGet("/consistency", async (IFeatureFlags flags, ConsistencyProbe probe) =>
         {
-            var first = flags.GetString("color", "default");
+            var first = flags.StringVariation("color", "default");
             probe.Reached.TrySetResult();
             await probe.Proceed.Task;
-            var second = flags.GetString("color", "default");
+            var second = flags.StringVariation("color", "default");
             return $"{first}|{second}|{flags.IsEnabled("f-on")}";
         });
         app.MapFeatureFlags();

@@ -166,7 +166,7 @@ public sealed class BootstrapFileTests : IDisposable
 
         var detail = client.StringVariationDetail("banner", user, "default");
         Assert.Equal("v9", detail.Value);
-        Assert.Equal(EvaluationReasonKind.Off, detail.Kind);
+        Assert.Equal(EvaluationReasonKind.LocalOverride, detail.Kind);
         Assert.Equal("overridden locally", detail.Reason);
         Assert.Equal(10, client.IntVariation("limit", user));
 
@@ -188,7 +188,7 @@ public sealed class BootstrapFileTests : IDisposable
     public async Task Cache_ColdStartWithUnreachableServer_ServesCachedFlags()
     {
         var cache = Write("cache.json", Envelope);
-        await using var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:StreamingUri"] = $"ws://127.0.0.1:{ClosedPort()}" });
+        await using var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:Streaming:Uri"] = $"ws://127.0.0.1:{ClosedPort()}" });
         var sync = sp.GetRequiredService<StreamingSyncService>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
@@ -203,7 +203,7 @@ public sealed class BootstrapFileTests : IDisposable
     public async Task Cache_ServerData_IsWrittenAtomicallyAfterTheDelay_AndReadBack()
     {
         var cache = Path.Combine(_directory, "cache.json");
-        await using (var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:StreamingUri"] = $"ws://127.0.0.1:{ClosedPort()}" }))
+        await using (var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:Streaming:Uri"] = $"ws://127.0.0.1:{ClosedPort()}" }))
         {
             var sync = sp.GetRequiredService<StreamingSyncService>();
             await sync.StartAsync(TestContext.Current.CancellationToken);
@@ -233,7 +233,7 @@ public sealed class BootstrapFileTests : IDisposable
         await using var sp = Build(path, offline: false, overrides: new()
         {
             ["FeatureFlags:EnvSecret"] = server.Secret,
-            ["FeatureFlags:StreamingUri"] = server.StreamingUri.ToString(),
+            ["FeatureFlags:Streaming:Uri"] = server.StreamingUri.ToString(),
         });
         var sync = sp.GetRequiredService<StreamingSyncService>();
         var client = sp.GetRequiredService<IFeatureFlagClient>();
@@ -293,7 +293,7 @@ public sealed class BootstrapFileTests : IDisposable
         {
             ["FeatureFlags:Offline"] = offline ? "true" : "false",
             ["FeatureFlags:StartWaitTime"] = "00:00:00",
-            ["FeatureFlags:StreamingUri"] = "ws://127.0.0.1:1",
+            ["FeatureFlags:Streaming:Uri"] = "ws://127.0.0.1:1",
         };
         if (!offline)
         {

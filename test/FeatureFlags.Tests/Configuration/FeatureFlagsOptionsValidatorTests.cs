@@ -5,7 +5,7 @@ namespace FeatureFlags.Tests.Configuration;
 
 public sealed class FeatureFlagsOptionsValidatorTests
 {
-    private static FeatureFlagsOptions Valid() => new() { EnvSecret = "secret", StreamingUri = new Uri("wss://flags.example.com/featbit") };
+    private static FeatureFlagsOptions Valid() => new() { EnvSecret = "secret", Streaming = { Uri = new Uri("wss://flags.example.com/featbit") } };
 
     [Fact]
     public void Validate_Defaults_WithSecret_Succeed()
@@ -14,15 +14,15 @@ public sealed class FeatureFlagsOptionsValidatorTests
     public static TheoryData<string, Action<FeatureFlagsOptions>> Invalid() => new()
     {
         { "FeatureFlags:EnvSecret", o => o.EnvSecret = " " },
-        { "FeatureFlags:StreamingUri", o => o.StreamingUri = new Uri("ftp://example.com") },
-        { "FeatureFlags:StreamingUri", o => o.StreamingUri = new Uri("/relative", UriKind.Relative) },
-        { "FeatureFlags:ConnectTimeout", o => o.ConnectTimeout = TimeSpan.FromSeconds(-1) },
-        { "FeatureFlags:PingInterval", o => o.PingInterval = TimeSpan.Zero },
+        { "FeatureFlags:Streaming:Uri", o => o.Streaming.Uri = new Uri("ftp://example.com") },
+        { "FeatureFlags:Streaming:Uri", o => o.Streaming.Uri = new Uri("/relative", UriKind.Relative) },
+        { "FeatureFlags:Streaming:ConnectTimeout", o => o.Streaming.ConnectTimeout = TimeSpan.FromSeconds(-1) },
+        { "FeatureFlags:Streaming:PingInterval", o => o.Streaming.PingInterval = TimeSpan.Zero },
         { "FeatureFlags:StartWaitTime", o => o.StartWaitTime = TimeSpan.FromSeconds(-5) },
-        { "FeatureFlags:MaxReconnectDelay", o => o.MaxReconnectDelay = TimeSpan.FromMilliseconds(10) },
-        { "FeatureFlags:MaxMessageSize", o => o.MaxMessageSize = 10 },
-        { "FeatureFlags:RegexMatchTimeout", o => o.RegexMatchTimeout = TimeSpan.Zero },
-        { "FeatureFlags:FullResyncAfterOutage", o => o.FullResyncAfterOutage = TimeSpan.FromMinutes(-1) },
+        { "FeatureFlags:Streaming:MaxReconnectDelay", o => o.Streaming.MaxReconnectDelay = TimeSpan.FromMilliseconds(10) },
+        { "FeatureFlags:Streaming:MaxMessageSize", o => o.Streaming.MaxMessageSize = 10 },
+        { "FeatureFlags:Evaluation:RegexMatchTimeout", o => o.Evaluation.RegexMatchTimeout = TimeSpan.Zero },
+        { "FeatureFlags:Streaming:FullResyncAfterOutage", o => o.Streaming.FullResyncAfterOutage = TimeSpan.FromMinutes(-1) },
     };
 
     [Theory]

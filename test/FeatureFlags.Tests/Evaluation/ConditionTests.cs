@@ -384,7 +384,7 @@ public sealed class ConditionTests
         Assert.False(SegmentMatches(TestFlags.InSegment, [SegmentA], [outer, inner], FlagUser.Create("u")));
     }
 
-    private static FeatureFlagsOptions Strict() => new() { StrictMissingAttributes = true };
+    private static FeatureFlagsOptions Strict() => new() { Evaluation = { StrictMissingAttributes = true } };
 
     private static bool[] RunMatrixUnder(string culture)
     {

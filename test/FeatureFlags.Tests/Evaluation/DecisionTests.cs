@@ -23,7 +23,7 @@ public sealed class DecisionTests
     [Fact]
     public void StrictMissingAttributes_UnsetName_IsMissing()
     {
-        var options = new FeatureFlagsOptions { StrictMissingAttributes = true };
+        var options = new FeatureFlagsOptions { Evaluation = { StrictMissingAttributes = true } };
         var flag = TestFlags.OneRule("f", TestFlags.Condition("name", "NotEqual", "x"));
         var client = TestFlags.Client(TestFlags.Store(options, [flag]), options);
 
@@ -47,6 +47,6 @@ public sealed class DecisionTests
 
         var detail = client.BoolVariationDetail(null!, FlagUser.Create("u"), true);
 
-        Assert.Equal((true, EvaluationReasonKind.Error, "flag key not specified"), (detail.Value, detail.Kind, detail.Reason));
+        Assert.Equal((true, EvaluationReasonKind.FlagNotFound, "flag key not specified"), (detail.Value, detail.Kind, detail.Reason));
     }
 }

@@ -412,13 +412,13 @@ public sealed class EvaluatorTests
     [Fact]
     public void Evaluate_CatastrophicRegex_TimesOutAsMalformed()
     {
-        var options = new FeatureFlagsOptions { RegexMatchTimeout = TimeSpan.FromMilliseconds(1) };
+        var options = new FeatureFlagsOptions { Evaluation = { RegexMatchTimeout = TimeSpan.FromMilliseconds(1) } };
         var flag = TestFlags.OneRule("f", TestFlags.Condition("input", "MatchRegex", "^(a+)+$"));
         var user = FlagUser.Builder("u").Custom("input", new string('a', 30) + "!").Build();
 
         var detail = TestFlags.Client(TestFlags.Store(options, [flag]), options).StringVariationDetail("f", user, Default);
 
-        Assert.Equal((Default, string.Empty, EvaluationReasonKind.Error, MalformedFlag), (detail.Value, detail.VariationId, detail.Kind, detail.Reason));
+        Assert.Equal((Default, string.Empty, EvaluationReasonKind.MalformedFlag, MalformedFlag), (detail.Value, detail.VariationId, detail.Kind, detail.Reason));
     }
 
     [Fact]
@@ -469,8 +469,8 @@ public sealed class EvaluatorTests
 
         Assert.True(all.IsReady);
         Assert.Equal(["broken", "healthy", "segment"], all.Flags.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal((EvaluationReasonKind.Error, MalformedFlag, string.Empty), (all.Flags["broken"].Kind, all.Flags["broken"].Reason, all.Flags["broken"].VariationId));
-        Assert.Equal((EvaluationReasonKind.Error, MalformedFlag), (all.Flags["segment"].Kind, all.Flags["segment"].Reason));
+        Assert.Equal((EvaluationReasonKind.MalformedFlag, MalformedFlag, string.Empty), (all.Flags["broken"].Kind, all.Flags["broken"].Reason, all.Flags["broken"].VariationId));
+        Assert.Equal((EvaluationReasonKind.MalformedFlag, MalformedFlag), (all.Flags["segment"].Kind, all.Flags["segment"].Reason));
         Assert.Equal((TestFlags.Hit, EvaluationReasonKind.Fallthrough), (all.Flags["healthy"].Value, all.Flags["healthy"].Kind));
         Assert.Equal(TestFlags.Hit, client.StringVariation("healthy", User, Default));
     }
@@ -512,9 +512,9 @@ public sealed class EvaluatorTests
         var boolDetail = client.BoolVariationDetail(flag.Key!, user, true);
         var result = Evaluator.Evaluate(store.Current.Flags[flag.Key!], user, false);
 
-        Assert.Equal((Default, string.Empty, EvaluationReasonKind.Error, MalformedFlag), (detail.Value, detail.VariationId, detail.Kind, detail.Reason));
+        Assert.Equal((Default, string.Empty, EvaluationReasonKind.MalformedFlag, MalformedFlag), (detail.Value, detail.VariationId, detail.Kind, detail.Reason));
         Assert.True(detail.IsDefaultValue);
-        Assert.Equal((true, EvaluationReasonKind.Error), (boolDetail.Value, boolDetail.Kind));
-        Assert.Equal((null, EvaluationReasonKind.Error, MalformedFlag, false), (result.Variation, result.Kind, result.Reason, result.SendToExperiment));
+        Assert.Equal((true, EvaluationReasonKind.MalformedFlag), (boolDetail.Value, boolDetail.Kind));
+        Assert.Equal((null, EvaluationReasonKind.MalformedFlag, MalformedFlag, false), (result.Variation, result.Kind, result.Reason, result.SendToExperiment));
     }
 }

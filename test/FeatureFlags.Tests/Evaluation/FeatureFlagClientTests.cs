@@ -36,7 +36,7 @@ public sealed class FeatureFlagClientTests
         store.ApplyFull([], []);
 
         Assert.True(client.IsInitialized);
-        Assert.Equal(EvaluationReasonKind.Error, client.BoolVariationDetail("any", User).Kind);
+        Assert.Equal(EvaluationReasonKind.FlagNotFound, client.BoolVariationDetail("any", User).Kind);
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class FeatureFlagClientTests
 
         var detail = client.StringVariationDetail("unknown", User, "fallback");
 
-        Assert.Equal(("fallback", string.Empty, EvaluationReasonKind.Error, "flag not found"), (detail.Value, detail.VariationId, detail.Kind, detail.Reason));
+        Assert.Equal(("fallback", string.Empty, EvaluationReasonKind.FlagNotFound, "flag not found"), (detail.Value, detail.VariationId, detail.Kind, detail.Reason));
         Assert.Equal(-7, client.IntVariation("unknown", User, -7));
     }
 
@@ -68,7 +68,7 @@ public sealed class FeatureFlagClientTests
         var detail = client.BoolVariationDetail("archived", User, false);
         var all = client.GetAllFlags(User);
 
-        Assert.Equal((false, EvaluationReasonKind.Error, "flag not found"), (detail.Value, detail.Kind, detail.Reason));
+        Assert.Equal((false, EvaluationReasonKind.FlagNotFound, "flag not found"), (detail.Value, detail.Kind, detail.Reason));
         Assert.Equal(["live"], all.Flags.Keys);
         Assert.False(all.TryGetDetail("archived", out _));
         Assert.Equal(["live"], store.FlagKeys);
@@ -202,7 +202,7 @@ public sealed class FeatureFlagClientTests
         var notFound = TestFlags.Client(TestFlags.Store()).JsonVariationDetail("j", User, fallback, TestJsonContext.Default.JsonCode);
 
         Assert.Equal((fallback, EvaluationReasonKind.ClientNotReady), (notReady.Value, notReady.Kind));
-        Assert.Equal((fallback, EvaluationReasonKind.Error, "flag not found"), (notFound.Value, notFound.Kind, notFound.Reason));
+        Assert.Equal((fallback, EvaluationReasonKind.FlagNotFound, "flag not found"), (notFound.Value, notFound.Kind, notFound.Reason));
     }
 
     [Fact]
@@ -213,7 +213,7 @@ public sealed class FeatureFlagClientTests
         var nullKey = client.BoolVariationDetail(null!, User, false);
         var nullUser = client.BoolVariationDetail("b", null!, false);
 
-        Assert.Equal((false, EvaluationReasonKind.Error, string.Empty), (nullKey.Value, nullKey.Kind, nullKey.FlagKey));
+        Assert.Equal((false, EvaluationReasonKind.FlagNotFound, string.Empty), (nullKey.Value, nullKey.Kind, nullKey.FlagKey));
         Assert.Equal((false, EvaluationReasonKind.Error, "b"), (nullUser.Value, nullUser.Kind, nullUser.FlagKey));
         Assert.Equal("d", client.StringVariation(null!, null!, "d"));
         Assert.Equal(5, client.IntVariation("b", null!, 5));

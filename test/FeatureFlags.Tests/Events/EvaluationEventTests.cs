@@ -125,9 +125,9 @@ public sealed class EvaluationEventTests
         var scoped = new ScopedFeatureFlags(h.Client);
         scoped.SetUser(User);
 
-        scoped.GetJson("rule", new JsonCode(0, "d"), TestJsonContext.Default.JsonCode); // "hit" is not JSON: nothing
-        Assert.Equal(200, scoped.GetJson("json", new JsonCode(0, "d"), TestJsonContext.Default.JsonCode).Code);
-        Assert.False(scoped.GetBool("off", true));
+        scoped.JsonVariation("rule", new JsonCode(0, "d"), TestJsonContext.Default.JsonCode); // "hit" is not JSON: nothing
+        Assert.Equal(200, scoped.JsonVariation("json", new JsonCode(0, "d"), TestJsonContext.Default.JsonCode).Code);
+        Assert.False(scoped.BoolVariation("off", true));
         scoped.Track("purchase", 2);
         scoped.Track(" ");
 

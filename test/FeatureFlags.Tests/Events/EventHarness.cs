@@ -61,7 +61,7 @@ internal sealed class EventHarness : IAsyncDisposable
     {
         var server = await FakeEventServer.StartAsync(pathPrefix);
         // Tests advance fake time while requests are in flight: a per-attempt timeout in fake time would fire at random.
-        var options = new FeatureFlagsOptions { EnvSecret = Secret, EventUri = server.BaseUri, EventSendTimeout = TimeSpan.FromHours(1) };
+        var options = new FeatureFlagsOptions { EnvSecret = Secret, Events = { Uri = server.BaseUri, SendTimeout = TimeSpan.FromHours(1) } };
         configure?.Invoke(options);
         return new EventHarness(server, options, flags ?? []);
     }

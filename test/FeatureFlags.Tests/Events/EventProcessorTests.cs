@@ -26,7 +26,7 @@ public sealed class EventProcessorTests
             h.Client.Track(User, "click");
         }
 
-        h.Time.Advance(h.Options.EventFlushInterval - TimeSpan.FromMilliseconds(1));
+        h.Time.Advance(h.Options.Events.FlushInterval - TimeSpan.FromMilliseconds(1));
         await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, TestContext.Current.CancellationToken);
         Assert.Empty(h.Server.Requests);
 
@@ -53,7 +53,7 @@ public sealed class EventProcessorTests
         Assert.Equal([50, 50], h.Server.Requests.Select(r => r.Events.Count));
         await h.AdvanceUntilAsync(() => h.Processor.Sent == 100, TimeSpan.Zero, "both answers read");
 
-        h.Time.Advance(h.Options.EventFlushInterval);
+        h.Time.Advance(h.Options.Events.FlushInterval);
         await h.Server.WaitForRequestsAsync(3);
         Assert.Equal([50, 50, 20], h.Server.Requests.Select(r => r.Events.Count));
         Assert.Equal(
@@ -81,7 +81,7 @@ public sealed class EventProcessorTests
     [Fact]
     public async Task FlushAsync_CustomBatchSize_IsHonoured()
     {
-        await using var h = await EventHarness.CreateAsync(o => o.MaxEventsPerRequest = 7);
+        await using var h = await EventHarness.CreateAsync(o => o.Events.MaxEventsPerRequest = 7);
 
         for (var i = 0; i < 15; i++)
         {
@@ -132,7 +132,7 @@ public sealed class EventProcessorTests
     [Fact]
     public async Task Send_AttemptSlowerThanTheTimeout_IsRetriedAndDelivered()
     {
-        await using var h = await EventHarness.CreateAsync(o => o.EventSendTimeout = TimeSpan.FromSeconds(2));
+        await using var h = await EventHarness.CreateAsync(o => o.Events.SendTimeout = TimeSpan.FromSeconds(2));
         h.Server.Script(FakeEventServer.HangStatus);
         h.Client.Track(User, "click");
 
@@ -224,7 +224,7 @@ public sealed class EventProcessorTests
     [Fact]
     public async Task Enqueue_BufferFull_DropsCountsAndWarnsOnce()
     {
-        await using var h = await EventHarness.CreateAsync(o => o.EventBufferCapacity = 5);
+        await using var h = await EventHarness.CreateAsync(o => o.Events.BufferCapacity = 5);
         await h.Processor.StartAsync(CancellationToken.None);
 
         for (var i = 0; i < 12; i++)
@@ -234,7 +234,7 @@ public sealed class EventProcessorTests
 
         Assert.Equal((5, 7L), (h.Processor.Pending, h.Processor.Dropped));
 
-        h.Time.Advance(h.Options.EventFlushInterval);
+        h.Time.Advance(h.Options.Events.FlushInterval);
         await h.Server.WaitForRequestsAsync(1);
         await h.AdvanceUntilAsync(() => h.LogsWithId(3002).Count > 0, TimeSpan.Zero, "the buffer-full warning");
 
@@ -261,7 +261,7 @@ public sealed class EventProcessorTests
     [Fact]
     public async Task StopAsync_EndpointHangs_FinalFlushIsBoundedByTheTimeout()
     {
-        await using var h = await EventHarness.CreateAsync(o => o.EventShutdownFlushTimeout = TimeSpan.FromSeconds(2));
+        await using var h = await EventHarness.CreateAsync(o => o.Events.ShutdownFlushTimeout = TimeSpan.FromSeconds(2));
         h.Server.Script(HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable);
         await h.Processor.StartAsync(CancellationToken.None);
         h.Client.Track(User, "bye");
@@ -297,7 +297,7 @@ public sealed class EventProcessorTests
     public async Task DisableEvents_NothingRecordedOrSent()
     {
         await using var h = await EventHarness.CreateAsync(
-            o => o.DisableEvents = true,
+            o => o.Events.Enabled = false,
             flags: [TestFlags.Flag("f").HitMiss().Fallthrough(TestFlags.HitId).Build()]);
         await h.Processor.StartAsync(CancellationToken.None);
 

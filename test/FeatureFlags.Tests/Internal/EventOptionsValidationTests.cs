@@ -13,39 +13,39 @@ public sealed class EventOptionsValidationTests
 
         Assert.True(new FeatureFlagsOptionsValidator().Validate(null, options).Succeeded);
         Assert.Equal(
-            (new Uri("http://localhost:5100"), false, TimeSpan.FromSeconds(5), 10_000, 50, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)),
-            (options.EventUri, options.DisableEvents, options.EventFlushInterval, options.EventBufferCapacity, options.MaxEventsPerRequest, options.EventSendTimeout, options.EventShutdownFlushTimeout));
+            (new Uri("http://localhost:5100"), true, TimeSpan.FromSeconds(5), 10_000, 50, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)),
+            (options.Events.Uri, options.Events.Enabled, options.Events.FlushInterval, options.Events.BufferCapacity, options.Events.MaxEventsPerRequest, options.Events.SendTimeout, options.Events.ShutdownFlushTimeout));
     }
 
     [Theory]
-    [InlineData("EventUri")]
-    [InlineData("EventFlushInterval")]
-    [InlineData("EventBufferCapacity")]
-    [InlineData("MaxEventsPerRequest")]
-    [InlineData("EventSendTimeout")]
-    [InlineData("EventShutdownFlushTimeout")]
+    [InlineData("Events:Uri")]
+    [InlineData("Events:FlushInterval")]
+    [InlineData("Events:BufferCapacity")]
+    [InlineData("Events:MaxEventsPerRequest")]
+    [InlineData("Events:SendTimeout")]
+    [InlineData("Events:ShutdownFlushTimeout")]
     public void Validate_BadEventOption_FailsNamingTheKey(string key)
     {
         var options = new FeatureFlagsOptions { EnvSecret = "secret" };
         switch (key)
         {
-            case "EventUri":
-                options.EventUri = new Uri("ws://localhost:5100");
+            case "Events:Uri":
+                options.Events.Uri = new Uri("ws://localhost:5100");
                 break;
-            case "EventFlushInterval":
-                options.EventFlushInterval = TimeSpan.Zero;
+            case "Events:FlushInterval":
+                options.Events.FlushInterval = TimeSpan.Zero;
                 break;
-            case "EventBufferCapacity":
-                options.EventBufferCapacity = 0;
+            case "Events:BufferCapacity":
+                options.Events.BufferCapacity = 0;
                 break;
-            case "MaxEventsPerRequest":
-                options.MaxEventsPerRequest = 0;
+            case "Events:MaxEventsPerRequest":
+                options.Events.MaxEventsPerRequest = 0;
                 break;
-            case "EventSendTimeout":
-                options.EventSendTimeout = TimeSpan.FromSeconds(-1);
+            case "Events:SendTimeout":
+                options.Events.SendTimeout = TimeSpan.FromSeconds(-1);
                 break;
             default:
-                options.EventShutdownFlushTimeout = TimeSpan.FromSeconds(-1);
+                options.Events.ShutdownFlushTimeout = TimeSpan.FromSeconds(-1);
                 break;
         }
 

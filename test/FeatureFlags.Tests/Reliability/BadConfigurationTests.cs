@@ -23,53 +23,53 @@ public sealed class BadConfigurationTests
     public static TheoryData<string, string, string> BadValues => new()
     {
         // Durations: negative, zero, non-numeric, huge (timers and Polly refuse them only when first used).
-        { "ConnectTimeout", "-00:00:01", "must be greater than zero" },
-        { "ConnectTimeout", "5 seconds", "FeatureFlags:ConnectTimeout" },
-        { "ConnectTimeout", "100.00:00:00", "must be at most 1.00:00:00" },
-        { "CloseTimeout", "00:00:00", "must be greater than zero" },
-        { "CloseTimeout", "10675199.02:48:05.4775807", "must be at most 1.00:00:00" },
-        { "PingInterval", "-1.00:00:00", "must be greater than zero" },
-        { "PingInterval", "50.00:00:00", "must be at most 1.00:00:00" },
-        { "ReconnectDelay", "00:00:00", "must be greater than zero" },
-        { "ReconnectDelay", "2.00:00:00", "must be at most 1.00:00:00" },
-        { "MaxReconnectDelay", "30.00:00:00", "must be at most 1.00:00:00" },
-        { "RegexMatchTimeout", "00:00:00", "must be greater than zero" },
-        { "RegexMatchTimeout", "25.00:00:00", "must be at most 1.00:00:00" },
-        { "EventFlushInterval", "00:00:00", "must be greater than zero" },
-        { "EventFlushInterval", "60.00:00:00", "must be at most 1.00:00:00" },
-        { "EventSendTimeout", "-00:00:01", "must be greater than zero" },
-        { "EventSendTimeout", "2.00:00:00", "must be at most 1.00:00:00" },
-        { "EventShutdownFlushTimeout", "-00:00:01", "must not be negative" },
-        { "EventShutdownFlushTimeout", "60.00:00:00", "must be at most 1.00:00:00" },
+        { "Streaming:ConnectTimeout", "-00:00:01", "must be greater than zero" },
+        { "Streaming:ConnectTimeout", "5 seconds", "FeatureFlags:Streaming:ConnectTimeout" },
+        { "Streaming:ConnectTimeout", "100.00:00:00", "must be at most 1.00:00:00" },
+        { "Streaming:CloseTimeout", "00:00:00", "must be greater than zero" },
+        { "Streaming:CloseTimeout", "10675199.02:48:05.4775807", "must be at most 1.00:00:00" },
+        { "Streaming:PingInterval", "-1.00:00:00", "must be greater than zero" },
+        { "Streaming:PingInterval", "50.00:00:00", "must be at most 1.00:00:00" },
+        { "Streaming:ReconnectDelay", "00:00:00", "must be greater than zero" },
+        { "Streaming:ReconnectDelay", "2.00:00:00", "must be at most 1.00:00:00" },
+        { "Streaming:MaxReconnectDelay", "30.00:00:00", "must be at most 1.00:00:00" },
+        { "Evaluation:RegexMatchTimeout", "00:00:00", "must be greater than zero" },
+        { "Evaluation:RegexMatchTimeout", "25.00:00:00", "must be at most 1.00:00:00" },
+        { "Events:FlushInterval", "00:00:00", "must be greater than zero" },
+        { "Events:FlushInterval", "60.00:00:00", "must be at most 1.00:00:00" },
+        { "Events:SendTimeout", "-00:00:01", "must be greater than zero" },
+        { "Events:SendTimeout", "2.00:00:00", "must be at most 1.00:00:00" },
+        { "Events:ShutdownFlushTimeout", "-00:00:01", "must not be negative" },
+        { "Events:ShutdownFlushTimeout", "60.00:00:00", "must be at most 1.00:00:00" },
         { "StartWaitTime", "60.00:00:00", "must be at most 1.00:00:00" },
-        { "HealthyConnectionTime", "-00:00:01", "must not be negative" },
-        { "FullResyncAfterOutage", "-00:00:01", "must not be negative" },
-        { "FullResyncAfterOutage", "five minutes", "FeatureFlags:FullResyncAfterOutage" },
+        { "Streaming:HealthyConnectionTime", "-00:00:01", "must not be negative" },
+        { "Streaming:FullResyncAfterOutage", "-00:00:01", "must not be negative" },
+        { "Streaming:FullResyncAfterOutage", "five minutes", "FeatureFlags:Streaming:FullResyncAfterOutage" },
 
         // Sizes and counts.
-        { "MaxMessageSize", "0", "must be at least 1024" },
-        { "MaxMessageSize", "-5", "must be at least 1024" },
-        { "MaxMessageSize", "99999999999", "FeatureFlags:MaxMessageSize" },
-        { "MaxMessageSize", "64MB", "FeatureFlags:MaxMessageSize" },
-        { "EventBufferCapacity", "0", "must be between 1 and 1000000" },
-        { "EventBufferCapacity", "-1", "must be between 1 and 1000000" },
-        { "EventBufferCapacity", "2000000", "must be between 1 and 1000000" },
-        { "EventBufferCapacity", "lots", "FeatureFlags:EventBufferCapacity" },
-        { "MaxEventsPerRequest", "0", "must be between 1 and 1000" },
-        { "MaxEventsPerRequest", "1001", "must be between 1 and 1000" },
+        { "Streaming:MaxMessageSize", "0", "must be at least 1024" },
+        { "Streaming:MaxMessageSize", "-5", "must be at least 1024" },
+        { "Streaming:MaxMessageSize", "99999999999", "FeatureFlags:Streaming:MaxMessageSize" },
+        { "Streaming:MaxMessageSize", "64MB", "FeatureFlags:Streaming:MaxMessageSize" },
+        { "Events:BufferCapacity", "0", "must be between 1 and 1000000" },
+        { "Events:BufferCapacity", "-1", "must be between 1 and 1000000" },
+        { "Events:BufferCapacity", "2000000", "must be between 1 and 1000000" },
+        { "Events:BufferCapacity", "lots", "FeatureFlags:Events:BufferCapacity" },
+        { "Events:MaxEventsPerRequest", "0", "must be between 1 and 1000" },
+        { "Events:MaxEventsPerRequest", "1001", "must be between 1 and 1000" },
 
         // URIs, booleans, blanks, unknown keys.
-        { "EventUri", "not a uri", "FeatureFlags:EventUri" },
-        { "EventUri", "ws://127.0.0.1:1", "FeatureFlags:EventUri must be an absolute http:// or https:// URI" },
-        { "EventUri", "/relative/path", "FeatureFlags:EventUri must be an absolute http:// or https:// URI" },
-        { "StreamingUri", "/relative/path", "FeatureFlags:StreamingUri must be an absolute" },
-        { "StreamingUri", "http//missing-colon", "FeatureFlags:StreamingUri" },
-        { "DisableEvents", "maybe", "FeatureFlags:DisableEvents" },
+        { "Events:Uri", "not a uri", "FeatureFlags:Events:Uri" },
+        { "Events:Uri", "ws://127.0.0.1:1", "FeatureFlags:Events:Uri must be an absolute http:// or https:// URI" },
+        { "Events:Uri", "/relative/path", "FeatureFlags:Events:Uri must be an absolute http:// or https:// URI" },
+        { "Streaming:Uri", "/relative/path", "FeatureFlags:Streaming:Uri must be an absolute" },
+        { "Streaming:Uri", "http//missing-colon", "FeatureFlags:Streaming:Uri" },
+        { "Events:Enabled", "maybe", "FeatureFlags:Events:Enabled" },
         { "Offline", "yes", "FeatureFlags:Offline" },
-        { "StrictMissingAttributes", "2", "FeatureFlags:StrictMissingAttributes" },
+        { "Evaluation:StrictMissingAttributes", "2", "FeatureFlags:Evaluation:StrictMissingAttributes" },
         { "EnvSecret", "   ", "FeatureFlags:EnvSecret is required" },
         { "User:KeyClaim", "", "FeatureFlags:User:KeyClaim must not be empty" },
-        { "Events:Uri", "http://x", "FeatureFlags:Events is not a FeatureFlags setting" },
+        { "Events:Url", "http://x", "FeatureFlags:Events:Url is not a FeatureFlags:Events setting" },
         { "MaxMessageSizeBytes", "1024", "FeatureFlags:MaxMessageSizeBytes is not a FeatureFlags setting" },
     };
 
@@ -93,16 +93,16 @@ public sealed class BadConfigurationTests
     {
         using var host = BuildHost(new()
         {
-            ["FeatureFlags:MaxMessageSize"] = "0",
-            ["FeatureFlags:EventBufferCapacity"] = "0",
-            ["FeatureFlags:PingInterval"] = "00:00:00",
-            ["FeatureFlags:EventUri"] = "ftp://x",
+            ["FeatureFlags:Streaming:MaxMessageSize"] = "0",
+            ["FeatureFlags:Events:BufferCapacity"] = "0",
+            ["FeatureFlags:Streaming:PingInterval"] = "00:00:00",
+            ["FeatureFlags:Events:Uri"] = "ftp://x",
         }, new FakeLogCollector());
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Equal(4, ex.Failures.Count());
-        Assert.All(["MaxMessageSize", "EventBufferCapacity", "PingInterval", "EventUri"], k => Assert.Contains("FeatureFlags:" + k, ex.Message, StringComparison.Ordinal));
+        Assert.All(["Streaming:MaxMessageSize", "Events:BufferCapacity", "Streaming:PingInterval", "Events:Uri"], k => Assert.Contains("FeatureFlags:" + k, ex.Message, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -110,12 +110,12 @@ public sealed class BadConfigurationTests
     {
         using var host = BuildHost(new()
         {
-            ["FeatureFlags:ConnectTimeout"] = "1.00:00:00",
-            ["FeatureFlags:MaxMessageSize"] = "1024",
-            ["FeatureFlags:EventBufferCapacity"] = "1",
-            ["FeatureFlags:MaxEventsPerRequest"] = "1000",
-            ["FeatureFlags:EventShutdownFlushTimeout"] = "00:00:00",
-            ["FeatureFlags:DisableEvents"] = "true",
+            ["FeatureFlags:Streaming:ConnectTimeout"] = "1.00:00:00",
+            ["FeatureFlags:Streaming:MaxMessageSize"] = "1024",
+            ["FeatureFlags:Events:BufferCapacity"] = "1",
+            ["FeatureFlags:Events:MaxEventsPerRequest"] = "1000",
+            ["FeatureFlags:Events:ShutdownFlushTimeout"] = "00:00:00",
+            ["FeatureFlags:Events:Enabled"] = "false",
         }, new FakeLogCollector());
 
         await host.StartAsync(TestContext.Current.CancellationToken);
@@ -128,7 +128,7 @@ public sealed class BadConfigurationTests
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["FeatureFlags:EnvSecret"] = Secret,
-            ["FeatureFlags:StreamingUri"] = "ws://127.0.0.1:1",
+            ["FeatureFlags:Streaming:Uri"] = "ws://127.0.0.1:1",
             ["FeatureFlags:StartWaitTime"] = "00:00:00",
         });
         builder.Configuration.AddInMemoryCollection(settings);

@@ -54,9 +54,9 @@ public sealed class ChaosTests(ITestOutputHelper output)
 
         await using var h = await SyncHarness.CreateAsync(o =>
         {
-            o.PingInterval = TimeSpan.FromSeconds(5); // liveness deadline 15 s of fake time
-            o.MaxReconnectDelay = TimeSpan.FromSeconds(5);
-            o.ConnectTimeout = TimeSpan.FromSeconds(30); // fake time races real connects: keep it out of the way
+            o.Streaming.PingInterval = TimeSpan.FromSeconds(5); // liveness deadline 15 s of fake time
+            o.Streaming.MaxReconnectDelay = TimeSpan.FromSeconds(5);
+            o.Streaming.ConnectTimeout = TimeSpan.FromSeconds(30); // fake time races real connects: keep it out of the way
         });
         h.Server.TokenExpiry = TimeSpan.FromDays(1); // the token's fake-clock age is not what this test is about
         var world = new ChaosWorld(h.Server, rng);
@@ -727,7 +727,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
                             Check(snapshot, key, client.Evaluate<string, StringConverter>(snapshot, key, user, "default"));
                             var detail = client.StringVariationDetail(key, user, "default"); // the public path, its own snapshot
                             if (detail.Kind is EvaluationReasonKind.WrongType or EvaluationReasonKind.ClientNotReady
-                                || (detail.Kind == EvaluationReasonKind.Error && detail.Reason != Reasons.FlagNotFound))
+                                || (detail.Kind == EvaluationReasonKind.FlagNotFound && detail.Reason != Reasons.FlagNotFound))
                             {
                                 Fail($"{key}: public call returned {detail.Kind} ({detail.Reason})");
                             }
@@ -754,7 +754,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         {
             if (!snapshot.TryGetLiveFlag(key, out var flag))
             {
-                if (detail.Kind != EvaluationReasonKind.Error || detail.Reason != Reasons.FlagNotFound)
+                if (detail.Kind != EvaluationReasonKind.FlagNotFound || detail.Reason != Reasons.FlagNotFound)
                 {
                     Fail($"{key} (not live): {detail.Kind} ({detail.Reason})");
                 }

@@ -51,8 +51,8 @@ public sealed class HostileApiInputTests : IAsyncLifetime
         services.AddFeatureFlags(o =>
         {
             o.EnvSecret = FakeFeatBitServer.DefaultSecret;
-            o.StreamingUri = new Uri("ws://127.0.0.1:1");
-            o.EventUri = _events.BaseUri;
+            o.Streaming.Uri = new Uri("ws://127.0.0.1:1");
+            o.Events.Uri = _events.BaseUri;
             o.StartWaitTime = TimeSpan.Zero;
         });
         _services = services.BuildServiceProvider();
@@ -84,7 +84,7 @@ public sealed class HostileApiInputTests : IAsyncLifetime
             foreach (var detail in AllDetails(_client, key!, user))
             {
                 Assert.True(detail.IsDefault, $"{detail.Method}({Describe(key)}) served a variation");
-                Assert.Equal(EvaluationReasonKind.Error, detail.Kind);
+                Assert.Equal(EvaluationReasonKind.FlagNotFound, detail.Kind);
                 Assert.Equal(key is null ? "flag key not specified" : "flag not found", detail.Reason);
             }
         }
@@ -174,8 +174,8 @@ public sealed class HostileApiInputTests : IAsyncLifetime
 
         // No user yet: every call returns the caller's default with "user not specified".
         Assert.False(flags.IsEnabled(Hostile[0]));
-        Assert.Equal("d", flags.GetString(Hostile[0], "d"));
-        Assert.Equal("user not specified", flags.GetBoolDetail(Hostile[0]).Reason);
+        Assert.Equal("d", flags.StringVariation(Hostile[0], "d"));
+        Assert.Equal("user not specified", flags.BoolVariationDetail(Hostile[0]).Reason);
         Assert.False(flags.GetAllFlags().IsReady);
         flags.Track(Hostile[0]);
         Assert.Throws<ArgumentNullException>(() => flags.SetUser(null!));
@@ -187,15 +187,15 @@ public sealed class HostileApiInputTests : IAsyncLifetime
             foreach (var key in new string?[] { null, "", " ", text })
             {
                 var exists = key == text;
-                Assert.Equal(exists ? Hit : "d", flags.GetString(key!, "d"));
-                Assert.Equal(exists ? Hit : "d", flags.GetDetail(key!, "d").Value);
-                Assert.False(flags.GetBool(key!));
-                Assert.Equal(7, flags.GetInt(key!, 7));
-                Assert.Equal(7.5, flags.GetDouble(key!, 7.5));
-                Assert.Equal(exists ? EvaluationReasonKind.WrongType : EvaluationReasonKind.Error, flags.GetIntDetail(key!, 7).Kind);
-                var json = flags.GetJsonDetail(key!, fallback, ReliabilityJsonContext.Default.JsonElement);
-                Assert.Equal((true, exists ? EvaluationReasonKind.WrongType : EvaluationReasonKind.Error), (json.IsDefaultValue, json.Kind));
-                Assert.Equal("d", flags.GetJson(key!, "d", ReliabilityJsonContext.Default.String));
+                Assert.Equal(exists ? Hit : "d", flags.StringVariation(key!, "d"));
+                Assert.Equal(exists ? Hit : "d", flags.StringVariationDetail(key!, "d").Value);
+                Assert.False(flags.BoolVariation(key!));
+                Assert.Equal(7, flags.IntVariation(key!, 7));
+                Assert.Equal(7.5, flags.DoubleVariation(key!, 7.5));
+                Assert.Equal(exists ? EvaluationReasonKind.WrongType : EvaluationReasonKind.FlagNotFound, flags.IntVariationDetail(key!, 7).Kind);
+                var json = flags.JsonVariationDetail(key!, fallback, ReliabilityJsonContext.Default.JsonElement);
+                Assert.Equal((true, exists ? EvaluationReasonKind.WrongType : EvaluationReasonKind.FlagNotFound), (json.IsDefaultValue, json.Kind));
+                Assert.Equal("d", flags.JsonVariation(key!, "d", ReliabilityJsonContext.Default.String));
                 Assert.Equal(exists, flags.GetAllFlags().Flags.ContainsKey(key ?? string.Empty));
                 flags.Track(key!, double.NaN);
                 flags.Track(key!);

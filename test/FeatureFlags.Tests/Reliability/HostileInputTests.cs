@@ -90,7 +90,7 @@ public sealed class HostileInputTests
     [Fact]
     public async Task CatastrophicRegexPushedByTheServer_ReturnsTheDefault_WhileOtherFlagsServe()
     {
-        await using var h = await SyncHarness.CreateAsync(o => o.RegexMatchTimeout = TimeSpan.FromMilliseconds(5));
+        await using var h = await SyncHarness.CreateAsync(o => o.Evaluation.RegexMatchTimeout = TimeSpan.FromMilliseconds(5));
         await StartWithFlagAsync(h);
         var evil = FakeFeatBitServer.BoolFlag("evil", true, V1 + 1);
         evil["rules"] = System.Text.Json.Nodes.JsonNode.Parse("""
@@ -106,7 +106,7 @@ public sealed class HostileInputTests
         for (var i = 0; i < 3; i++)
         {
             var detail = h.Client.BoolVariationDetail("evil", attacker, defaultValue: true);
-            Assert.Equal((true, EvaluationReasonKind.Error, "malformed flag"), (detail.Value, detail.Kind, detail.Reason));
+            Assert.Equal((true, EvaluationReasonKind.MalformedFlag, "malformed flag"), (detail.Value, detail.Kind, detail.Reason));
             Assert.Equal("7", h.Client.StringVariation("evil", attacker, "7"));
         }
 

@@ -136,8 +136,8 @@ public sealed class LoadTests(ITestOutputHelper output)
         await using var h = await EventHarness.CreateAsync(
             o =>
             {
-                o.EventBufferCapacity = Capacity;
-                o.MaxEventsPerRequest = BatchSize;
+                o.Events.BufferCapacity = Capacity;
+                o.Events.MaxEventsPerRequest = BatchSize;
             },
             flags: [TestFlags.Flag("f").HitMiss().Fallthrough(TestFlags.HitId).Build()]);
         h.Server.Script([.. Enumerable.Repeat(FakeEventServer.HangStatus, 10)]);

@@ -7,7 +7,7 @@ using Xunit;
 namespace FeatureFlags.Tests.Reliability;
 
 /// <summary>
-/// A server message far above <see cref="FeatureFlagsOptions.MaxMessageSize"/> (64 times it, in many fragments, through
+/// A server message far above <see cref="StreamingOptions.MaxMessageSize"/> (64 times it, in many fragments, through
 /// the real server) is refused while it arrives, without buffering it: the process allocates far less than the
 /// message while it is refused. Measured with the process-wide allocation counter, so the class runs alone.
 /// </summary>
@@ -25,7 +25,7 @@ public sealed class OversizedMessageTests
     [Fact]
     public async Task MessageFarAboveMaxMessageSize_IsRefusedWithoutBufferingIt_ThenTheConnectionRecovers()
     {
-        await using var h = await SyncHarness.CreateAsync(o => o.MaxMessageSize = MaxMessageSize);
+        await using var h = await SyncHarness.CreateAsync(o => o.Streaming.MaxMessageSize = MaxMessageSize);
         h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
         await h.StartAndSyncAsync();
         var message = HugeDataSync();

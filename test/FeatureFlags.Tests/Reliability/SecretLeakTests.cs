@@ -53,10 +53,10 @@ public sealed class SecretLeakTests
             new()
             {
                 ["FeatureFlags:EnvSecret"] = Secret,
-                ["FeatureFlags:StreamingUri"] = server.StreamingUri.ToString(),
-                ["FeatureFlags:EventUri"] = events.BaseUri.ToString(),
+                ["FeatureFlags:Streaming:Uri"] = server.StreamingUri.ToString(),
+                ["FeatureFlags:Events:Uri"] = events.BaseUri.ToString(),
                 ["FeatureFlags:StartWaitTime"] = "00:00:00",
-                ["FeatureFlags:EventSendTimeout"] = "1.00:00:00",
+                ["FeatureFlags:Events:SendTimeout"] = "1.00:00:00",
             },
             _time,
             new FakeLoggerProvider(_logs),
@@ -109,7 +109,7 @@ public sealed class SecretLeakTests
         _captured.Add(host.Services.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value.ToString()!);
 
         // A validation failure of a host configured with the secret.
-        var invalid = ReliabilityHost.Build(new() { ["FeatureFlags:EnvSecret"] = Secret, ["FeatureFlags:MaxMessageSize"] = "0", ["FeatureFlags:EventUri"] = "ftp://" + Secret }, _time, new FakeLoggerProvider(_logs));
+        var invalid = ReliabilityHost.Build(new() { ["FeatureFlags:EnvSecret"] = Secret, ["FeatureFlags:Streaming:MaxMessageSize"] = "0", ["FeatureFlags:Events:Uri"] = "ftp://" + Secret }, _time, new FakeLoggerProvider(_logs));
         var validation = await Assert.ThrowsAsync<OptionsValidationException>(() => invalid.StartAsync(TestContext.Current.CancellationToken));
         _captured.Add(validation.ToString());
         invalid.Dispose();

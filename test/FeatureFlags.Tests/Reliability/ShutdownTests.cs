@@ -31,7 +31,7 @@ public sealed class ShutdownTests
     public async Task Stop_DuringTheWebSocketHandshake_CompletesWithoutWaitingForTheConnectTimeout()
     {
         await using var silent = new SilentTcpServer();
-        using var host = Build(silent.StreamingUri, events: null, ("FeatureFlags:ConnectTimeout", "00:01:00"));
+        using var host = Build(silent.StreamingUri, events: null, ("FeatureFlags:Streaming:ConnectTimeout", "00:01:00"));
         await host.StartAsync(TestContext.Current.CancellationToken);
         await silent.FirstAccepted.WaitAsync(ReliabilityHost.Bound, TestContext.Current.CancellationToken);
 
@@ -65,7 +65,7 @@ public sealed class ShutdownTests
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
         await server.StopAsync(); // nothing listens: every connect fails at once
-        using var host = Build(server.StreamingUri, events: null, ("FeatureFlags:ReconnectDelay", "01:00:00"), ("FeatureFlags:MaxReconnectDelay", "01:00:00"));
+        using var host = Build(server.StreamingUri, events: null, ("FeatureFlags:Streaming:ReconnectDelay", "01:00:00"), ("FeatureFlags:Streaming:MaxReconnectDelay", "01:00:00"));
         await host.StartAsync(TestContext.Current.CancellationToken);
         await ReliabilityHost.AdvanceUntilAsync(_time, () => ReliabilityHost.HasLog(_logs, Reconnecting), TimeSpan.Zero, "a scheduled reconnect");
 
@@ -82,7 +82,7 @@ public sealed class ShutdownTests
         server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
         await using var events = await FakeEventServer.StartAsync();
         events.Script(FakeEventServer.HangStatus, FakeEventServer.HangStatus, FakeEventServer.HangStatus);
-        using var host = Build(server.StreamingUri, events.BaseUri, ("FeatureFlags:EventShutdownFlushTimeout", "00:00:02"), ("FeatureFlags:MaxEventsPerRequest", "10"));
+        using var host = Build(server.StreamingUri, events.BaseUri, ("FeatureFlags:Events:ShutdownFlushTimeout", "00:00:02"), ("FeatureFlags:Events:MaxEventsPerRequest", "10"));
         await host.StartAsync(TestContext.Current.CancellationToken);
         var client = host.Services.GetRequiredService<IFeatureFlagClient>();
         var processor = host.Services.GetRequiredService<EventProcessor>();
@@ -112,7 +112,7 @@ public sealed class ShutdownTests
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
         await using var events = await FakeEventServer.StartAsync();
         events.Script(FakeEventServer.HangStatus, FakeEventServer.HangStatus, FakeEventServer.HangStatus);
-        using var host = Build(server.StreamingUri, events.BaseUri, ("FeatureFlags:EventShutdownFlushTimeout", "00:00:02"), ("FeatureFlags:MaxEventsPerRequest", "10"));
+        using var host = Build(server.StreamingUri, events.BaseUri, ("FeatureFlags:Events:ShutdownFlushTimeout", "00:00:02"), ("FeatureFlags:Events:MaxEventsPerRequest", "10"));
         await host.StartAsync(TestContext.Current.CancellationToken);
         var client = host.Services.GetRequiredService<IFeatureFlagClient>();
         var processor = host.Services.GetRequiredService<EventProcessor>();
@@ -138,7 +138,7 @@ public sealed class ShutdownTests
         events.Script(FakeEventServer.HangStatus, FakeEventServer.HangStatus, FakeEventServer.HangStatus);
 
         // The SDK's own flush bound (fake time) never fires; the host's shutdown token (real time, 1 s) must end the stop.
-        using var host = Build(server.StreamingUri, events.BaseUri, TimeSpan.FromSeconds(1), ("FeatureFlags:EventShutdownFlushTimeout", "01:00:00"));
+        using var host = Build(server.StreamingUri, events.BaseUri, TimeSpan.FromSeconds(1), ("FeatureFlags:Events:ShutdownFlushTimeout", "01:00:00"));
         await host.StartAsync(TestContext.Current.CancellationToken);
         var processor = host.Services.GetRequiredService<EventProcessor>();
         host.Services.GetRequiredService<IFeatureFlagClient>().Track(User, "checkout");
@@ -156,7 +156,7 @@ public sealed class ShutdownTests
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
         server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
         await using var events = await FakeEventServer.StartAsync();
-        using var host = Build(server.StreamingUri, events.BaseUri, ("FeatureFlags:MaxEventsPerRequest", "10"));
+        using var host = Build(server.StreamingUri, events.BaseUri, ("FeatureFlags:Events:MaxEventsPerRequest", "10"));
         await host.StartAsync(TestContext.Current.CancellationToken);
         await WaitReadyAsync(host);
         var client = host.Services.GetRequiredService<IFeatureFlagClient>();
@@ -210,13 +210,13 @@ public sealed class ShutdownTests
         var config = new Dictionary<string, string?>
         {
             ["FeatureFlags:EnvSecret"] = FakeFeatBitServer.DefaultSecret,
-            ["FeatureFlags:StreamingUri"] = streaming.ToString(),
+            ["FeatureFlags:Streaming:Uri"] = streaming.ToString(),
             ["FeatureFlags:StartWaitTime"] = "00:00:00",
-            ["FeatureFlags:DisableEvents"] = events is null ? "true" : "false",
-            ["FeatureFlags:EventUri"] = events?.ToString() ?? "http://127.0.0.1:1",
+            ["FeatureFlags:Events:Enabled"] = events is null ? "false" : "true",
+            ["FeatureFlags:Events:Uri"] = events?.ToString() ?? "http://127.0.0.1:1",
 
             // The HTTP resilience timeout uses the fake clock too: keep it out of the way of the flush bounds.
-            ["FeatureFlags:EventSendTimeout"] = "1.00:00:00",
+            ["FeatureFlags:Events:SendTimeout"] = "1.00:00:00",
         };
         foreach (var (key, value) in settings)
         {

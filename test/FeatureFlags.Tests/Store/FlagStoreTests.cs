@@ -78,7 +78,7 @@ public sealed class FlagStoreTests
         Assert.Equal(1, olderRevival.Ignored);
         Assert.Equal(300, store.Version);
         var detail = Fixtures.Client(store).StringVariationDetail("a", FlagUser.Create("u"), "default");
-        Assert.Equal(("default", EvaluationReasonKind.Error, "flag not found"), (detail.Value, detail.Kind, detail.Reason));
+        Assert.Equal(("default", EvaluationReasonKind.FlagNotFound, "flag not found"), (detail.Value, detail.Kind, detail.Reason));
         Assert.False(Fixtures.Client(store).GetAllFlags(FlagUser.Create("u")).Flags.ContainsKey("a"));
     }
 
@@ -183,7 +183,7 @@ public sealed class FlagStoreTests
         store.ApplyPatch([], [Segment(SegmentA, 2, archived: true)]);
 
         var detail = Fixtures.Client(store).StringVariationDetail("f", FlagUser.Create("u1"), "default");
-        Assert.Equal(("default", EvaluationReasonKind.Error, "malformed flag"), (detail.Value, detail.Kind, detail.Reason));
+        Assert.Equal(("default", EvaluationReasonKind.MalformedFlag, "malformed flag"), (detail.Value, detail.Kind, detail.Reason));
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class PipelineOverrideTests
                 return default;
             },
         }));
-        var options = Microsoft.Extensions.Options.Options.Create(new FeatureFlagsOptions { EnvSecret = server.Secret, StreamingUri = server.StreamingUri, StartWaitTime = TimeSpan.Zero });
+        var options = Microsoft.Extensions.Options.Options.Create(new FeatureFlagsOptions { EnvSecret = server.Secret, Streaming = { Uri = server.StreamingUri }, StartWaitTime = TimeSpan.Zero });
         var store = Fixtures.NewStore();
         var status = new StatusProvider(time, NullLogger<StatusProvider>.Instance);
         using var service = new StreamingSyncService(options, store, status, new ConnectionTokenProvider(time), time, NullLoggerFactory.Instance, registry);

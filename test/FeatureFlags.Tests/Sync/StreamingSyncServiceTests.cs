@@ -162,7 +162,7 @@ public sealed class StreamingSyncServiceTests
     [Fact]
     public async Task LongOutage_ReconnectRequestsFullResync()
     {
-        await using var h = await SyncHarness.CreateAsync(o => o.FullResyncAfterOutage = TimeSpan.FromMinutes(5));
+        await using var h = await SyncHarness.CreateAsync(o => o.Streaming.FullResyncAfterOutage = TimeSpan.FromMinutes(5));
         h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
         await h.StartAndSyncAsync();
 
@@ -283,7 +283,7 @@ public sealed class StreamingSyncServiceTests
     [Fact]
     public async Task OversizedMessage_IsRefusedAndLastGoodFlagsKeepServing()
     {
-        await using var h = await SyncHarness.CreateAsync(o => o.MaxMessageSize = 4096);
+        await using var h = await SyncHarness.CreateAsync(o => o.Streaming.MaxMessageSize = 4096);
         h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
         await h.StartAndSyncAsync();
 

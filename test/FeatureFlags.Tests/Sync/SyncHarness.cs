@@ -53,7 +53,7 @@ internal sealed class SyncHarness : IAsyncDisposable
         var options = new FeatureFlagsOptions
         {
             EnvSecret = server.Secret,
-            StreamingUri = server.StreamingUri,
+            Streaming = { Uri = server.StreamingUri },
             StartWaitTime = TimeSpan.Zero,
         };
         configure?.Invoke(options);

@@ -72,7 +72,7 @@ public sealed class EvaluationTelemetryTests : IDisposable
     [Fact]
     public void Evaluate_TraceUserKeyOff_EventHasEverythingButTheUserKey()
     {
-        var client = new FeatureFlagClient(_store, Options.Create(new FeatureFlagsOptions { TraceUserKey = false }));
+        var client = new FeatureFlagClient(_store, Options.Create(new FeatureFlagsOptions { Evaluation = { TraceUserKey = false } }));
         using var capture = new TelemetryCapture();
         using var activity = capture.Start();
 
@@ -249,11 +249,11 @@ public sealed class EvaluationTelemetryTests : IDisposable
     [Theory]
     [InlineData(EvaluationReasonKind.ClientNotReady, Reasons.ClientNotReady, "provider_not_ready")]
     [InlineData(EvaluationReasonKind.WrongType, Reasons.WrongType, "type_mismatch")]
-    [InlineData(EvaluationReasonKind.Error, Reasons.FlagNotFound, "flag_not_found")]
-    [InlineData(EvaluationReasonKind.Error, Reasons.MalformedFlag, "parse_error")]
+    [InlineData(EvaluationReasonKind.FlagNotFound, Reasons.FlagNotFound, "flag_not_found")]
+    [InlineData(EvaluationReasonKind.MalformedFlag, Reasons.MalformedFlag, "parse_error")]
     [InlineData(EvaluationReasonKind.Error, Reasons.UserNotSpecified, "targeting_key_missing")]
     [InlineData(EvaluationReasonKind.Error, Reasons.Exception, "general")]
-    [InlineData(EvaluationReasonKind.Error, Reasons.FlagKeyNotSpecified, "general")]
+    [InlineData(EvaluationReasonKind.FlagNotFound, Reasons.FlagKeyNotSpecified, "flag_not_found")]
     [InlineData(EvaluationReasonKind.Off, Reasons.FlagOff, null)]
     [InlineData(EvaluationReasonKind.RuleMatch, "a rule", null)]
     public void ErrorTypeOf_EveryOutcome_MapsToOpenFeatureErrorCode(EvaluationReasonKind kind, string reason, string? expected)

@@ -143,7 +143,7 @@ public sealed class FeatureFlagsMetricsTests
     [Fact]
     public async Task Events_ObservableCounters_ReadTheProcessorsCounts()
     {
-        await using var h = await EventHarness.CreateAsync(o => o.EventBufferCapacity = 2);
+        await using var h = await EventHarness.CreateAsync(o => o.Events.BufferCapacity = 2);
         using var metrics = new FeatureFlagsMetrics(events: h.Processor);
         using var sent = new MetricCollector<long>(metrics.Meter, "featureflags.events.sent");
         using var failed = new MetricCollector<long>(metrics.Meter, "featureflags.events.failed");
@@ -245,9 +245,9 @@ public sealed class FeatureFlagsMetricsTests
             services.AddFeatureFlags(o =>
             {
                 o.EnvSecret = server.Secret;
-                o.StreamingUri = server.StreamingUri;
+                o.Streaming.Uri = server.StreamingUri;
                 o.StartWaitTime = TimeSpan.Zero;
-                o.DisableEvents = true;
+                o.Events.Enabled = false;
             });
             Services = services.BuildServiceProvider();
             Metrics = Services.GetRequiredService<FeatureFlagsMetrics>();

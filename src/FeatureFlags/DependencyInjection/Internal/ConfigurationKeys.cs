@@ -5,13 +5,20 @@ namespace FeatureFlags.DependencyInjection.Internal;
 
 /// <summary>
 /// Binds <see cref="FeatureFlagsOptions"/> from a configuration section and fails on an unknown key, naming it with its
-/// full path (<c>FeatureFlags:StreamingUrl</c>), so a typo in appsettings.json stops the app at startup.
+/// full path (<c>FeatureFlags:Streaming:Url</c>), so a typo in appsettings.json stops the app at startup.
 /// </summary>
 internal static class ConfigurationKeys
 {
     private static readonly HashSet<string> OptionKeys = PropertyNames(typeof(FeatureFlagsOptions).GetProperties());
 
-    private static readonly HashSet<string> UserKeys = PropertyNames(typeof(FeatureFlagUserOptions).GetProperties());
+    // The groups whose own keys are checked too (Overrides takes any flag key).
+    private static readonly Dictionary<string, HashSet<string>> GroupKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [nameof(FeatureFlagsOptions.Streaming)] = PropertyNames(typeof(StreamingOptions).GetProperties()),
+        [nameof(FeatureFlagsOptions.Events)] = PropertyNames(typeof(InsightEventsOptions).GetProperties()),
+        [nameof(FeatureFlagsOptions.Evaluation)] = PropertyNames(typeof(EvaluationOptions).GetProperties()),
+        [nameof(FeatureFlagsOptions.User)] = PropertyNames(typeof(FeatureFlagUserOptions).GetProperties()),
+    };
 
     public static void Bind(IConfiguration section, FeatureFlagsOptions options, string? name)
     {
@@ -22,13 +29,13 @@ internal static class ConfigurationKeys
             {
                 failures.Add(Unknown(child, "FeatureFlags"));
             }
-            else if (string.Equals(child.Key, nameof(FeatureFlagsOptions.User), StringComparison.OrdinalIgnoreCase))
+            else if (GroupKeys.TryGetValue(child.Key, out var keys))
             {
-                foreach (var userChild in child.GetChildren())
+                foreach (var groupChild in child.GetChildren())
                 {
-                    if (!UserKeys.Contains(userChild.Key))
+                    if (!keys.Contains(groupChild.Key))
                     {
-                        failures.Add(Unknown(userChild, "FeatureFlags:User"));
+                        failures.Add(Unknown(groupChild, $"FeatureFlags:{child.Key}"));
                     }
                 }
             }

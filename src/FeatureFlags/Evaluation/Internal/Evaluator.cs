@@ -10,10 +10,10 @@ namespace FeatureFlags.Evaluation.Internal;
 /// </summary>
 internal readonly record struct EvalResult(CompiledVariation? Variation, EvaluationReasonKind Kind, string Reason, bool SendToExperiment, bool Split = false)
 {
-    public static readonly EvalResult Malformed = new(null, EvaluationReasonKind.Error, Reasons.MalformedFlag, false);
+    public static readonly EvalResult Malformed = new(null, EvaluationReasonKind.MalformedFlag, Reasons.MalformedFlag, false);
 }
 
-/// <summary>The official .NET SDK's reason texts (protocol §4.8).</summary>
+/// <summary>The official .NET SDK's reason texts .</summary>
 internal static class Reasons
 {
     public const string ClientNotReady = "client not ready";
@@ -30,7 +30,7 @@ internal static class Reasons
 }
 
 /// <summary>
-/// Evaluates compiled flags exactly as the official FeatBit SDKs do (protocol §4): off, individual targets, rules in
+/// Evaluates compiled flags exactly as the official FeatBit SDKs do : off, individual targets, rules in
 /// order, fallthrough. Pure: no I/O, no locks, no allocation; broken data yields <see cref="EvalResult.Malformed"/>.
 /// </summary>
 internal static class Evaluator
@@ -43,7 +43,7 @@ internal static class Evaluator
         {
             return flag.DisabledVariation is null
                 ? EvalResult.Malformed
-                : new EvalResult(flag.DisabledVariation, EvaluationReasonKind.Off, flag.OffReason, false);
+                : new EvalResult(flag.DisabledVariation, flag.OffKind, flag.OffReason, false);
         }
 
         if (flag.Targets.Count > 0 && flag.Targets.TryGetValue(user.Key, out var targeted))

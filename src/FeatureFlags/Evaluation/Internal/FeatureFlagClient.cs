@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -33,11 +32,11 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     public FeatureFlagClient(FlagStore store, IOptions<FeatureFlagsOptions> options, EventProcessor? events = null, ILogger<FeatureFlagClient>? logger = null)
     {
         _store = store;
-        _strict = options.Value.StrictMissingAttributes;
-        _regexMatchTimeout = options.Value.RegexMatchTimeout;
-        _traceUserKey = options.Value.TraceUserKey;
+        _strict = options.Value.Evaluation.StrictMissingAttributes;
+        _regexMatchTimeout = options.Value.Evaluation.RegexMatchTimeout;
+        _traceUserKey = options.Value.Evaluation.TraceUserKey;
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        // The processor already knows whether events are on (DisableEvents, Offline, a local recorder).
+        // The processor already knows whether events are on (Events:Enabled, Offline, a local recorder).
         _events = events is { IsEnabled: true } ? events : null;
     }
 
@@ -47,6 +46,9 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
     /// <summary>The event processor evaluations record to; null when events are disabled.</summary>
     internal EventProcessor? Events => _events;
+
+    public bool IsEnabled(string flagKey, FlagUser user)
+        => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, false).Value;
 
     public bool BoolVariation(string flagKey, FlagUser user, bool defaultValue = false)
         => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, defaultValue).Value;
@@ -75,18 +77,8 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     public T JsonVariation<T>(string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T> jsonTypeInfo)
         => JsonVariationDetail(flagKey, user, defaultValue, jsonTypeInfo).Value;
 
-    [RequiresUnreferencedCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
-    [RequiresDynamicCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
-    public T JsonVariation<T>(string flagKey, FlagUser user, T defaultValue)
-        => JsonVariationDetail(flagKey, user, defaultValue).Value;
-
     public EvaluationDetail<T> JsonVariationDetail<T>(string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T> jsonTypeInfo)
-        => EvaluateJson(_store.Current, flagKey, user, defaultValue, json => JsonSerializer.Deserialize(json, jsonTypeInfo));
-
-    [RequiresUnreferencedCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
-    [RequiresDynamicCode("Reflection-based JSON; use the JsonTypeInfo<T> overload for trimming and NativeAOT.")]
-    public EvaluationDetail<T> JsonVariationDetail<T>(string flagKey, FlagUser user, T defaultValue)
-        => EvaluateJson(_store.Current, flagKey, user, defaultValue, static json => JsonSerializer.Deserialize<T>(json));
+        => EvaluateJson(_store.Current, flagKey, user, defaultValue, jsonTypeInfo);
 
     public AllFlagsState GetAllFlags(FlagUser user) => GetAllFlags(_store.Current, user);
 
@@ -156,8 +148,9 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         split = false;
         if (flagKey is null || user is null)
         {
-            return new(flagKey ?? string.Empty, defaultValue, string.Empty, EvaluationReasonKind.Error,
-                flagKey is null ? Reasons.FlagKeyNotSpecified : Reasons.UserNotSpecified);
+            return flagKey is null
+                ? new(string.Empty, defaultValue, string.Empty, EvaluationReasonKind.FlagNotFound, Reasons.FlagKeyNotSpecified)
+                : new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.Error, Reasons.UserNotSpecified);
         }
 
         if (!snapshot.IsInitialized)
@@ -167,7 +160,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
         if (!snapshot.TryGetLiveFlag(flagKey, out flag))
         {
-            return new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.Error, Reasons.FlagNotFound);
+            return new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.FlagNotFound, Reasons.FlagNotFound);
         }
 
         var result = Run(flag, user);
@@ -236,6 +229,19 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         return TConverter.TryConvert(variation, out var value)
             ? new(flagKey, value, variation.Id, result.Kind, result.Reason)
             : new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.WrongType, Reasons.WrongType);
+    }
+
+    /// <summary>Evaluates a JSON flag with source-generated (or reflection) metadata; a null <paramref name="jsonTypeInfo"/> is an error, not a throw.</summary>
+    internal EvaluationDetail<T> EvaluateJson<T>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T>? jsonTypeInfo)
+    {
+        if (jsonTypeInfo is null)
+        {
+            var raw = Evaluate<string, StringConverter>(snapshot, flagKey, user, string.Empty, record: false);
+            return new(raw.FlagKey, defaultValue, string.Empty, raw.IsDefaultValue ? raw.Kind : EvaluationReasonKind.Error,
+                raw.IsDefaultValue ? raw.Reason : "json type info not specified");
+        }
+
+        return EvaluateJson(snapshot, flagKey, user, defaultValue, json => JsonSerializer.Deserialize(json, jsonTypeInfo));
     }
 
     /// <summary>Evaluates a JSON flag; the event is recorded only when the value deserialises (for the client and the scoped flags).</summary>

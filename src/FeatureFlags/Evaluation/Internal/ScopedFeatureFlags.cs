@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using FeatureFlags.Store.Internal;
 
@@ -25,36 +24,27 @@ internal sealed class ScopedFeatureFlags(FeatureFlagClient client) : IFeatureFla
 
     public bool IsEnabled(string flagKey) => Evaluate<bool, BoolConverter>(flagKey, false).Value;
 
-    public bool GetBool(string flagKey, bool defaultValue = false) => Evaluate<bool, BoolConverter>(flagKey, defaultValue).Value;
+    public bool BoolVariation(string flagKey, bool defaultValue = false) => Evaluate<bool, BoolConverter>(flagKey, defaultValue).Value;
 
-    public string GetString(string flagKey, string defaultValue) => Evaluate<string, StringConverter>(flagKey, defaultValue).Value;
+    public EvaluationDetail<bool> BoolVariationDetail(string flagKey, bool defaultValue = false) => Evaluate<bool, BoolConverter>(flagKey, defaultValue);
 
-    public int GetInt(string flagKey, int defaultValue = 0) => Evaluate<int, IntConverter>(flagKey, defaultValue).Value;
+    public string StringVariation(string flagKey, string defaultValue) => Evaluate<string, StringConverter>(flagKey, defaultValue).Value;
 
-    public double GetDouble(string flagKey, double defaultValue = 0) => Evaluate<double, DoubleConverter>(flagKey, defaultValue).Value;
+    public EvaluationDetail<string> StringVariationDetail(string flagKey, string defaultValue) => Evaluate<string, StringConverter>(flagKey, defaultValue);
 
-    public T GetJson<T>(string flagKey, T defaultValue, JsonTypeInfo<T> jsonTypeInfo) => GetJsonDetail(flagKey, defaultValue, jsonTypeInfo).Value;
+    public int IntVariation(string flagKey, int defaultValue = 0) => Evaluate<int, IntConverter>(flagKey, defaultValue).Value;
 
-    public EvaluationDetail<string> GetDetail(string flagKey, string defaultValue = "") => Evaluate<string, StringConverter>(flagKey, defaultValue);
+    public EvaluationDetail<int> IntVariationDetail(string flagKey, int defaultValue = 0) => Evaluate<int, IntConverter>(flagKey, defaultValue);
 
-    public EvaluationDetail<bool> GetBoolDetail(string flagKey, bool defaultValue = false) => Evaluate<bool, BoolConverter>(flagKey, defaultValue);
+    public double DoubleVariation(string flagKey, double defaultValue = 0) => Evaluate<double, DoubleConverter>(flagKey, defaultValue).Value;
 
-    public EvaluationDetail<int> GetIntDetail(string flagKey, int defaultValue = 0) => Evaluate<int, IntConverter>(flagKey, defaultValue);
+    public EvaluationDetail<double> DoubleVariationDetail(string flagKey, double defaultValue = 0) => Evaluate<double, DoubleConverter>(flagKey, defaultValue);
 
-    public EvaluationDetail<double> GetDoubleDetail(string flagKey, double defaultValue = 0) => Evaluate<double, DoubleConverter>(flagKey, defaultValue);
+    public T JsonVariation<T>(string flagKey, T defaultValue, JsonTypeInfo<T> jsonTypeInfo) => JsonVariationDetail(flagKey, defaultValue, jsonTypeInfo).Value;
 
-    public EvaluationDetail<T> GetJsonDetail<T>(string flagKey, T defaultValue, JsonTypeInfo<T> jsonTypeInfo)
-    {
-        if (jsonTypeInfo is null)
-        {
-            var raw = client.Evaluate<string, StringConverter>(Snapshot, flagKey, User!, string.Empty, record: false);
-            return new(raw.FlagKey, defaultValue, string.Empty, raw.IsDefaultValue ? raw.Kind : EvaluationReasonKind.Error,
-                raw.IsDefaultValue ? raw.Reason : "json type info not specified");
-        }
-
-        // The client's JSON path records the evaluation event only once the value has deserialised.
-        return client.EvaluateJson(Snapshot, flagKey, User!, defaultValue, json => JsonSerializer.Deserialize(json, jsonTypeInfo));
-    }
+    // The client's JSON path records the evaluation event only once the value has deserialised.
+    public EvaluationDetail<T> JsonVariationDetail<T>(string flagKey, T defaultValue, JsonTypeInfo<T> jsonTypeInfo)
+        => client.EvaluateJson(Snapshot, flagKey, User!, defaultValue, jsonTypeInfo);
 
     public AllFlagsState GetAllFlags() => client.GetAllFlags(Snapshot, User!);
 

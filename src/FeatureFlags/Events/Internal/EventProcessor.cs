@@ -11,9 +11,9 @@ namespace FeatureFlags.Events.Internal;
 /// <summary>
 /// Buffers insight events and sends them in the background: callers only enqueue a small struct into a bounded,
 /// lock-free buffer (never block, never throw; when full the event is dropped and counted); one loop sends batches of
-/// at most <see cref="FeatureFlagsOptions.MaxEventsPerRequest"/> every <see cref="FeatureFlagsOptions.EventFlushInterval"/>
+/// at most <see cref="InsightEventsOptions.MaxEventsPerRequest"/> every <see cref="InsightEventsOptions.FlushInterval"/>
 /// and as soon as a batch is full; the host's shutdown sends what is left, bounded by
-/// <see cref="FeatureFlagsOptions.EventShutdownFlushTimeout"/>.
+/// <see cref="InsightEventsOptions.ShutdownFlushTimeout"/>.
 /// </summary>
 /// <remarks>
 /// A 4xx answer other than 400/408/429 (a wrong or revoked secret) stops delivery for good, with one error log line:
@@ -70,21 +70,21 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         _sink = sink;
         _time = time;
         _logger = logger;
-        _flushInterval = o.EventFlushInterval;
-        _shutdownFlushTimeout = o.EventShutdownFlushTimeout;
-        _capacity = o.EventBufferCapacity;
-        _batchSize = o.MaxEventsPerRequest;
+        _flushInterval = o.Events.FlushInterval;
+        _shutdownFlushTimeout = o.Events.ShutdownFlushTimeout;
+        _capacity = o.Events.BufferCapacity;
+        _batchSize = o.Events.MaxEventsPerRequest;
         _batch = new InsightEvent[_batchSize];
         _writer = new Utf8JsonWriter(_body, new JsonWriterOptions { SkipValidation = true });
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         // Offline means "send nothing"; a local recorder sends nothing either, so it records offline too.
-        IsEnabled = !o.DisableEvents && (!o.Offline || sink is not null);
+        IsEnabled = o.Events.Enabled && (!o.Offline || sink is not null);
         _coarseClock = ReferenceEquals(time, TimeProvider.System);
         AnchorClock();
     }
 
     /// <summary>
-    /// False when <see cref="FeatureFlagsOptions.DisableEvents"/> is set, or offline without a recorder: the client then
+    /// False when <see cref="InsightEventsOptions.Enabled"/> is false, or offline without a recorder: the client then
     /// records nothing.
     /// </summary>
     public bool IsEnabled { get; }

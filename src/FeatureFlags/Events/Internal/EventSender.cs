@@ -6,7 +6,7 @@ using Polly.Timeout;
 
 namespace FeatureFlags.Events.Internal;
 
-/// <summary>How a batch fared (protocol §2.4).</summary>
+/// <summary>How a batch fared.</summary>
 internal enum SendStatus
 {
     /// <summary>2xx: the server has the events.</summary>
@@ -35,7 +35,7 @@ internal sealed class EventSender
     /// <summary>The name of the <see cref="IHttpClientFactory"/> client (and of its resilience pipeline).</summary>
     public const string HttpClientName = "FeatureFlags.Events";
 
-    /// <summary>The path of the insight endpoint, relative to <see cref="FeatureFlagsOptions.EventUri"/>.</summary>
+    /// <summary>The path of the insight endpoint, relative to <see cref="InsightEventsOptions.Uri"/>.</summary>
     public const string EventPath = "api/public/insight/track";
 
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json") { CharSet = "utf-8" };
@@ -47,7 +47,7 @@ internal sealed class EventSender
     {
         _factory = factory;
         _secret = options.Value.EnvSecret;
-        Endpoint = EndpointOf(options.Value.EventUri);
+        Endpoint = EndpointOf(options.Value.Events.Uri);
     }
 
     /// <summary>The URL events are posted to (it carries no secret, so it may be logged).</summary>

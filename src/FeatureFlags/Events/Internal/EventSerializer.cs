@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace FeatureFlags.Events.Internal;
 
 /// <summary>
-/// Writes a batch of events in the official FeatBit .NET SDK's wire format (protocol §2.2): a JSON array with one
+/// Writes a batch of events in the official FeatBit .NET SDK's wire format: a JSON array with one
 /// element per event, each with its <c>user</c> and a one-item <c>variations</c> or <c>metrics</c> array, or the user
 /// alone. Streams with a <see cref="Utf8JsonWriter"/>: no reflection, AOT-safe, no intermediate objects.
 /// </summary>

@@ -51,7 +51,7 @@ internal static class EventsServiceCollectionExtensions
                         // A 429's Retry-After (a minute on FeatBit) would hold the send loop: the bound stays small.
                         ShouldRetryAfterHeader = false,
                     })
-                    .AddTimeout(options.EventSendTimeout);
+                    .AddTimeout(options.Events.SendTimeout);
             });
         services.TryAddSingleton<EventSender>();
         services.TryAddSingleton(static sp => new EventProcessor(

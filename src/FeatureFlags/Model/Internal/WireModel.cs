@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace FeatureFlags.Model.Internal;
 
-// The FeatBit wire model (protocol §3), as the evaluation server serialises it (camelCase, web defaults).
+// The FeatBit wire model, as the evaluation server serialises it (camelCase, web defaults).
 // Only the fields evaluation needs are mapped; every other field is ignored. Nothing here is validated:
 // FlagCompiler turns these into compiled, validated entities.
 

@@ -80,6 +80,9 @@ internal sealed class CompiledFlag
 
     /// <summary>The reason text served when the flag is off ("flag off", or "overridden locally" for a local override).</summary>
     public string OffReason { get; init; } = Evaluation.Internal.Reasons.FlagOff;
+
+    /// <summary>The reason kind served when the flag is off (<see cref="EvaluationReasonKind.LocalOverride"/> for a local override).</summary>
+    public EvaluationReasonKind OffKind { get; init; } = EvaluationReasonKind.Off;
 }
 
 /// <summary>A targeting rule.</summary>

@@ -31,7 +31,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
         IOptions<FeatureFlagsOptions> options, ILogger<FlagStore> logger, IOptionsMonitor<FeatureFlagsOptions>? monitor = null,
         FeatureFlagsMetrics? metrics = null)
     {
-        _compiler = new FlagCompiler(options.Value.RegexMatchTimeout);
+        _compiler = new FlagCompiler(options.Value.Evaluation.RegexMatchTimeout);
         _logger = logger;
         Metrics = metrics;
         metrics?.ObserveStore(this);
@@ -352,6 +352,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
             IsEnabled = false,
             DisabledVariation = variation,
             OffReason = Evaluation.Internal.Reasons.Overridden,
+            OffKind = EvaluationReasonKind.LocalOverride,
             Targets = System.Collections.Frozen.FrozenDictionary<string, CompiledVariation?>.Empty,
             Rules = [],
             Fallthrough = new CompiledRollout { DispatchKey = null, IncludedInExpt = false, Slices = [] },

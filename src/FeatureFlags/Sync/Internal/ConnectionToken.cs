@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FeatureFlags.Sync.Internal;
 
-/// <summary>Builds the token a FeatBit server expects on <c>/streaming?type=server&amp;token=...</c> (protocol §1.2).</summary>
+/// <summary>Builds the token a FeatBit server expects on <c>/streaming?type=server&amp;token=...</c>.</summary>
 /// <remarks>
 /// The token is a reversible obfuscation of the environment secret plus the current time: treat it, and any URL that
 /// carries it, as a secret. A fresh token is built for every connection attempt because the server rejects one older

@@ -38,7 +38,7 @@ internal enum SessionEnd
 internal sealed record SessionResult(SessionEnd End, bool Synced, TimeSpan Duration, string? Error);
 
 /// <summary>
-/// One connect-and-receive session with a FeatBit server (protocol §1): connect with a fresh token, request a
+/// One connect-and-receive session with a FeatBit server: connect with a fresh token, request a
 /// data-sync from the store's cursor, apply every data-sync to the store, ping, and watch liveness. Never throws
 /// except for cancellation; the result says how it ended.
 /// </summary>
@@ -72,7 +72,7 @@ internal sealed partial class StreamingSession : IDisposable
     /// <summary>The endpoint without the token, safe to log.</summary>
     public static string SafeEndpoint(Uri streamingBase) => new Uri(NormaliseBase(streamingBase), "streaming").GetLeftPart(UriPartial.Path);
 
-    /// <summary>The streaming URL for a token; keeps a base path prefix (protocol §1.1 decision).</summary>
+    /// <summary>The streaming URL for a token; keeps a base path prefix.</summary>
     public static Uri BuildUri(Uri streamingBase, string token)
         => new(NormaliseBase(streamingBase), "streaming?type=server&token=" + Uri.EscapeDataString(token));
 
@@ -83,7 +83,7 @@ internal sealed partial class StreamingSession : IDisposable
     public async Task<SessionResult> RunAsync(long cursor, Action onSynced, CancellationToken stoppingToken)
     {
         var started = _time.GetTimestamp();
-        var endpoint = SafeEndpoint(_options.StreamingUri);
+        var endpoint = SafeEndpoint(_options.Streaming.Uri);
         var token = _tokens.Create(_options.EnvSecret);
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("User-Agent", UserAgent);
@@ -92,13 +92,13 @@ internal sealed partial class StreamingSession : IDisposable
         LogConnecting(endpoint, cursor);
         try
         {
-            using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _time);
+            using var timeout = new CancellationTokenSource(_options.Streaming.ConnectTimeout, _time);
             using var connect = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
-            await socket.ConnectAsync(BuildUri(_options.StreamingUri, token), connect.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(BuildUri(_options.Streaming.Uri, token), connect.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            var error = Scrub(ex is OperationCanceledException ? $"connect timed out after {_options.ConnectTimeout}" : ex.Message, token);
+            var error = Scrub(ex is OperationCanceledException ? $"connect timed out after {_options.Streaming.ConnectTimeout}" : ex.Message, token);
             LogConnectFailed(endpoint, error);
             return new SessionResult(SessionEnd.ConnectFailed, false, _time.GetElapsedTime(started), $"Could not connect to {endpoint}: {error}");
         }
@@ -131,7 +131,7 @@ internal sealed partial class StreamingSession : IDisposable
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
             result = _livenessExpired
-                ? new SessionResult(SessionEnd.LivenessTimeout, synced, default, $"No message from the server for {3 * _options.PingInterval}; the connection was presumed dead")
+                ? new SessionResult(SessionEnd.LivenessTimeout, synced, default, $"No message from the server for {3 * _options.Streaming.PingInterval}; the connection was presumed dead")
                 : new SessionResult(SessionEnd.ConnectionLost, synced, default, "Connection lost: " + Scrub(ex.Message, token));
         }
         finally
@@ -171,7 +171,7 @@ internal sealed partial class StreamingSession : IDisposable
                 if (status == RejectedCloseStatus)
                 {
                     const string Cause = "The server rejected the connection (close code 4003): the environment secret is wrong or not a server-side secret, or this machine's clock differs from the server's by more than 30 s (connection tokens expire after 30 s)";
-                    LogRejected(SafeEndpoint(_options.StreamingUri));
+                    LogRejected(SafeEndpoint(_options.Streaming.Uri));
                     return new SessionResult(SessionEnd.Rejected, false, default, Cause);
                 }
 
@@ -180,12 +180,12 @@ internal sealed partial class StreamingSession : IDisposable
             }
 
             message.Advance(received.Count);
-            if (message.WrittenCount > _options.MaxMessageSize)
+            if (message.WrittenCount > _options.Streaming.MaxMessageSize)
             {
-                LogMessageTooLarge(_options.MaxMessageSize);
+                LogMessageTooLarge(_options.Streaming.MaxMessageSize);
                 await CloseQuietlyAsync(socket, WebSocketCloseStatus.MessageTooBig, "message too big").ConfigureAwait(false);
                 return new SessionResult(SessionEnd.MessageTooLarge, false, default,
-                    string.Create(CultureInfo.InvariantCulture, $"The server sent a message larger than MaxMessageSize ({_options.MaxMessageSize} bytes); it was refused"));
+                    string.Create(CultureInfo.InvariantCulture, $"The server sent a message larger than MaxMessageSize ({_options.Streaming.MaxMessageSize} bytes); it was refused"));
             }
 
             if (!received.EndOfMessage)
@@ -278,12 +278,12 @@ internal sealed partial class StreamingSession : IDisposable
 
     private async Task PingLoopAsync(ClientWebSocket socket, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(_options.PingInterval, _time);
+        using var timer = new PeriodicTimer(_options.Streaming.PingInterval, _time);
         while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
         {
-            if (_time.GetElapsedTime(Volatile.Read(ref _lastFrameAt)) >= 3 * _options.PingInterval)
+            if (_time.GetElapsedTime(Volatile.Read(ref _lastFrameAt)) >= 3 * _options.Streaming.PingInterval)
             {
-                LogLivenessTimeout(3 * _options.PingInterval);
+                LogLivenessTimeout(3 * _options.Streaming.PingInterval);
                 _livenessExpired = true;
                 socket.Abort();
                 return;
@@ -302,7 +302,7 @@ internal sealed partial class StreamingSession : IDisposable
 
     private async Task SendAsync(ClientWebSocket socket, ReadOnlyMemory<byte> message, CancellationToken ct)
     {
-        // Sends are serialised so a ping never interleaves with a data-sync request (protocol §1.4).
+        // Sends are serialised so a ping never interleaves with a data-sync request.
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -317,7 +317,7 @@ internal sealed partial class StreamingSession : IDisposable
     private async Task CloseOnStopAsync(ClientWebSocket socket, CancellationTokenSource session)
     {
         // A clean close first; the receive loop ends when the server answers. Past CloseTimeout, abort.
-        using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), session, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
+        using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), session, _options.Streaming.CloseTimeout, Timeout.InfiniteTimeSpan);
         await CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, "client shutting down").ConfigureAwait(false);
     }
 
@@ -325,7 +325,7 @@ internal sealed partial class StreamingSession : IDisposable
     {
         try
         {
-            using var timeout = new CancellationTokenSource(_options.CloseTimeout, _time);
+            using var timeout = new CancellationTokenSource(_options.Streaming.CloseTimeout, _time);
             await _sendLock.WaitAsync(timeout.Token).ConfigureAwait(false);
             try
             {

@@ -155,8 +155,8 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
             catch (Exception ex)
             {
                 // Only a custom pipeline that gives up gets here: wait a capped delay, then start it again.
-                LogPipelineGaveUp(ex.GetType().Name, _options.MaxReconnectDelay);
-                await Task.Delay(_options.MaxReconnectDelay, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                LogPipelineGaveUp(ex.GetType().Name, _options.Streaming.MaxReconnectDelay);
+                await Task.Delay(_options.Streaming.MaxReconnectDelay, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
@@ -166,7 +166,7 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
         // Data seeded from a bootstrap file is not the server's: until the server answered once, ask for everything.
         var cursor = _bootstrap is { Loaded: true } && !_synced ? 0 : _store.Version;
         var outage = _disconnectedAt is { } since ? _time.GetElapsedTime(since) : TimeSpan.Zero;
-        if (_store.IsInitialized && outage > _options.FullResyncAfterOutage)
+        if (_store.IsInitialized && outage > _options.Streaming.FullResyncAfterOutage)
         {
             LogFullResync(outage);
             cursor = 0;
@@ -206,7 +206,7 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
             : _status.Current.State;
         _status.Set(state, result.Error);
 
-        if (result.Synced && result.Duration >= _options.HealthyConnectionTime)
+        if (result.Synced && result.Duration >= _options.Streaming.HealthyConnectionTime)
         {
             return;
         }
@@ -222,8 +222,8 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = _options.ReconnectDelay,
-                MaxDelay = _options.MaxReconnectDelay,
+                Delay = _options.Streaming.ReconnectDelay,
+                MaxDelay = _options.Streaming.MaxReconnectDelay,
                 OnRetry = args =>
                 {
                     LogReconnecting(args.AttemptNumber + 1, args.RetryDelay);

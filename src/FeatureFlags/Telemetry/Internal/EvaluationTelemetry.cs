@@ -41,8 +41,8 @@ internal static class EvaluationTelemetry
     /// <summary>The semantic conventions' <c>feature_flag.result.reason</c> for an outcome.</summary>
     public static string ReasonOf(EvaluationReasonKind kind, string reason, CompiledFlag? flag, bool split) => kind switch
     {
-        // A local override is compiled to a disabled flag serving the override: a static value, not a disabled flag.
-        EvaluationReasonKind.Off => string.Equals(reason, Reasons.Overridden, StringComparison.Ordinal) ? Reason.Static : Reason.Disabled,
+        EvaluationReasonKind.Off => Reason.Disabled,
+        EvaluationReasonKind.LocalOverride => Reason.Static,
         EvaluationReasonKind.TargetMatch => Reason.TargetingMatch,
         EvaluationReasonKind.RuleMatch => split ? Reason.Split : Reason.TargetingMatch,
         EvaluationReasonKind.Fallthrough => split ? Reason.Split
@@ -56,13 +56,11 @@ internal static class EvaluationTelemetry
     {
         EvaluationReasonKind.ClientNotReady => EvaluationError.ProviderNotReady,
         EvaluationReasonKind.WrongType => EvaluationError.TypeMismatch,
-        EvaluationReasonKind.Error => reason switch
-        {
-            Reasons.FlagNotFound => EvaluationError.FlagNotFound,
-            Reasons.MalformedFlag => EvaluationError.ParseError,
-            Reasons.UserNotSpecified => EvaluationError.TargetingKeyMissing,
-            _ => EvaluationError.General,
-        },
+        EvaluationReasonKind.FlagNotFound => EvaluationError.FlagNotFound,
+        EvaluationReasonKind.MalformedFlag => EvaluationError.ParseError,
+        EvaluationReasonKind.Error => string.Equals(reason, Reasons.UserNotSpecified, StringComparison.Ordinal)
+            ? EvaluationError.TargetingKeyMissing
+            : EvaluationError.General,
         _ => null,
     };
 
