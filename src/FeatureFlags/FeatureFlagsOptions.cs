@@ -87,12 +87,6 @@ public sealed class FeatureFlagsOptions
     public TimeSpan RegexMatchTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Gets or sets how a web request's user is built from its claims (the <c>FeatureFlags:User</c> section). Used by
-    /// <c>app.UseFeatureFlags()</c> in FeatureFlags.AspNetCore; ignored elsewhere.
-    /// </summary>
-    public FeatureFlagUserOptions User { get; set; } = new();
-
-    /// <summary>
     /// Gets or sets the base URI of the FeatBit event (insight) endpoint, <c>http://</c> or <c>https://</c>. A path prefix
     /// is kept: events are posted to <c>&lt;EventUri&gt;/api/public/insight/track</c>. Default
     /// <c>http://localhost:5100</c>, a self-hosted FeatBit (FeatBit cloud: <c>https://app-eval.featbit.co</c>).

@@ -26,21 +26,6 @@ public sealed class UseFeatureFlagsTests
     }
 
     [Fact]
-    public async Task BeforeUseRouting_SeesNoEndpointSoNoGate()
-    {
-        await using var app = Build(app =>
-        {
-            app.UseAuthentication();
-            app.UseFeatureFlags();
-            app.UseRouting();
-        });
-        await app.StartAsync(TestContext.Current.CancellationToken);
-        using var client = app.GetTestClient();
-
-        Assert.Equal(200, (int)(await Send(client, "sub=u1")).StatusCode);
-    }
-
-    [Fact]
     public void WithoutAddFeatureFlags_FailsWithAClearMessage()
     {
         var builder = WebApplication.CreateBuilder();

@@ -52,15 +52,6 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             failures.Add($"{Prefix}{nameof(options.MaxReconnectDelay)} ({options.MaxReconnectDelay}) must not be less than {Prefix}{nameof(options.ReconnectDelay)} ({options.ReconnectDelay}).");
         }
 
-        if (options.User is null || string.IsNullOrWhiteSpace(options.User.KeyClaim))
-        {
-            failures.Add($"{Prefix}User:{nameof(FeatureFlagUserOptions.KeyClaim)} must not be empty.");
-        }
-        else if (options.User.AnonymousKeySource != AnonymousKeySource.None && string.IsNullOrWhiteSpace(options.User.AnonymousKeyName))
-        {
-            failures.Add($"{Prefix}User:{nameof(FeatureFlagUserOptions.AnonymousKeyName)} is required when {Prefix}User:{nameof(FeatureFlagUserOptions.AnonymousKeySource)} is {options.User.AnonymousKeySource}.");
-        }
-
         if (options.EventUri is not { IsAbsoluteUri: true } eventUri || eventUri.Scheme is not ("http" or "https"))
         {
             failures.Add($"{Prefix}{nameof(options.EventUri)} must be an absolute http:// or https:// URI.");

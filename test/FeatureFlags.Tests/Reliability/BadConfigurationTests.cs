@@ -68,7 +68,6 @@ public sealed class BadConfigurationTests
         { "Offline", "yes", "FeatureFlags:Offline" },
         { "StrictMissingAttributes", "2", "FeatureFlags:StrictMissingAttributes" },
         { "EnvSecret", "   ", "FeatureFlags:EnvSecret is required" },
-        { "User:KeyClaim", "", "FeatureFlags:User:KeyClaim must not be empty" },
         { "Events:Uri", "http://x", "FeatureFlags:Events is not a FeatureFlags setting" },
         { "MaxMessageSizeBytes", "1024", "FeatureFlags:MaxMessageSizeBytes is not a FeatureFlags setting" },
     };
