@@ -120,29 +120,33 @@ public sealed class FailClosedTests
         var app = TestHost.Build(
             featureFlags: b => b.Services.AddLogging(l => l.AddFakeLogging()),
             inMemory: flags,
-            pipeline: pipeline switch
-            {
-                "forgotten" => static app => app.UseAuthentication(),
-                "before-routing" => static app =>
-                {
-                    app.UseAuthentication();
-                    app.UseFeatureFlags();
-                    app.UseRouting();
-                },
-                "before-authentication" => static app =>
-                {
-                    app.UseRouting();
-                    app.UseFeatureFlags();
-                    app.UseAuthentication();
-                },
-                _ => static app =>
-                {
-                    app.UseRouting();
-                    app.UseAuthentication();
-                    app.UseFeatureFlags();
-                },
-            });
+            pipeline: app => Pipeline(app, pipeline));
         await app.StartAsync(TestContext.Current.CancellationToken);
         return TestHost.Attach(app);
+    }
+
+    private static void Pipeline(WebApplication app, string order)
+    {
+        switch (order)
+        {
+            case "forgotten":
+                app.UseAuthentication();
+                break;
+            case "before-routing":
+                app.UseAuthentication();
+                app.UseFeatureFlags();
+                app.UseRouting();
+                break;
+            case "before-authentication":
+                app.UseRouting();
+                app.UseFeatureFlags();
+                app.UseAuthentication();
+                break;
+            default:
+                app.UseRouting();
+                app.UseAuthentication();
+                app.UseFeatureFlags();
+                break;
+        }
     }
 }
