@@ -1,5 +1,4 @@
 using FeatureFlags.AspNetCore.Internal;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 
 namespace FeatureFlags.AspNetCore;
@@ -16,7 +15,7 @@ namespace FeatureFlags.AspNetCore;
 /// pass. Flags are evaluated for the request's user against the request's one store snapshot.
 /// </para>
 /// <para>
-/// Gates fail closed: on a controller, action or page model this attribute is also an MVC resource filter, and
+/// Gates fail closed: on a controller, action or page model this attribute also adds an MVC resource filter, and
 /// <c>RequireFeature</c> wraps the endpoint, so a gated endpoint never runs for a request whose gates the middleware did
 /// not evaluate (<c>UseFeatureFlags()</c> forgotten, or placed before <c>UseRouting()</c>). Such a request gets a 500 and
 /// an error naming the fix is logged once per endpoint (EventId 4002).
@@ -31,10 +30,8 @@ namespace FeatureFlags.AspNetCore;
 /// </code>
 /// </example>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = true, Inherited = true)]
-public sealed class FeatureGateAttribute : Attribute, IResourceFilter, IOrderedFilter
+public sealed class FeatureGateAttribute : Attribute, IFilterFactory, IOrderedFilter
 {
-    private FeatureGateGuard? _guard;
-
     /// <summary>Creates a gate that is open when every flag is on.</summary>
     /// <param name="flags">The flag keys; at least one.</param>
     /// <exception cref="ArgumentException">No flag, or a blank one.</exception>
@@ -89,22 +86,13 @@ public sealed class FeatureGateAttribute : Attribute, IResourceFilter, IOrderedF
     /// <summary>Runs first among resource filters, before model binding and the action or page handler.</summary>
     int IOrderedFilter.Order => int.MinValue;
 
-    /// <summary>Refuses (500) a request whose gates <c>UseFeatureFlags()</c> did not evaluate; the middleware enforces the gate itself.</summary>
-    /// <param name="context">The resource context.</param>
-    void IResourceFilter.OnResourceExecuting(ResourceExecutingContext context)
-    {
-        if (!FeatureGateGuard.WasEvaluated(context.HttpContext))
-        {
-            LazyInitializer.EnsureInitialized(ref _guard).Refuse(context.HttpContext);
-            context.Result = new StatusCodeResult(Microsoft.AspNetCore.Http.StatusCodes.Status500InternalServerError);
-        }
-    }
+    /// <summary>The fail-closed filter is cached per action or page, so its once-per-endpoint log state lives there.</summary>
+    bool IFilterFactory.IsReusable => true;
 
-    /// <summary>Nothing to do after the resource ran.</summary>
-    /// <param name="context">The resource context.</param>
-    void IResourceFilter.OnResourceExecuted(ResourceExecutedContext context)
-    {
-    }
+    /// <summary>Creates the resource filter that refuses (500) a request whose gates <c>UseFeatureFlags()</c> did not evaluate.</summary>
+    /// <param name="serviceProvider">The request services (unused).</param>
+    /// <returns>The filter; the middleware enforces the gate itself.</returns>
+    IFilterMetadata IFilterFactory.CreateInstance(IServiceProvider serviceProvider) => new FeatureGateGuard();
 }
 
 /// <summary>How a gate over several flags combines them.</summary>

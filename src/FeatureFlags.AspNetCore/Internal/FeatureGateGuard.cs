@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -17,11 +19,12 @@ internal sealed class GateEvaluation(Endpoint? endpoint)
 }
 
 /// <summary>
-/// Fail-closed check run right before a gated endpoint executes (by the <c>RequireFeature</c> request-delegate wrapper and
-/// by <see cref="FeatureGateAttribute"/> as an MVC resource filter): a gated endpoint runs only for a request whose gates
-/// the middleware evaluated. Otherwise the request gets a 500 and an error naming the fix is logged once per endpoint.
+/// Fail-closed check run right before a gated endpoint executes (by the <c>RequireFeature</c> request-delegate wrapper, one
+/// per endpoint, and as the MVC resource filter that <see cref="FeatureGateAttribute"/> creates, one per action or page):
+/// a gated endpoint runs only for a request whose gates the middleware evaluated. Otherwise the request gets a 500 and an
+/// error naming the fix is logged once per endpoint.
 /// </summary>
-internal sealed partial class FeatureGateGuard
+internal sealed partial class FeatureGateGuard : IResourceFilter
 {
     /// <summary>The most endpoints remembered as reported; an app has a bounded number of endpoints anyway.</summary>
     private const int MaxReported = 1024;
@@ -57,6 +60,19 @@ internal sealed partial class FeatureGateGuard
         };
         var gates = endpoint?.Metadata.GetOrderedMetadata<FeatureGateAttribute>() ?? [];
         LogNotEvaluated(logger, endpoint?.DisplayName ?? "(none)", [.. gates.SelectMany(static g => g.Flags).Distinct(StringComparer.Ordinal)], problem);
+    }
+
+    public void OnResourceExecuting(ResourceExecutingContext context)
+    {
+        if (!WasEvaluated(context.HttpContext))
+        {
+            Refuse(context.HttpContext);
+            context.Result = new StatusCodeResult(StatusCodes.Status500InternalServerError);
+        }
+    }
+
+    public void OnResourceExecuted(ResourceExecutedContext context)
+    {
     }
 
     private bool FirstReport(Endpoint? endpoint)
