@@ -1,3 +1,6 @@
+using FeatureFlags.AspNetCore.Internal;
+using Microsoft.AspNetCore.Mvc.Filters;
+
 namespace FeatureFlags.AspNetCore;
 
 /// <summary>
@@ -6,9 +9,17 @@ namespace FeatureFlags.AspNetCore;
 /// adds this same attribute as endpoint metadata.
 /// </summary>
 /// <remarks>
-/// Data only: <c>app.UseFeatureFlags()</c> reads every gate from the selected endpoint's metadata and enforces them, with
-/// one code path for MVC, Razor Pages and minimal APIs. Several gates on one endpoint (a controller's and an action's)
-/// must all pass. Flags are evaluated for the request's user against the request's one store snapshot.
+/// <para>
+/// <c>app.UseFeatureFlags()</c> reads every gate from the selected endpoint's metadata and enforces them, with one code
+/// path for MVC, Razor Pages and minimal APIs. Several gates on one endpoint (a controller's and an action's) must all
+/// pass. Flags are evaluated for the request's user against the request's one store snapshot.
+/// </para>
+/// <para>
+/// Gates fail closed: on a controller, action or page model this attribute also adds an MVC resource filter, and
+/// <c>RequireFeature</c> wraps the endpoint, so a gated endpoint never runs for a request whose gates the middleware did
+/// not evaluate (<c>UseFeatureFlags()</c> forgotten, or placed before <c>UseRouting()</c>). Such a request gets a 500 and
+/// an error naming the fix is logged once per endpoint (EventId 4002).
+/// </para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -19,7 +30,7 @@ namespace FeatureFlags.AspNetCore;
 /// </code>
 /// </example>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = true, Inherited = true)]
-public sealed class FeatureGateAttribute : Attribute
+public sealed class FeatureGateAttribute : Attribute, IFilterFactory, IOrderedFilter
 {
     /// <summary>Creates a gate that is open when every flag is on.</summary>
     /// <param name="flags">The flag keys; at least one.</param>
@@ -71,6 +82,17 @@ public sealed class FeatureGateAttribute : Attribute
 
     /// <summary>Gets or sets a URL to redirect rejected requests to, overriding the global choice and <see cref="StatusCode"/>.</summary>
     public string? RedirectTo { get; set; }
+
+    /// <summary>Runs first among resource filters, before model binding and the action or page handler.</summary>
+    int IOrderedFilter.Order => int.MinValue;
+
+    /// <summary>The fail-closed filter is cached per action or page, so its once-per-endpoint log state lives there.</summary>
+    bool IFilterFactory.IsReusable => true;
+
+    /// <summary>Creates the resource filter that refuses (500) a request whose gates <c>UseFeatureFlags()</c> did not evaluate.</summary>
+    /// <param name="serviceProvider">The request services (unused).</param>
+    /// <returns>The filter; the middleware enforces the gate itself.</returns>
+    IFilterMetadata IFilterFactory.CreateInstance(IServiceProvider serviceProvider) => new FeatureGateGuard();
 }
 
 /// <summary>How a gate over several flags combines them.</summary>

@@ -1,4 +1,5 @@
 using FeatureFlags.AspNetCore;
+using FeatureFlags.AspNetCore.Internal;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -10,7 +11,12 @@ public static class FeatureGateEndpointConventionBuilderExtensions
     /// <param name="builder">The endpoint, or a route group (every endpoint in it).</param>
     /// <param name="flag">The flag key.</param>
     /// <returns><paramref name="builder"/>.</returns>
-    /// <remarks>Adds a <see cref="FeatureGateAttribute"/> as endpoint metadata; <c>app.UseFeatureFlags()</c> enforces it.</remarks>
+    /// <remarks>
+    /// Adds a <see cref="FeatureGateAttribute"/> as endpoint metadata; <c>app.UseFeatureFlags()</c> enforces it. The gate
+    /// fails closed: the endpoint is also wrapped so that it never runs for a request whose gates the middleware did not
+    /// evaluate (middleware forgotten or placed before <c>UseRouting()</c>); such a request gets a 500 and an error is
+    /// logged once per endpoint.
+    /// </remarks>
     /// <example>
     /// <code>
     /// app.MapGet("/beta", () => "beta").RequireFeature("beta");
@@ -46,6 +52,29 @@ public static class FeatureGateEndpointConventionBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(gate);
+        builder.Add(static endpoint => GuardOnce(endpoint));
         return builder.WithMetadata(gate);
+    }
+
+    /// <summary>Wraps the endpoint's request delegate in the fail-closed check, once however many gates it has.</summary>
+    private static void GuardOnce(EndpointBuilder endpoint)
+    {
+        if (endpoint.RequestDelegate is not { } inner || endpoint.Metadata.OfType<FeatureGateGuard>().Any())
+        {
+            return;
+        }
+
+        var guard = new FeatureGateGuard();
+        endpoint.Metadata.Add(guard);
+        endpoint.RequestDelegate = context =>
+        {
+            if (FeatureGateGuard.WasEvaluated(context))
+            {
+                return inner(context);
+            }
+
+            guard.Refuse(context);
+            return Task.CompletedTask;
+        };
     }
 }

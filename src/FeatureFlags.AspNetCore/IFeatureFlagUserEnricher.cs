@@ -10,6 +10,9 @@ namespace FeatureFlags.AspNetCore;
 /// Scoped: resolved from the request's services and called once per request by <c>app.UseFeatureFlags()</c>, in
 /// registration order, each receiving the previous one's result. Return <see langword="null"/> for "no user" (flags then
 /// return the caller's defaults). Never block: this method is asynchronous so that no call needs sync-over-async.
+/// An anonymous visitor arrives with its anonymous user (key starting with
+/// <see cref="FeatureFlagUserOptions.AnonymousKeyPrefix"/>), unless <c>FeatureFlags:User:AnonymousKeySource</c> is
+/// <c>None</c> or it has no key; a signed-in user without a key claim arrives as <see langword="null"/>.
 /// </remarks>
 /// <example>
 /// <code>

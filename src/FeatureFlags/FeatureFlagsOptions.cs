@@ -66,12 +66,6 @@ public sealed class FeatureFlagsOptions
 
     /// <summary>Gets or sets how flags are evaluated (the <c>FeatureFlags:Evaluation</c> section).</summary>
     public EvaluationOptions Evaluation { get; set; } = new();
-
-    /// <summary>
-    /// Gets or sets how a web request's user is built from its claims (the <c>FeatureFlags:User</c> section). Used by
-    /// <c>app.UseFeatureFlags()</c> in FeatureFlags.AspNetCore; ignored elsewhere.
-    /// </summary>
-    public FeatureFlagUserOptions User { get; set; } = new();
 }
 
 /// <summary>The streaming connection to the FeatBit evaluation server: <c>FeatureFlags:Streaming:*</c>.</summary>

@@ -20,9 +20,21 @@ public sealed class FeatureTagHelperTests
     }
 
     [Fact]
-    public async Task Render_NoUser_OnlyNegatedContent()
+    public async Task Render_AnonymousVisitor_FlagOnForEveryone_Rendered()
     {
         await using var host = await TestHost.StartAsync(flags: [Flags.Bool("f-on", true), Flags.Bool("f-off", false), Flags.String("color", "blue")]);
+
+        var (_, body) = await host.GetAsync("/pages/tags");
+
+        Assert.Contains("[on]", body.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [Fact]
+    public async Task Render_NoUser_OnlyNegatedContent()
+    {
+        await using var host = await TestHost.StartAsync(
+            featureFlags: b => b.ConfigureUsers(o => o.AnonymousKeySource = AnonymousKeySource.None),
+            flags: [Flags.Bool("f-on", true), Flags.Bool("f-off", false), Flags.String("color", "blue")]);
 
         var (_, body) = await host.GetAsync("/pages/tags");
 

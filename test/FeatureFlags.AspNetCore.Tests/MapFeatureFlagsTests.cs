@@ -28,9 +28,19 @@ public sealed class MapFeatureFlagsTests
     }
 
     [Fact]
-    public async Task Get_Flags_NoUser_EmptyObject()
+    public async Task Get_Flags_AnonymousVisitor_FlagsForEveryone()
     {
         await using var host = await TestHost.StartAsync(flags: [Flags.Bool("f-on", true)]);
+
+        Assert.StartsWith("{\"f-on\":{\"value\":\"true\"", (await host.GetAsync("/flags")).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_Flags_NoUser_EmptyObject()
+    {
+        await using var host = await TestHost.StartAsync(
+            featureFlags: b => b.ConfigureUsers(o => o.AnonymousKeySource = AnonymousKeySource.None),
+            flags: [Flags.Bool("f-on", true)]);
 
         Assert.Equal("{}", (await host.GetAsync("/flags")).Body);
     }

@@ -16,7 +16,11 @@ public sealed class SampleAppTests : IClassFixture<WebApplicationFactory<Program
 
     public SampleAppTests(WebApplicationFactory<Program> factory)
     {
-        _factory = factory.WithWebHostBuilder(b => b.ConfigureTestServices(services => services.AddInMemoryFeatureFlags(_flags)));
+        // The UseSetting line goes once the sample sets FeatureFlags:User:AnonymousKeySource = None itself: its demo-user
+        // enricher (?user=alice) only fills in a missing user, and anonymous visitors now get an SDK-issued key.
+        _factory = factory.WithWebHostBuilder(b => b
+            .UseSetting("FeatureFlags:User:AnonymousKeySource", "None")
+            .ConfigureTestServices(services => services.AddInMemoryFeatureFlags(_flags)));
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -6,7 +6,8 @@ namespace FeatureFlags.AspNetCore.Internal;
 /// <summary>
 /// Builds a request's <see cref="FlagUser"/> from its claims with the configured mapping, in one pass over the claims
 /// (each <see cref="ClaimsPrincipal.FindFirst(string)"/> would enumerate, and allocate, again). Claim types compare
-/// case-insensitively and the first claim of a type wins, as <c>FindFirst</c> does.
+/// case-insensitively and the first claim of a type wins, as <c>FindFirst</c> does. No key claim: no user (anonymous
+/// visitors are keyed by <see cref="AnonymousKeys"/>, never from claims or client input here).
 /// </summary>
 internal sealed class ClaimsUserFactory
 {
@@ -15,14 +16,12 @@ internal sealed class ClaimsUserFactory
     private const int Email = 2;
     private const int Country = 3;
 
-    private readonly FeatureFlagUserOptions _options;
     private readonly string[] _primary;
     private readonly string[] _fallback = ["sub", "name", "email", "country"];
     private readonly KeyValuePair<string, string>[] _custom;
 
     public ClaimsUserFactory(FeatureFlagUserOptions options)
     {
-        _options = options;
         _primary = [options.KeyClaim, options.NameClaim, options.EmailClaim, options.CountryClaim];
         _custom = [.. options.CustomClaims];
     }
@@ -44,8 +43,8 @@ internal sealed class ClaimsUserFactory
             }
         }
 
-        var key = NonBlank(primary[Key]) ?? NonBlank(keyFallback) ?? AnonymousKey(context);
-        if (string.IsNullOrWhiteSpace(key))
+        var key = NonBlank(primary[Key]) ?? NonBlank(keyFallback);
+        if (key is null)
         {
             return null;
         }
@@ -112,11 +111,4 @@ internal sealed class ClaimsUserFactory
     private static bool Is(string type, string expected) => string.Equals(type, expected, StringComparison.OrdinalIgnoreCase);
 
     private static string? NonBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
-
-    private string? AnonymousKey(HttpContext context) => _options.AnonymousKeySource switch
-    {
-        AnonymousKeySource.Cookie => context.Request.Cookies[_options.AnonymousKeyName],
-        AnonymousKeySource.Header => context.Request.Headers[_options.AnonymousKeyName].ToString(),
-        _ => null,
-    };
 }

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -6,36 +8,106 @@ using Microsoft.Extensions.Options;
 namespace FeatureFlags.AspNetCore.Internal;
 
 /// <summary>
-/// The one feature-flag middleware: builds the request's user (claims, then enrichers), sets it on the scoped
-/// <see cref="IFeatureFlags"/>, and enforces every <see cref="FeatureGateAttribute"/> of the selected endpoint.
+/// The one feature-flag middleware: builds the request's user (claims, else an anonymous key, then enrichers), sets it on
+/// the scoped <see cref="IFeatureFlags"/>, enforces every <see cref="FeatureGateAttribute"/> of the selected endpoint and
+/// marks the request as evaluated (<see cref="GateEvaluation"/>) so the gated endpoint may run.
 /// </summary>
 internal sealed partial class FeatureFlagsMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly ClaimsUserFactory _users;
+    private readonly AnonymousKeys _anonymous;
+    private readonly string _keyClaim;
     private readonly IOptions<FeatureGateOptions> _gateOptions;
     private readonly bool _hasEnrichers;
     private readonly ILogger<FeatureFlagsMiddleware> _logger;
+    private int _warnedNoKeyClaim;
+
+    /// <summary>1 while authentication services exist and the "authentication has not run" warning has not been logged.</summary>
+    private int _watchAuthenticationOrder;
 
     public FeatureFlagsMiddleware(
         RequestDelegate next,
-        IOptions<FeatureFlagsOptions> options,
         IOptions<FeatureGateOptions> gateOptions,
         IServiceProvider services,
         ILogger<FeatureFlagsMiddleware> logger)
     {
+        // Built when the pipeline is built (host start): a bad FeatureFlags:User setting fails the start, naming the key.
+        var userOptions = UserOptionsLoader.Load(services);
         _next = next;
-        _users = new ClaimsUserFactory(options.Value.User);
+        _users = new ClaimsUserFactory(userOptions);
+        _anonymous = new AnonymousKeys(userOptions);
+        _keyClaim = userOptions.KeyClaim;
         _gateOptions = gateOptions;
         _hasEnrichers = services.GetService<UserEnricherMarker>() is not null;
+        _watchAuthenticationOrder = services.GetService<IAuthenticationSchemeProvider>() is null ? 0 : 1;
         _logger = logger;
     }
 
     public Task InvokeAsync(HttpContext context)
     {
         var flags = context.RequestServices.GetRequiredService<IFeatureFlags>();
-        var user = _users.Create(context);
+        var user = _users.Create(context) ?? UserWithoutKeyClaim(context);
+        if (_watchAuthenticationOrder == 1 && context.Features.Get<IAuthenticationFeature>() is null)
+        {
+            AuthenticationNotRun(context);
+        }
+
         return _hasEnrichers ? EnrichThenGateAsync(context, flags, user) : GateAsync(context, flags, user);
+    }
+
+    /// <summary>A signed-in user without the key claim gets no user (never an anonymous key); an anonymous visitor gets one.</summary>
+    private FlagUser? UserWithoutKeyClaim(HttpContext context)
+    {
+        if (IsAuthenticated(context.User))
+        {
+            if (Interlocked.Exchange(ref _warnedNoKeyClaim, 1) == 0)
+            {
+                LogNoKeyClaim(_keyClaim);
+            }
+
+            return null;
+        }
+
+        var key = _anonymous.GetKey(context, out var noKeyReason);
+        if (key is null)
+        {
+            LogNoUser(context.Request.Path, noKeyReason!);
+            return null;
+        }
+
+        return FlagUser.Builder(key).Build();
+    }
+
+    private static bool IsAuthenticated(ClaimsPrincipal? principal)
+    {
+        if (principal is null)
+        {
+            return false;
+        }
+
+        foreach (var identity in principal.Identities)
+        {
+            if (identity.IsAuthenticated)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The authentication middleware sets <see cref="IAuthenticationFeature"/> on every request it sees; with
+    /// authentication services registered and no such feature, it has not run yet (it is after us, or missing), so the
+    /// user was built without the claims: warn once.
+    /// </summary>
+    private void AuthenticationNotRun(HttpContext context)
+    {
+        if (Interlocked.Exchange(ref _watchAuthenticationOrder, 0) == 1)
+        {
+            LogAuthenticationNotRun(context.Request.Path);
+        }
     }
 
     private async Task EnrichThenGateAsync(HttpContext context, IFeatureFlags flags, FlagUser? user)
@@ -55,18 +127,29 @@ internal sealed partial class FeatureFlagsMiddleware
             flags.SetUser(user);
         }
 
-        var gates = context.GetEndpoint()?.Metadata.GetOrderedMetadata<FeatureGateAttribute>();
-        if (gates is not null)
+        var endpoint = context.GetEndpoint();
+        if (endpoint is null)
         {
-            for (var i = 0; i < gates.Count; i++)
+            // Before routing (or no endpoint matched): a gated endpoint selected later must not run unchecked.
+            context.Features.Set(GateEvaluation.WithoutEndpoint);
+            return _next(context);
+        }
+
+        var gates = endpoint.Metadata.GetOrderedMetadata<FeatureGateAttribute>();
+        if (gates.Count == 0)
+        {
+            return _next(context);
+        }
+
+        for (var i = 0; i < gates.Count; i++)
+        {
+            if (!FeatureGates.IsOpen(flags, gates[i]))
             {
-                if (!FeatureGates.IsOpen(flags, gates[i]))
-                {
-                    return RejectAsync(context, gates[i]);
-                }
+                return RejectAsync(context, gates[i]);
             }
         }
 
+        context.Features.Set(new GateEvaluation(endpoint));
         return _next(context);
     }
 
@@ -101,6 +184,21 @@ internal sealed partial class FeatureFlagsMiddleware
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Feature gate on {Flags} is closed: rejected {Path}")]
     private partial void LogRejected(IReadOnlyList<string> flags, PathString path);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning,
+        Message = "Authentication services are registered, but the authentication middleware had not run when UseFeatureFlags() built the "
+            + "feature-flag user of {Path}, so flags and gates do not see the user's claims. Call app.UseFeatureFlags() after "
+            + "UseAuthentication(). Logged once.")]
+    private partial void LogAuthenticationNotRun(PathString path);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning,
+        Message = "A signed-in user has no '{KeyClaim}' claim (nor 'sub'), so the request has no feature-flag user and every flag returns the "
+            + "caller's default. Set FeatureFlags:User:KeyClaim to the claim that holds the user's id. Logged once.")]
+    private partial void LogNoKeyClaim(string keyClaim);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Debug,
+        Message = "Request {Path} has no feature-flag user because {Reason}: every flag returns the caller's default.")]
+    private partial void LogNoUser(PathString path, string reason);
 }
 
 /// <summary>Registered by <c>AddUserEnricher</c>, so the middleware skips enricher resolution when there is none.</summary>

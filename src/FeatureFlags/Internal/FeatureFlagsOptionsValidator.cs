@@ -57,15 +57,6 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             failures.Add($"{Prefix}Streaming:{nameof(options.Streaming.MaxReconnectDelay)} ({options.Streaming.MaxReconnectDelay}) must not be less than {Prefix}Streaming:{nameof(options.Streaming.ReconnectDelay)} ({options.Streaming.ReconnectDelay}).");
         }
 
-        if (options.User is null || string.IsNullOrWhiteSpace(options.User.KeyClaim))
-        {
-            failures.Add($"{Prefix}User:{nameof(FeatureFlagUserOptions.KeyClaim)} must not be empty.");
-        }
-        else if (options.User.AnonymousKeySource != AnonymousKeySource.None && string.IsNullOrWhiteSpace(options.User.AnonymousKeyName))
-        {
-            failures.Add($"{Prefix}User:{nameof(FeatureFlagUserOptions.AnonymousKeyName)} is required when {Prefix}User:{nameof(FeatureFlagUserOptions.AnonymousKeySource)} is {options.User.AnonymousKeySource}.");
-        }
-
         if (options.Events.Uri is not { IsAbsoluteUri: true } eventUri || eventUri.Scheme is not ("http" or "https"))
         {
             failures.Add($"{Prefix}Events:{nameof(options.Events.Uri)} must be an absolute http:// or https:// URI.");

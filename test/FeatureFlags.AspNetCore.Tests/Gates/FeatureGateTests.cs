@@ -112,9 +112,19 @@ public sealed class FeatureGateTests
     }
 
     [Fact]
-    public async Task Gate_NoUser_FlagsReturnDefaultsSoGateIsClosed()
+    public async Task Gate_AnonymousVisitor_FlagOnForEveryone_Open()
     {
         await using var host = await TestHost.StartAsync(AllOn(true));
+
+        Assert.Equal(200, (await host.GetAsync("/min/gated")).Status);
+        Assert.Equal(200, (await host.GetAsync("/mvc/gated")).Status);
+        Assert.Equal(200, (await host.GetAsync("/pages/gated")).Status);
+    }
+
+    [Fact]
+    public async Task Gate_NoUser_FlagsReturnDefaultsSoGateIsClosed()
+    {
+        await using var host = await TestHost.StartAsync(AllOn(true), b => b.ConfigureUsers(o => o.AnonymousKeySource = AnonymousKeySource.None));
 
         Assert.Equal(404, (await host.GetAsync("/min/gated")).Status);
         Assert.Equal(200, (await host.GetAsync("/min/open")).Status);

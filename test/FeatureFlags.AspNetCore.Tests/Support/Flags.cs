@@ -11,6 +11,14 @@ internal static class Flags
     public static FlagDto Bool(string key, bool on, long updatedAt = Version)
         => Serving(key, "boolean", on ? "true" : "false", updatedAt, "true", "false");
 
+    /// <summary>A boolean flag serving <see langword="true"/> to the users with these keys (individual targets), else false.</summary>
+    public static FlagDto BoolFor(string key, params string[] userKeys)
+    {
+        var flag = Bool(key, false);
+        flag.TargetUsers!.Add(new TargetUserDto { KeyIds = [.. userKeys], VariationId = "v0" });
+        return flag;
+    }
+
     /// <summary>A string flag serving <paramref name="value"/> to everyone.</summary>
     public static FlagDto String(string key, string value, long updatedAt = Version)
         => Serving(key, "string", value, updatedAt, value, "other-" + value);

@@ -22,6 +22,9 @@ internal sealed class TestHost : IAsyncDisposable
 
     public WebApplication App { get; }
 
+    /// <summary>Wraps an app built with <see cref="Build"/> and already started.</summary>
+    public static TestHost Attach(WebApplication app) => new(app);
+
     public HttpClient Client { get; }
 
     public FlagStore Store => App.Services.GetRequiredService<FlagStore>();
@@ -44,7 +47,8 @@ internal sealed class TestHost : IAsyncDisposable
         IDictionary<string, string?>? config = null,
         Action<IFeatureFlagsBuilder>? featureFlags = null,
         Action<WebApplication>? endpoints = null,
-        InMemoryFlags? inMemory = null)
+        InMemoryFlags? inMemory = null,
+        Action<WebApplication>? pipeline = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -73,8 +77,16 @@ internal sealed class TestHost : IAsyncDisposable
         builder.Services.AddSingleton<ConsistencyProbe>();
 
         var app = builder.Build();
-        app.UseAuthentication();
-        app.UseFeatureFlags();
+        if (pipeline is null)
+        {
+            app.UseAuthentication();
+            app.UseFeatureFlags();
+        }
+        else
+        {
+            pipeline(app);
+        }
+
         app.MapControllers();
         app.MapRazorPages();
         MapMinimalApis(app);

@@ -46,48 +46,11 @@ public sealed class ClaimsUserTests
     }
 
     [Fact]
-    public async Task Anonymous_NoFallback_NoUserAndDefaultsWithReason()
-    {
-        await using var host = await TestHost.StartAsync(flags: [Flags.Bool("f-on", true)]);
-
-        Assert.Equal("(none)", (await host.GetAsync("/user")).Body);
-        Assert.Equal("default|Error|user not specified", (await host.GetAsync("/eval/f-on")).Body);
-    }
-
-    [Fact]
-    public async Task Anonymous_CookieFallback_KeysTheUserByCookie()
-    {
-        var config = TestHost.BaseConfig();
-        config["FeatureFlags:User:AnonymousKeySource"] = "Cookie";
-        config["FeatureFlags:User:AnonymousKeyName"] = "visitor";
-        await using var host = await TestHost.StartAsync(config, flags: [Flags.Bool("f-on", true)]);
-
-        var (_, body) = await host.GetAsync("/user", configure: r => r.Headers.Add("Cookie", "visitor=anon-42"));
-
-        Assert.Equal("anon-42||||", body);
-        Assert.Equal("(none)", (await host.GetAsync("/user")).Body);
-        Assert.Equal("sub-1||||", (await host.GetAsync("/user", "sub=sub-1", r => r.Headers.Add("Cookie", "visitor=anon-42"))).Body);
-    }
-
-    [Fact]
-    public async Task Anonymous_HeaderFallback_KeysTheUserByHeader()
-    {
-        var config = TestHost.BaseConfig();
-        config["FeatureFlags:User:AnonymousKeySource"] = "Header";
-        config["FeatureFlags:User:AnonymousKeyName"] = "X-Device-Id";
-        await using var host = await TestHost.StartAsync(config, flags: [Flags.Bool("f-on", true)]);
-
-        var (_, body) = await host.GetAsync("/user", configure: r => r.Headers.Add("X-Device-Id", "dev-7"));
-
-        Assert.Equal("dev-7||||", body);
-        Assert.Equal("true|Fallthrough|fall through targets and rules", (await host.GetAsync("/eval/f-on", configure: r => r.Headers.Add("X-Device-Id", "dev-7"))).Body);
-    }
-
-    [Fact]
     public async Task Enricher_AddsAttributesAndCanReplaceOrCreateTheUser()
     {
         await using var host = await TestHost.StartAsync(
-            featureFlags: b => b.AddUserEnricher<PlanEnricher>().AddUserEnricher<PlanEnricher>(),
+            featureFlags: b => b.AddUserEnricher<PlanEnricher>().AddUserEnricher<PlanEnricher>()
+                .ConfigureUsers(o => o.AnonymousKeySource = AnonymousKeySource.None),
             flags: [Flags.Rule("plan-rule", "plan", "gold"), Flags.Bool("min-flag", true)]);
 
         Assert.Equal("u-1||||plan=gold", (await host.GetAsync("/user", "sub=u-1")).Body);

@@ -68,7 +68,6 @@ public sealed class BadConfigurationTests
         { "Offline", "yes", "FeatureFlags:Offline" },
         { "Evaluation:StrictMissingAttributes", "2", "FeatureFlags:Evaluation:StrictMissingAttributes" },
         { "EnvSecret", "   ", "FeatureFlags:EnvSecret is required" },
-        { "User:KeyClaim", "", "FeatureFlags:User:KeyClaim must not be empty" },
         { "Events:Url", "http://x", "FeatureFlags:Events:Url is not a FeatureFlags:Events setting" },
         { "MaxMessageSizeBytes", "1024", "FeatureFlags:MaxMessageSizeBytes is not a FeatureFlags setting" },
     };

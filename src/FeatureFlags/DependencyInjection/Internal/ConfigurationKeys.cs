@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace FeatureFlags.DependencyInjection.Internal;
 
 /// <summary>
 /// Binds <see cref="FeatureFlagsOptions"/> from a configuration section and fails on an unknown key, naming it with its
 /// full path (<c>FeatureFlags:Streaming:Url</c>), so a typo in appsettings.json stops the app at startup.
+/// <c>FeatureFlags:User</c> belongs to FeatureFlags.AspNetCore, which binds and validates it; it is skipped here.
 /// </summary>
 internal static class ConfigurationKeys
 {
@@ -17,15 +19,17 @@ internal static class ConfigurationKeys
         [nameof(FeatureFlagsOptions.Streaming)] = PropertyNames(typeof(StreamingOptions).GetProperties()),
         [nameof(FeatureFlagsOptions.Events)] = PropertyNames(typeof(InsightEventsOptions).GetProperties()),
         [nameof(FeatureFlagsOptions.Evaluation)] = PropertyNames(typeof(EvaluationOptions).GetProperties()),
-        [nameof(FeatureFlagsOptions.User)] = PropertyNames(typeof(FeatureFlagUserOptions).GetProperties()),
     };
+
+    /// <summary>Sections under <c>FeatureFlags</c> that a host package binds (FeatureFlags.AspNetCore: the web user mapping).</summary>
+    private const string UserSection = "User";
 
     public static void Bind(IConfiguration section, FeatureFlagsOptions options, string? name)
     {
         var failures = new List<string>();
         foreach (var child in section.GetChildren())
         {
-            if (!OptionKeys.Contains(child.Key))
+            if (!OptionKeys.Contains(child.Key) && !IsUserSection(child.Key))
             {
                 failures.Add(Unknown(child, "FeatureFlags"));
             }
@@ -49,7 +53,7 @@ internal static class ConfigurationKeys
         try
         {
             // The binder's own check stays on as a backstop for nested objects added later.
-            section.Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
+            new WithoutUserSection(section).Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException ex)
         {
@@ -61,6 +65,24 @@ internal static class ConfigurationKeys
     private static string Unknown(IConfigurationSection key, string settings)
         => $"{key.Path} is not a {settings} setting; check its spelling (see docs/configuration.md).";
 
+    private static bool IsUserSection(string key) => string.Equals(key, UserSection, StringComparison.OrdinalIgnoreCase);
+
     private static HashSet<string> PropertyNames(System.Reflection.PropertyInfo[] properties)
         => new(properties.Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The section as the binder sees it: without <c>User</c>, which is not a <see cref="FeatureFlagsOptions"/> property.</summary>
+    private sealed class WithoutUserSection(IConfiguration inner) : IConfiguration
+    {
+        public string? this[string key]
+        {
+            get => inner[key];
+            set => inner[key] = value;
+        }
+
+        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren().Where(static c => !IsUserSection(c.Key));
+
+        public IChangeToken GetReloadToken() => inner.GetReloadToken();
+
+        public IConfigurationSection GetSection(string key) => inner.GetSection(key);
+    }
 }

@@ -1,0 +1,140 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace FeatureFlags.AspNetCore.Internal;
+
+/// <summary>
+/// Builds the <see cref="FeatureFlagUserOptions"/> once, when the pipeline is built (host start): bound from
+/// <c>FeatureFlags:User</c> of the container's <see cref="IConfiguration"/>, then the <c>ConfigureUsers</c> callbacks, then
+/// validated; every failure names its full configuration key.
+/// </summary>
+/// <remarks>
+/// The core package's <c>AddFeatureFlags</c> knows nothing of web users, so nothing registers these options eagerly;
+/// reading them here keeps <c>AddFeatureFlags(builder.Configuration)</c> + <c>UseFeatureFlags()</c> enough for an app.
+/// </remarks>
+internal static class UserOptionsLoader
+{
+    public const string SectionPath = "FeatureFlags:User";
+
+    private const string Prefix = SectionPath + ":";
+
+    /// <summary>The longest cookie lifetime browsers keep (RFC 6265bis caps Max-Age at 400 days).</summary>
+    private static readonly TimeSpan MaxCookieLifetime = TimeSpan.FromDays(400);
+
+    private static readonly HashSet<string> Keys = new(
+        [nameof(FeatureFlagUserOptions.KeyClaim), nameof(FeatureFlagUserOptions.NameClaim), nameof(FeatureFlagUserOptions.EmailClaim),
+         nameof(FeatureFlagUserOptions.CountryClaim), nameof(FeatureFlagUserOptions.CustomClaims), nameof(FeatureFlagUserOptions.AnonymousKeySource),
+         nameof(FeatureFlagUserOptions.AnonymousKeyName), nameof(FeatureFlagUserOptions.AnonymousCookieLifetime)],
+        StringComparer.OrdinalIgnoreCase);
+
+    public static FeatureFlagUserOptions Load(IServiceProvider services)
+    {
+        var options = new FeatureFlagUserOptions();
+        if (services.GetService<IConfiguration>() is { } configuration)
+        {
+            Bind(configuration.GetSection(SectionPath), options);
+        }
+
+        foreach (var setup in services.GetServices<IConfigureOptions<FeatureFlagUserOptions>>())
+        {
+            if (setup is IConfigureNamedOptions<FeatureFlagUserOptions> named)
+            {
+                named.Configure(Options.DefaultName, options);
+            }
+            else
+            {
+                setup.Configure(options);
+            }
+        }
+
+        var failures = Validate(options);
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(FeatureFlagUserOptions), failures);
+        }
+
+        return options;
+    }
+
+    private static void Bind(IConfigurationSection section, FeatureFlagUserOptions options)
+    {
+        var unknown = section.GetChildren()
+            .Where(static c => !Keys.Contains(c.Key))
+            .Select(static c => $"{c.Path} is not a {SectionPath} setting; check its spelling (see docs/configuration.md).")
+            .ToList();
+        if (unknown.Count > 0)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(FeatureFlagUserOptions), unknown);
+        }
+
+        try
+        {
+            section.Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A value that does not convert (e.g. "AnonymousKeySource": "Query"): the binder's message names the key.
+            throw new OptionsValidationException(Options.DefaultName, typeof(FeatureFlagUserOptions), [ex.Message]);
+        }
+    }
+
+    private static List<string> Validate(FeatureFlagUserOptions options)
+    {
+        var failures = new List<string>();
+        Claim(options.KeyClaim, nameof(options.KeyClaim));
+        Claim(options.NameClaim, nameof(options.NameClaim));
+        Claim(options.EmailClaim, nameof(options.EmailClaim));
+        Claim(options.CountryClaim, nameof(options.CountryClaim));
+        foreach (var (attribute, claim) in options.CustomClaims)
+        {
+            if (string.IsNullOrWhiteSpace(attribute) || string.IsNullOrWhiteSpace(claim))
+            {
+                failures.Add($"{Prefix}{nameof(options.CustomClaims)}:{attribute} must name a claim.");
+            }
+        }
+
+        if (!Enum.IsDefined(options.AnonymousKeySource))
+        {
+            failures.Add($"{Prefix}{nameof(options.AnonymousKeySource)} must be None, Cookie or Header (was {options.AnonymousKeySource}).");
+        }
+        else if (options.AnonymousKeySource != AnonymousKeySource.None && !IsToken(options.AnonymousKeyName))
+        {
+            failures.Add($"{Prefix}{nameof(options.AnonymousKeyName)} must be a cookie or header name (letters, digits and !#$%&'*+-.^_`|~) when {Prefix}{nameof(options.AnonymousKeySource)} is {options.AnonymousKeySource}.");
+        }
+
+        if (options.AnonymousCookieLifetime <= TimeSpan.Zero || options.AnonymousCookieLifetime > MaxCookieLifetime)
+        {
+            failures.Add($"{Prefix}{nameof(options.AnonymousCookieLifetime)} must be greater than zero and at most 400 days (was {options.AnonymousCookieLifetime}).");
+        }
+
+        return failures;
+
+        void Claim(string? value, string name)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                failures.Add($"{Prefix}{name} must not be empty.");
+            }
+        }
+    }
+
+    /// <summary>An RFC 9110 token: what both a cookie name and a header name must be.</summary>
+    private static bool IsToken(string? name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 128)
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && !"!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
