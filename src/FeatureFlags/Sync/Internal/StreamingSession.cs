@@ -30,7 +30,10 @@ internal enum SessionEnd
     /// <summary>The server sent a message larger than the configured maximum.</summary>
     MessageTooLarge,
 
-    /// <summary>We shut down.</summary>
+    /// <summary>
+    /// We shut down: a client stop, also when the server's close frame ended the session (it only echoed our close).
+    /// Not a failure: neither logged as an ended session (2010) nor counted by <c>featureflags.sync.failures</c>.
+    /// </summary>
     Stopped,
 }
 
@@ -57,6 +60,7 @@ internal sealed partial class StreamingSession : IDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private long _lastFrameAt;
     private bool _livenessExpired;
+    private volatile bool _closingOnStop;
 
     public StreamingSession(FeatureFlagsOptions options, FlagStore store, IConnectionTokenProvider tokens, TimeProvider time, ILogger logger)
     {
@@ -125,7 +129,6 @@ internal sealed partial class StreamingSession : IDisposable
         }
         catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            LogStoppedDuringSession();
             result = new SessionResult(SessionEnd.Stopped, synced, default, null);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
@@ -141,7 +144,11 @@ internal sealed partial class StreamingSession : IDisposable
         }
 
         result = result with { Synced = synced || result.Synced, Duration = _time.GetElapsedTime(started) };
-        if (result.End != SessionEnd.Stopped)
+        if (result.End == SessionEnd.Stopped)
+        {
+            LogStoppedByClient(endpoint);
+        }
+        else
         {
             LogSessionEnded(endpoint, result.End, result.Error ?? "no error");
         }
@@ -167,6 +174,12 @@ internal sealed partial class StreamingSession : IDisposable
 
             if (received.MessageType == WebSocketMessageType.Close)
             {
+                if (_closingOnStop)
+                {
+                    // The server only echoed the close we sent on shutdown: a client stop, not the server's doing.
+                    return new SessionResult(SessionEnd.Stopped, false, default, null);
+                }
+
                 var status = socket.CloseStatus;
                 if (status == RejectedCloseStatus)
                 {
@@ -317,6 +330,7 @@ internal sealed partial class StreamingSession : IDisposable
     private async Task CloseOnStopAsync(ClientWebSocket socket, CancellationTokenSource session)
     {
         // A clean close first; the receive loop ends when the server answers. Past CloseTimeout, abort.
+        _closingOnStop = true;
         using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), session, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
         await CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, "client shutting down").ConfigureAwait(false);
     }
