@@ -102,7 +102,7 @@ internal sealed partial class StreamingSession : IDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            var error = Scrub(ex is OperationCanceledException ? $"connect timed out after {_options.ConnectTimeout}" : ex.Message, token);
+            var error = ex is OperationCanceledException ? $"connect timed out after {_options.ConnectTimeout}" : MaskToken(ex.Message, _options.StreamingUri, token);
             LogConnectFailed(endpoint, error);
             return new SessionResult(SessionEnd.ConnectFailed, false, _time.GetElapsedTime(started), $"Could not connect to {endpoint}: {error}");
         }
@@ -135,7 +135,7 @@ internal sealed partial class StreamingSession : IDisposable
         {
             result = _livenessExpired
                 ? new SessionResult(SessionEnd.LivenessTimeout, synced, default, $"No message from the server for {3 * _options.PingInterval}; the connection was presumed dead")
-                : new SessionResult(SessionEnd.ConnectionLost, synced, default, "Connection lost: " + Scrub(ex.Message, token));
+                : new SessionResult(SessionEnd.ConnectionLost, synced, default, "Connection lost: " + MaskToken(ex.Message, _options.StreamingUri, token));
         }
         finally
         {
@@ -384,10 +384,28 @@ internal sealed partial class StreamingSession : IDisposable
         return builder.Uri;
     }
 
-    /// <summary>Removes the token and the secret from an error text (exception messages may echo the URL).</summary>
-    private string Scrub(string text, string token)
+    /// <summary>
+    /// Masks the connection token where an error text quotes it: the tokenised URL becomes the safe endpoint with
+    /// <c>token=***</c>, and a bare token (raw or URL-escaped) becomes <c>***</c>. Nothing else is touched: the
+    /// environment secret is never put into a URL or message by the SDK (the token carries it split around the encoded
+    /// timestamp), so ordinary words that happen to contain a short secret stay intact.
+    /// </summary>
+    internal static string MaskToken(string text, Uri streamingBase, string token)
     {
-        var scrubbed = text.Replace(token, "***", StringComparison.Ordinal).Replace(Uri.EscapeDataString(token), "***", StringComparison.Ordinal);
-        return string.IsNullOrEmpty(_options.EnvSecret) ? scrubbed : scrubbed.Replace(_options.EnvSecret, "***", StringComparison.Ordinal);
+        if (string.IsNullOrEmpty(text) || string.IsNullOrEmpty(token))
+        {
+            return text;
+        }
+
+        var uri = BuildUri(streamingBase, token);
+        var masked = SafeEndpoint(streamingBase) + "?type=server&token=***";
+        var escaped = Uri.EscapeDataString(token);
+        return text
+            .Replace(uri.AbsoluteUri, masked, StringComparison.Ordinal)
+            .Replace(uri.OriginalString, masked, StringComparison.Ordinal)
+            .Replace("token=" + escaped, "token=***", StringComparison.Ordinal)
+            .Replace("token=" + token, "token=***", StringComparison.Ordinal)
+            .Replace(escaped, "***", StringComparison.Ordinal)
+            .Replace(token, "***", StringComparison.Ordinal);
     }
 }
