@@ -38,6 +38,28 @@ public sealed class HealthCheckTests
     }
 
     [Fact]
+    public async Task Check_BrokenBootstrapFileEditInForce_DegradedWithTheErrorUntilAGoodEdit()
+    {
+        await using var provider = NewProvider();
+        provider.GetRequiredService<FlagStore>().ApplyFull([Flags.Bool("a", true)], []);
+        var status = provider.GetRequiredService<StatusProvider>();
+        status.Set(FeatureFlagsState.Ready);
+        const string Error = "Bootstrap file '/app/flags.json' is invalid at line 3, column 20: ',' is an invalid start of a property name.";
+        var health = provider.GetRequiredService<HealthCheckService>();
+
+        status.SetBootstrapFileError(Error);
+        var broken = (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Entries["feature-flags"];
+        status.SetBootstrapFileError(null);
+        var fixedAgain = (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Entries["feature-flags"];
+
+        Assert.Equal(HealthStatus.Degraded, broken.Status);
+        Assert.Contains(Error, broken.Description, StringComparison.Ordinal);
+        Assert.Equal(Error, broken.Data["bootstrapFileError"]);
+        Assert.Equal(HealthStatus.Healthy, fixedAgain.Status);
+        Assert.False(fixedAgain.Data.ContainsKey("bootstrapFileError"));
+    }
+
+    [Fact]
     public async Task Check_CustomNameFailureStatusAndTags()
     {
         var services = new ServiceCollection();
