@@ -1,7 +1,11 @@
 using System.Net;
 using FeatureFlags.Events.Internal;
+using FeatureFlags.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Polly;
 using Xunit;
 
 namespace FeatureFlags.Tests.Events;
@@ -38,6 +42,26 @@ public sealed class EventLoggingTests
         Assert.Equal("FeatureFlags.Events.Internal.EventProcessor", warning.Category);
         Assert.Equal(Batches - 1, h.LogsWithId(3006).Count);
         Assert.DoesNotContain(h.Logs.GetSnapshot(), r => r.Category is not null && r.Category.StartsWith("Polly", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AppsOwnResilienceHandler_KeepsItsPollyLogging()
+    {
+        await using var server = await FakeEventServer.StartAsync();
+        server.Script(HttpStatusCode.InternalServerError);
+        var logs = new FakeLogCollector();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(logs)));
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new FeatureFlagsOptions { EnvSecret = EventHarness.Secret, EventUri = server.BaseUri }));
+        services.AddFeatureFlagEvents();
+        services.AddHttpClient("app").AddResilienceHandler("app", b => b.AddRetry(new HttpRetryStrategyOptions { Delay = TimeSpan.Zero }));
+        await using var provider = services.BuildServiceProvider();
+
+        using var response = await provider.GetRequiredService<IHttpClientFactory>().CreateClient("app")
+            .GetAsync(server.BaseUri, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(logs.GetSnapshot(), r => r.Category == "Polly" && r.Level >= LogLevel.Warning);
     }
 
     private static IReadOnlyList<FakeLogRecord> AtInformationOrAbove(EventHarness h)
