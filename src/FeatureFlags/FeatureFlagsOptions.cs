@@ -120,7 +120,7 @@ public sealed class InsightEventsOptions
 {
     /// <summary>
     /// Gets or sets the base URI of the FeatBit event (insight) endpoint, <c>http://</c> or <c>https://</c>. A path prefix
-    /// is kept: events are posted to <c>&lt;EventUri&gt;/api/public/insight/track</c>. Default
+    /// is kept: events are posted to <c>&lt;Events:Uri&gt;/api/public/insight/track</c>. Default
     /// <c>http://localhost:5100</c>, a self-hosted FeatBit (FeatBit cloud: <c>https://app-eval.featbit.co</c>).
     /// </summary>
     public Uri Uri { get; set; } = new("http://localhost:5100");

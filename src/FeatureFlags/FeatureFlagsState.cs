@@ -21,4 +21,15 @@ public enum FeatureFlagsState
 /// <param name="Since">When the state was entered.</param>
 /// <param name="LastError">The last error, or <see langword="null"/>; never contains the secret or a tokenised URL.</param>
 /// <param name="LastErrorAt">When <paramref name="LastError"/> happened.</param>
-public sealed record FeatureFlagsStatus(FeatureFlagsState State, DateTimeOffset Since, string? LastError, DateTimeOffset? LastErrorAt);
+public sealed record FeatureFlagsStatus(FeatureFlagsState State, DateTimeOffset Since, string? LastError, DateTimeOffset? LastErrorAt)
+{
+    /// <summary>
+    /// Gets why the last edit of <see cref="FeatureFlagsOptions.BootstrapFile"/> was not applied (the file, and for
+    /// invalid JSON the line and column, 1-based), or <see langword="null"/> when the file in force is the file on disk.
+    /// </summary>
+    /// <remarks>
+    /// Set while a broken edit is in force: the last good flags keep serving, and the health check reports Degraded
+    /// with this error. Cleared by the next good edit. A file that is broken at start fails start-up instead.
+    /// </remarks>
+    public string? BootstrapFileError { get; init; }
+}

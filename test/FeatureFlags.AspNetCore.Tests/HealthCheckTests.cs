@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FeatureFlags.AspNetCore.Tests.Support;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
@@ -35,6 +36,53 @@ public sealed class HealthCheckTests
         }
 
         Assert.DoesNotContain(entry.Data.Values, v => v is string s && s.Contains("the-secret", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Check_BrokenBootstrapFileEditInForce_DegradedWithTheErrorUntilAGoodEdit()
+    {
+        await using var provider = NewProvider();
+        provider.GetRequiredService<FlagStore>().ApplyFull([Flags.Bool("a", true)], []);
+        var status = provider.GetRequiredService<StatusProvider>();
+        status.Set(FeatureFlagsState.Ready);
+        const string Error = "Bootstrap file '/app/flags.json' is invalid at line 3, column 20: ',' is an invalid start of a property name.";
+        var health = provider.GetRequiredService<HealthCheckService>();
+
+        status.SetBootstrapFileError(Error);
+        var broken = (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Entries["feature-flags"];
+        status.SetBootstrapFileError(null);
+        var fixedAgain = (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Entries["feature-flags"];
+
+        Assert.Equal(HealthStatus.Degraded, broken.Status);
+        Assert.Contains(Error, broken.Description, StringComparison.Ordinal);
+        Assert.Equal(Error, broken.Data["bootstrapFileError"]);
+        Assert.Equal(HealthStatus.Healthy, fixedAgain.Status);
+        Assert.False(fixedAgain.Data.ContainsKey("bootstrapFileError"));
+    }
+
+    [Fact]
+    public async Task ResponseWriter_BrokenBootstrapFileEdit_WritesDegradedWithTheError()
+    {
+        await using var provider = NewProvider();
+        provider.GetRequiredService<FlagStore>().ApplyFull([Flags.Bool("a", true)], []);
+        var status = provider.GetRequiredService<StatusProvider>();
+        status.Set(FeatureFlagsState.Ready);
+        status.SetBootstrapFileError("Bootstrap file 'flags.json' is invalid at line 2, column 5: oops.");
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(TestContext.Current.CancellationToken);
+        var context = new DefaultHttpContext();
+        using var body = new MemoryStream();
+        context.Response.Body = body;
+
+        await FeatureFlagsHealthResponseWriter.WriteAsync(context, report);
+
+        using var json = JsonDocument.Parse(body.ToArray());
+        var check = json.RootElement.GetProperty("checks").GetProperty("feature-flags");
+        Assert.Equal("Degraded", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal("Degraded", check.GetProperty("status").GetString());
+        Assert.Contains("line 2, column 5", check.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Bootstrap file 'flags.json' is invalid at line 2, column 5: oops.", check.GetProperty("data").GetProperty("bootstrapFileError").GetString());
+        Assert.Equal(1, check.GetProperty("data").GetProperty("flagCount").GetInt32());
+        Assert.StartsWith("application/json", context.Response.ContentType, StringComparison.Ordinal);
     }
 
     [Fact]

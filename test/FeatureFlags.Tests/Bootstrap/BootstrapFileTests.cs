@@ -132,12 +132,71 @@ public sealed class BootstrapFileTests : IDisposable
 
         var error = _logs.GetSnapshot().First(r => r.Id.Id == 5001);
         Assert.Equal(LogLevel.Error, error.Level);
-        Assert.Contains("line 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("line 3, column 20", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", error.Message, StringComparison.Ordinal);
         Assert.Equal("v2", client.StringVariation("banner", user, "default"));
-        var status = sp.GetRequiredService<IFeatureFlagsStatusProvider>().Current;
+        var statusProvider = sp.GetRequiredService<IFeatureFlagsStatusProvider>();
+        var status = statusProvider.Current;
         Assert.Equal(FeatureFlagsState.Ready, status.State);
-        Assert.Contains("line 3", status.LastError, StringComparison.Ordinal);
+        Assert.Contains("line 3, column 20", status.LastError, StringComparison.Ordinal);
+        Assert.Equal(status.LastError, status.BootstrapFileError);
+
+        // A good edit applies and clears the error.
+        File.WriteAllText(path, """{ "flags": { "banner": "v4" } }""");
+        await AdvanceUntil(() => statusProvider.Current.BootstrapFileError is null);
+        Assert.Equal("v4", client.StringVariation("banner", user, "default"));
+        Assert.Equal(FeatureFlagsState.Ready, statusProvider.Current.State);
         await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Start_InvalidFile_FailsNamingTheFileLineAndColumnOneBased(bool offline)
+    {
+        var path = Write("flags.json", "{\n  \"flags\": {\n    \"banner\": \"v3\",,\n  }\n}");
+        await using var sp = Build(path, offline);
+        var sync = sp.GetRequiredService<StreamingSyncService>();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sync.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.StartsWith($"Bootstrap file '{path}' is invalid at line 3, column 20: ", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("last good flags", ex.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<System.Text.Json.JsonException>(ex.InnerException);
+        Assert.False(sp.GetRequiredService<IFlagStore>().IsInitialized);
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Start_InvalidFileWithWideCharacters_ColumnCountsCharactersNotBytes()
+    {
+        const string Line2 = "  \"flags\": { \"caf\u00e9-\u00fcber\": @ }";
+        var path = Write("flags.json", "{\n" + Line2 + "\n}");
+        await using var sp = Build(path);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sp.GetRequiredService<StreamingSyncService>().StartAsync(TestContext.Current.CancellationToken));
+
+        var column = Line2.IndexOf('@', StringComparison.Ordinal) + 1; // two characters before it take two bytes each
+        Assert.Contains($"at line 2, column {column}: ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_InvalidFile_FailsHostStart()
+    {
+        var path = Write("flags.json", "{ \"flags\": ");
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new());
+        builder.Services.AddSingleton<TimeProvider>(_time);
+        builder.Services.AddFeatureFlags(o =>
+        {
+            o.Offline = true;
+            o.BootstrapFile = path;
+        });
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains($"Bootstrap file '{path}' is invalid at line 1, column ", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

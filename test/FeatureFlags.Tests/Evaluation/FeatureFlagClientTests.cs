@@ -1,7 +1,11 @@
 using System.Globalization;
+using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Model.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Tests.Support;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
 using Xunit;
 
 namespace FeatureFlags.Tests.Evaluation;
@@ -303,6 +307,46 @@ public sealed class FeatureFlagClientTests
     }
 
     /// <summary>A flag whose fallthrough serves one variation (id <c>v</c>) with the given raw value.</summary>
+    [Fact]
+    public void Variation_WrongType_LoggedOncePerFlagAndRequestedType()
+    {
+        var logger = new FakeLogger<FeatureFlagClient>();
+        var client = new FeatureFlagClient(TestFlags.Store(OneValue("n", "1.5"), OneValue("s", "text")), Options.Create(new FeatureFlagsOptions()), logger: logger);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(EvaluationReasonKind.WrongType, client.IntVariationDetail("n", User, 7).Kind);
+            Assert.Equal(EvaluationReasonKind.WrongType, client.BoolVariationDetail("n", User).Kind);
+            Assert.Equal(EvaluationReasonKind.WrongType, client.JsonVariationDetail("s", User, new JsonCode(-1, "default"), TestJsonContext.Default.JsonCode).Kind);
+        }
+
+        Assert.Equal(1.5, client.DoubleVariation("n", User));
+        var warnings = logger.Collector.GetSnapshot().Where(r => r.Id.Id == 1203).ToList();
+        Assert.Equal(3, warnings.Count);
+        Assert.All(warnings, w => Assert.Equal(LogLevel.Warning, w.Level));
+        Assert.Contains(warnings, w => w.Message.Contains("'n'", StringComparison.Ordinal) && w.Message.Contains("not int", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Message.Contains("'n'", StringComparison.Ordinal) && w.Message.Contains("not bool", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Message.Contains("'s'", StringComparison.Ordinal) && w.Message.Contains("not JSON JsonCode", StringComparison.Ordinal));
+        Assert.Equal(0, client.UnreportedProblems);
+    }
+
+    [Fact]
+    public void Variation_WrongTypeOnMoreFlagsThanTheBound_StopsRememberingAndCountsTheRest()
+    {
+        var logger = new FakeLogger<FeatureFlagClient>();
+        var flags = Enumerable.Range(0, FeatureFlagClient.MaxReportedKeys + 2).Select(i => OneValue("f" + i.ToString(CultureInfo.InvariantCulture), "text")).ToArray();
+        var client = new FeatureFlagClient(TestFlags.Store(flags), Options.Create(new FeatureFlagsOptions()), logger: logger);
+
+        foreach (var flag in flags)
+        {
+            client.IntVariation(flag.Key!, User);
+            client.IntVariation(flag.Key!, User);
+        }
+
+        Assert.Equal(FeatureFlagClient.MaxReportedKeys, logger.Collector.GetSnapshot().Count(r => r.Id.Id == 1203));
+        Assert.Equal(4, client.UnreportedProblems);
+    }
+
     private static FlagDto OneValue(string key, string value) => TestFlags.Flag(key).Variation("v", value).Fallthrough("v").Build();
 
     private static void AssertNoAllocation(FlagStore store, string flagKey, FlagUser user, bool expected)

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
@@ -8,8 +10,9 @@ namespace FeatureFlags.Bootstrap.Internal;
 
 /// <summary>
 /// Loads <see cref="FeatureFlagsOptions.BootstrapFile"/> into the store and, in offline mode, watches it and reloads it
-/// (debounced through the <see cref="TimeProvider"/>) when it changes. A file that cannot be read or parsed keeps the
-/// flags the store already has and logs the error with its line and byte position.
+/// (debounced through the <see cref="TimeProvider"/>) when it changes. At start, a file that cannot be read or parsed
+/// fails start-up (there are no good flags to keep yet); on a later reload it keeps the last good flags, logs the error
+/// with its line and column and sets <see cref="FeatureFlagsStatus.BootstrapFileError"/> until a good edit.
 /// </summary>
 internal sealed partial class BootstrapFileSource : IDisposable
 {
@@ -44,6 +47,10 @@ internal sealed partial class BootstrapFileSource : IDisposable
     public bool Loaded { get; private set; }
 
     /// <summary>Loads the file (if one is configured); in offline mode, updates the status and starts watching it.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// The configured file cannot be read or is invalid: start-up fails naming the file (and, for invalid JSON, the line
+    /// and column, 1-based), as it does when the file is missing.
+    /// </exception>
     public void Start()
     {
         var path = _options.BootstrapFile;
@@ -58,7 +65,12 @@ internal sealed partial class BootstrapFileSource : IDisposable
             return;
         }
 
-        Load();
+        // At start there are no last good flags to keep: a broken file fails start like a missing one.
+        if (!TryLoad(out var error, out var exception))
+        {
+            throw new InvalidOperationException(error + " Fix the file or remove FeatureFlags:BootstrapFile.", exception);
+        }
+
         if (!_options.Offline)
         {
             return;
@@ -83,15 +95,66 @@ internal sealed partial class BootstrapFileSource : IDisposable
         }
     }
 
-    /// <summary>Reads and applies the file now; returns whether it was applied.</summary>
+    /// <summary>
+    /// Reads and applies the file again (a live reload); returns whether it was applied. A file that cannot be read or
+    /// parsed keeps the last good flags, is logged (5001, 5002) and shows in
+    /// <see cref="FeatureFlagsStatus.BootstrapFileError"/> until a good edit replaces it.
+    /// </summary>
     public bool Load()
     {
         var path = _options.BootstrapFile!;
         lock (_lock)
         {
+            if (TryLoad(out var error, out var exception))
+            {
+                return true;
+            }
+
+            if (exception is JsonException)
+            {
+                LogInvalidFile(path, error);
+            }
+            else
+            {
+                LogUnreadableFile(path, exception!.Message);
+
+                // An editor may still hold the file: try again a few times after the quiet period.
+                if (_timer is not null && !_disposed && _ioRetries++ < MaxIoRetries)
+                {
+                    _timer.Change(Debounce, Timeout.InfiniteTimeSpan);
+                }
+            }
+
+            _status.SetBootstrapFileError(error);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Describes an invalid file: the line and column (1-based, the column in characters) where the reader stopped,
+    /// when known, and the reader's message without its own 0-based positions.
+    /// </summary>
+    internal static string Describe(string path, JsonException exception, ReadOnlySpan<byte> utf8)
+    {
+        var message = WithoutReaderPosition(exception.Message);
+        if (exception.LineNumber is not { } line)
+        {
+            return $"Bootstrap file '{path}' is invalid: {message}";
+        }
+
+        var column = Column(utf8, line, exception.BytePositionInLine ?? 0);
+        return string.Create(CultureInfo.InvariantCulture, $"Bootstrap file '{path}' is invalid at line {line + 1}, column {column}: {message}");
+    }
+
+    private bool TryLoad(out string error, out Exception? exception)
+    {
+        var path = _options.BootstrapFile!;
+        lock (_lock)
+        {
+            byte[] bytes = [];
             try
             {
-                var bytes = File.ReadAllBytes(path);
+                bytes = File.ReadAllBytes(path);
                 _version = Math.Max(_version + 1, _time.GetUtcNow().ToUnixTimeMilliseconds());
                 var payload = BootstrapParser.Parse(bytes, _version);
                 var result = _store.Apply(payload);
@@ -103,30 +166,56 @@ internal sealed partial class BootstrapFileSource : IDisposable
                     _status.Set(FeatureFlagsState.Ready);
                 }
 
+                _status.SetBootstrapFileError(null);
+                error = string.Empty;
+                exception = null;
                 return true;
             }
             catch (JsonException ex)
             {
-                var line = (ex.LineNumber ?? 0) + 1;
-                var position = (ex.BytePositionInLine ?? 0) + 1;
-                LogInvalidFile(path, line, position, ex.Message);
-                Fail($"Bootstrap file '{path}' is invalid at line {line}, byte {position}: {ex.Message}");
+                error = Describe(path, ex, bytes);
+                exception = ex;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                LogUnreadableFile(path, ex.Message);
-
-                // An editor may still hold the file: try again a few times after the quiet period.
-                if (_timer is not null && !_disposed && _ioRetries++ < MaxIoRetries)
-                {
-                    _timer.Change(Debounce, Timeout.InfiniteTimeSpan);
-                }
-
-                Fail($"Bootstrap file '{path}' could not be read: {ex.Message}");
+                error = $"Bootstrap file '{path}' could not be read: {ex.Message}";
+                exception = ex;
             }
 
             return false;
         }
+    }
+
+    /// <summary>The 1-based column, in characters, of byte <paramref name="bytePosition"/> of 0-based line <paramref name="line"/>.</summary>
+    private static long Column(ReadOnlySpan<byte> utf8, long line, long bytePosition)
+    {
+        var start = 0;
+        for (long i = 0; i < line; i++)
+        {
+            var next = utf8[start..].IndexOf((byte)'\n');
+            if (next < 0)
+            {
+                return bytePosition + 1;
+            }
+
+            start += next + 1;
+        }
+
+        var length = (int)Math.Clamp(bytePosition, 0, utf8.Length - start);
+        return Encoding.UTF8.GetCharCount(utf8.Slice(start, length)) + 1;
+    }
+
+    /// <summary>Drops System.Text.Json's " LineNumber: n | BytePositionInLine: n." (0-based) from a message.</summary>
+    private static string WithoutReaderPosition(string message)
+    {
+        var at = message.IndexOf("LineNumber: ", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return message;
+        }
+
+        var kept = message[..at].TrimEnd().TrimEnd('|').TrimEnd();
+        return kept.Length == 0 ? message : kept.EndsWith('.') ? kept : kept + ".";
     }
 
     public void Dispose()
@@ -138,15 +227,6 @@ internal sealed partial class BootstrapFileSource : IDisposable
             _watcher = null;
             _timer?.Dispose();
             _timer = null;
-        }
-    }
-
-    private void Fail(string error)
-    {
-        if (_options.Offline)
-        {
-            // Offline, the status tells whether flags are served: the last good flags keep it Ready.
-            _status.Set(Loaded ? FeatureFlagsState.Ready : FeatureFlagsState.Initializing, error);
         }
     }
 

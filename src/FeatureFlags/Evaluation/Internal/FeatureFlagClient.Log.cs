@@ -10,4 +10,7 @@ internal sealed partial class FeatureFlagClient
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Evaluating flag '{FlagKey}' (version {Version}) threw; the caller's default is served")]
     private partial void LogEvaluationThrew(string flagKey, long version, Exception exception);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "Flag '{FlagKey}' has {VariationType} values, not {RequestedType}: the caller's default is served with reason 'type mismatch'. Logged once per flag and requested type")]
+    private partial void LogWrongType(string flagKey, string variationType, string requestedType);
 }

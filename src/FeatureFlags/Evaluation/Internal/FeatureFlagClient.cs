@@ -23,8 +23,15 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     // Null when events are disabled (or not registered): recording then costs one null check.
     private readonly EventProcessor? _events;
 
+    /// <summary>The most keys each "logged once" set remembers; past it, new keys are counted, not logged.</summary>
+    internal const int MaxReportedKeys = 4096;
+
     // Flags whose evaluation failed, by key, with the version last reported (logged once per flag version).
     private readonly ConcurrentDictionary<string, long> _reportedFailures = new(StringComparer.Ordinal);
+
+    // Flag key and requested type of each wrong-type request already logged (once per pair, whatever the version).
+    private readonly ConcurrentDictionary<(string FlagKey, Type Requested), long> _reportedWrongTypes = new();
+    private long _unreported;
     private readonly ILogger _logger;
     private readonly TimeSpan _regexMatchTimeout;
     private readonly bool _traceUserKey;
@@ -46,6 +53,9 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
     /// <summary>The event processor evaluations record to; null when events are disabled.</summary>
     internal EventProcessor? Events => _events;
+
+    /// <summary>Problems not logged because a "logged once" set was full (<see cref="MaxReportedKeys"/>).</summary>
+    internal long UnreportedProblems => Interlocked.Read(ref _unreported);
 
     public bool IsEnabled(string flagKey, FlagUser user)
         => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, false).Value;
@@ -165,7 +175,11 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
         var result = Run(flag, user);
         var detail = Convert<T, TConverter>(flagKey, result, defaultValue);
-        if (result.Variation is not null && detail.Kind != EvaluationReasonKind.WrongType)
+        if (detail.Kind == EvaluationReasonKind.WrongType)
+        {
+            ReportWrongType(flag, typeof(T));
+        }
+        else if (result.Variation is not null)
         {
             served = result.Variation;
             sendToExperiment = result.SendToExperiment;
@@ -202,12 +216,11 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ReportFailure(CompiledFlag flag, Exception? exception)
     {
-        if (_reportedFailures.TryGetValue(flag.Key, out var version) && version == flag.Version)
+        if (!FirstReport(_reportedFailures, flag.Key, flag.Version))
         {
             return;
         }
 
-        _reportedFailures[flag.Key] = flag.Version;
         if (exception is null)
         {
             LogEvaluationFailed(flag.Key, flag.Version, _regexMatchTimeout);
@@ -217,6 +230,51 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
             LogEvaluationThrew(flag.Key, flag.Version, exception);
         }
     }
+
+    /// <summary>Logs a typed evaluation of a flag whose value is not of the requested type, once per flag key and type.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReportWrongType(CompiledFlag flag, Type requested)
+    {
+        if (FirstReport(_reportedWrongTypes, (flag.Key, requested), 0))
+        {
+            LogWrongType(flag.Key, flag.VariationType, TypeName(requested));
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="key"/> at <paramref name="version"/> is reported for the first time, remembering it. A set
+    /// holds at most <see cref="MaxReportedKeys"/> keys: past that, a new key is counted in <see cref="UnreportedProblems"/>
+    /// and not logged, so neither memory nor log volume grows with the keys callers pass.
+    /// </summary>
+    private bool FirstReport<TKey>(ConcurrentDictionary<TKey, long> reported, TKey key, long version)
+        where TKey : notnull
+    {
+        if (reported.TryGetValue(key, out var last))
+        {
+            if (last == version)
+            {
+                return false;
+            }
+
+            reported[key] = version;
+            return true;
+        }
+
+        if (reported.Count >= MaxReportedKeys)
+        {
+            Interlocked.Increment(ref _unreported);
+            return false;
+        }
+
+        return reported.TryAdd(key, version);
+    }
+
+    private static string TypeName(Type type)
+        => type == typeof(bool) ? "bool"
+            : type == typeof(string) ? "string"
+            : type == typeof(int) ? "int"
+            : type == typeof(double) ? "double"
+            : "JSON " + type.Name;
 
     private static EvaluationDetail<T> Convert<T, TConverter>(string flagKey, in EvalResult result, T defaultValue)
         where TConverter : IVariationConverter<T>
@@ -277,6 +335,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         }
 
         split = false;
+        ReportWrongType(flag!, typeof(T));
         return new(raw.FlagKey, defaultValue, string.Empty, EvaluationReasonKind.WrongType, Reasons.WrongType);
     }
 }

@@ -26,7 +26,7 @@ internal enum SendStatus
 internal readonly record struct SendResult(SendStatus Status, int StatusCode, string? Error);
 
 /// <summary>
-/// Posts a serialised batch to <c>&lt;EventUri&gt;/api/public/insight/track</c> through the named
+/// Posts a serialised batch to <c>&lt;Events:Uri&gt;/api/public/insight/track</c> through the named
 /// <see cref="HttpClientName"/> client, whose resilience handler times out and retries each attempt
 /// (<see cref="EventsServiceCollectionExtensions"/>). Never logs: the request carries the secret.
 /// </summary>

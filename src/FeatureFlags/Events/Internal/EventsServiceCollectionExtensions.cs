@@ -2,8 +2,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Polly;
+using Polly.Telemetry;
 
 namespace FeatureFlags.Events.Internal;
 
@@ -41,6 +43,13 @@ internal static class EventsServiceCollectionExtensions
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value;
                 pipeline.TimeProvider = context.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+
+                // Polly's telemetry would log every attempt of this pipeline under the "Polly" category (a warning
+                // with a stack trace per failed attempt, an information line per successful POST) beside the SDK's
+                // own rate-limited 3005. This pipeline keeps the app's telemetry options (metrics, enrichers) but
+                // logs nowhere; the app's own pipelines are unaffected.
+                var telemetry = context.ServiceProvider.GetService<IOptions<TelemetryOptions>>()?.Value;
+                pipeline.ConfigureTelemetry(new TelemetryOptions(telemetry ?? new TelemetryOptions()) { LoggerFactory = NullLoggerFactory.Instance });
                 pipeline
                     .AddRetry(new HttpRetryStrategyOptions
                     {

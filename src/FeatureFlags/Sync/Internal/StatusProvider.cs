@@ -52,26 +52,40 @@ internal sealed partial class StatusProvider : IFeatureFlagsStatusProvider
 
     /// <summary>Moves to <paramref name="state"/>; an error is recorded even when the state does not change.</summary>
     public void Set(FeatureFlagsState state, string? error = null)
+        => Update((previous, now) => previous with
+        {
+            State = state,
+            Since = previous.State == state ? previous.Since : now,
+            LastError = error ?? previous.LastError,
+            LastErrorAt = error is null ? previous.LastErrorAt : now,
+        });
+
+    /// <summary>
+    /// Records why the last bootstrap file edit was not applied (also as the last error), or clears it with
+    /// <see langword="null"/> after a good edit; the state does not change.
+    /// </summary>
+    public void SetBootstrapFileError(string? error)
+        => Update((previous, now) => previous with
+        {
+            BootstrapFileError = error,
+            LastError = error ?? previous.LastError,
+            LastErrorAt = error is null ? previous.LastErrorAt : now,
+        });
+
+    private void Update(Func<FeatureFlagsStatus, DateTimeOffset, FeatureFlagsStatus> change)
     {
         FeatureFlagsStatus next;
         lock (_lock)
         {
-            var now = _timeProvider.GetUtcNow();
             var previous = _current;
-            next = previous with
-            {
-                State = state,
-                Since = previous.State == state ? previous.Since : now,
-                LastError = error ?? previous.LastError,
-                LastErrorAt = error is null ? previous.LastErrorAt : now,
-            };
+            next = change(previous, _timeProvider.GetUtcNow());
             if (next == previous)
             {
                 return;
             }
 
             Volatile.Write(ref _current, next);
-            if (state == FeatureFlagsState.Ready)
+            if (next.State == FeatureFlagsState.Ready)
             {
                 _ready.TrySetResult(true);
             }
@@ -80,7 +94,7 @@ internal sealed partial class StatusProvider : IFeatureFlagsStatusProvider
                 _ready = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
-            if (state == FeatureFlagsState.Off)
+            if (next.State == FeatureFlagsState.Off)
             {
                 _ready.TrySetResult(false);
             }

@@ -35,6 +35,6 @@ internal sealed partial class StreamingSession
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Streaming session with {Endpoint} ended ({End}): {Error}")]
     private partial void LogSessionEnded(string endpoint, SessionEnd end, string error);
 
-    [LoggerMessage(EventId = 2011, Level = LogLevel.Debug, Message = "Streaming session stopped on shutdown")]
-    private partial void LogStoppedDuringSession();
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Debug, Message = "Streaming session with {Endpoint} closed by the client on shutdown")]
+    private partial void LogStoppedByClient(string endpoint);
 }

@@ -30,7 +30,10 @@ internal enum SessionEnd
     /// <summary>The server sent a message larger than the configured maximum.</summary>
     MessageTooLarge,
 
-    /// <summary>We shut down.</summary>
+    /// <summary>
+    /// We shut down: a client stop, also when the server's close frame ended the session (it only echoed our close).
+    /// Not a failure: neither logged as an ended session (2010) nor counted by <c>featureflags.sync.failures</c>.
+    /// </summary>
     Stopped,
 }
 
@@ -57,6 +60,7 @@ internal sealed partial class StreamingSession : IDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private long _lastFrameAt;
     private bool _livenessExpired;
+    private volatile bool _closingOnStop;
 
     public StreamingSession(FeatureFlagsOptions options, FlagStore store, IConnectionTokenProvider tokens, TimeProvider time, ILogger logger)
     {
@@ -98,7 +102,7 @@ internal sealed partial class StreamingSession : IDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            var error = Scrub(ex is OperationCanceledException ? $"connect timed out after {_options.Streaming.ConnectTimeout}" : ex.Message, token);
+            var error = ex is OperationCanceledException ? $"connect timed out after {_options.Streaming.ConnectTimeout}" : MaskToken(ex.Message, _options.Streaming.Uri, token);
             LogConnectFailed(endpoint, error);
             return new SessionResult(SessionEnd.ConnectFailed, false, _time.GetElapsedTime(started), $"Could not connect to {endpoint}: {error}");
         }
@@ -125,14 +129,13 @@ internal sealed partial class StreamingSession : IDisposable
         }
         catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            LogStoppedDuringSession();
             result = new SessionResult(SessionEnd.Stopped, synced, default, null);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
             result = _livenessExpired
                 ? new SessionResult(SessionEnd.LivenessTimeout, synced, default, $"No message from the server for {3 * _options.Streaming.PingInterval}; the connection was presumed dead")
-                : new SessionResult(SessionEnd.ConnectionLost, synced, default, "Connection lost: " + Scrub(ex.Message, token));
+                : new SessionResult(SessionEnd.ConnectionLost, synced, default, "Connection lost: " + MaskToken(ex.Message, _options.Streaming.Uri, token));
         }
         finally
         {
@@ -141,7 +144,11 @@ internal sealed partial class StreamingSession : IDisposable
         }
 
         result = result with { Synced = synced || result.Synced, Duration = _time.GetElapsedTime(started) };
-        if (result.End != SessionEnd.Stopped)
+        if (result.End == SessionEnd.Stopped)
+        {
+            LogStoppedByClient(endpoint);
+        }
+        else
         {
             LogSessionEnded(endpoint, result.End, result.Error ?? "no error");
         }
@@ -167,6 +174,12 @@ internal sealed partial class StreamingSession : IDisposable
 
             if (received.MessageType == WebSocketMessageType.Close)
             {
+                if (_closingOnStop)
+                {
+                    // The server only echoed the close we sent on shutdown: a client stop, not the server's doing.
+                    return new SessionResult(SessionEnd.Stopped, false, default, null);
+                }
+
                 var status = socket.CloseStatus;
                 if (status == RejectedCloseStatus)
                 {
@@ -317,6 +330,7 @@ internal sealed partial class StreamingSession : IDisposable
     private async Task CloseOnStopAsync(ClientWebSocket socket, CancellationTokenSource session)
     {
         // A clean close first; the receive loop ends when the server answers. Past CloseTimeout, abort.
+        _closingOnStop = true;
         using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), session, _options.Streaming.CloseTimeout, Timeout.InfiniteTimeSpan);
         await CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, "client shutting down").ConfigureAwait(false);
     }
@@ -370,10 +384,28 @@ internal sealed partial class StreamingSession : IDisposable
         return builder.Uri;
     }
 
-    /// <summary>Removes the token and the secret from an error text (exception messages may echo the URL).</summary>
-    private string Scrub(string text, string token)
+    /// <summary>
+    /// Masks the connection token where an error text quotes it: the tokenised URL becomes the safe endpoint with
+    /// <c>token=***</c>, and a bare token (raw or URL-escaped) becomes <c>***</c>. Nothing else is touched: the
+    /// environment secret is never put into a URL or message by the SDK (the token carries it split around the encoded
+    /// timestamp), so ordinary words that happen to contain a short secret stay intact.
+    /// </summary>
+    internal static string MaskToken(string text, Uri streamingBase, string token)
     {
-        var scrubbed = text.Replace(token, "***", StringComparison.Ordinal).Replace(Uri.EscapeDataString(token), "***", StringComparison.Ordinal);
-        return string.IsNullOrEmpty(_options.EnvSecret) ? scrubbed : scrubbed.Replace(_options.EnvSecret, "***", StringComparison.Ordinal);
+        if (string.IsNullOrEmpty(text) || string.IsNullOrEmpty(token))
+        {
+            return text;
+        }
+
+        var uri = BuildUri(streamingBase, token);
+        var masked = SafeEndpoint(streamingBase) + "?type=server&token=***";
+        var escaped = Uri.EscapeDataString(token);
+        return text
+            .Replace(uri.AbsoluteUri, masked, StringComparison.Ordinal)
+            .Replace(uri.OriginalString, masked, StringComparison.Ordinal)
+            .Replace("token=" + escaped, "token=***", StringComparison.Ordinal)
+            .Replace("token=" + token, "token=***", StringComparison.Ordinal)
+            .Replace(escaped, "***", StringComparison.Ordinal)
+            .Replace(token, "***", StringComparison.Ordinal);
     }
 }

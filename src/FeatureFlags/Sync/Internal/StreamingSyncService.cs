@@ -92,7 +92,9 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
             return;
         }
 
-        if (!await _status.WaitForReadyAsync(_options.StartWaitTime, cancellationToken).ConfigureAwait(false))
+        // Off means the server refused us (4003), already logged as 2009 with its causes: not a slow start.
+        if (!await _status.WaitForReadyAsync(_options.StartWaitTime, cancellationToken).ConfigureAwait(false)
+            && _status.Current.State != FeatureFlagsState.Off)
         {
             LogNotReadyAfterStartWait(_options.StartWaitTime, _status.Current.LastError ?? "no data yet");
         }
