@@ -10,13 +10,35 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : ICl
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Get_Root_ServesTheFlagFromTheBootstrapFile()
+    public async Task Get_Root_IsAPageWithTheFlagFromTheBootstrapFileAndEveryDemo()
     {
         using var client = factory.CreateClient();
 
-        var text = await client.GetStringAsync(new Uri("/", UriKind.Relative), Ct);
+        using var response = await client.GetAsync(new Uri("/", UriKind.Relative), Ct);
+        var html = await response.Content.ReadAsStringAsync(Ct);
 
-        Assert.Equal("Hello from flags.json", text);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<h1 id=\"welcome\">Hello from flags.json</h1>", html, StringComparison.Ordinal);
+        foreach (var demo in new[] { "/flags?user=alice", "/beta?user=alice", "/beta?user=carol", "/checkout?user=alice", "/api/reports", "/api/flags?user=alice", "/health" })
+        {
+            Assert.Contains($"href=\"{demo}\"", html, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("action=\"/buy?user=alice\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gate_Rejected_AnswersWithAProblemDetailsBodyABrowserShows()
+    {
+        using var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/beta?user=carol", UriKind.Relative));
+        request.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"); // a browser's
+
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("\"status\":404", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -45,7 +67,7 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : ICl
         var html = await client.GetStringAsync(new Uri($"/checkout?user={user}", UriKind.Relative), Ct);
 
         Assert.Contains(expected, html, StringComparison.Ordinal);
-        Assert.Contains("Total for 3 items: 26", html, StringComparison.Ordinal); // 3 x 9.99 x 0.9 with new-checkout on
+        Assert.Contains("Total for 3 items: $26.97", html, StringComparison.Ordinal); // 3 x $9.99 x 0.9 with new-checkout on
     }
 
     [Fact]
@@ -69,6 +91,8 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : ICl
         using var response = await client.PostAsync(new Uri("/buy?user=alice", UriKind.Relative), null, Ct);
 
         response.EnsureSuccessStatusCode();
-        Assert.Contains("\"checkout\":\"v2\"", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var json = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("\"checkout\":\"v2\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"total\":26.97,\"formatted\":\"$26.97\"", json, StringComparison.Ordinal);
     }
 }
