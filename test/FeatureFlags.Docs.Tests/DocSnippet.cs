@@ -12,7 +12,7 @@ public sealed record DocSnippet(string File, int Line, string Code)
     /// <summary>The repository root: the nearest folder above the test's output that holds the solution.</summary>
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    /// <summary>Every <c>```csharp</c> block of README.md and docs/*.md, in file order.</summary>
+    /// <summary>Every <c>```csharp</c> block of README.md, docs/*.md and the packages' src/*/README.md, in file order.</summary>
     public static IReadOnlyList<DocSnippet> All { get; } = Load();
 
     /// <summary>The blocks of one Markdown text (<c>```csharp</c> fences only; any other language is not C#).</summary>
@@ -48,6 +48,10 @@ public sealed record DocSnippet(string File, int Line, string Code)
     {
         var files = new List<string> { Path.Combine(RepoRoot, "README.md") };
         files.AddRange(Directory.GetFiles(Path.Combine(RepoRoot, "docs"), "*.md").Order(StringComparer.Ordinal));
+        files.AddRange(Directory.GetDirectories(Path.Combine(RepoRoot, "src"))
+            .Select(d => Path.Combine(d, "README.md"))
+            .Where(System.IO.File.Exists)
+            .Order(StringComparer.Ordinal));
         return [.. files.SelectMany(f => Parse(Path.GetRelativePath(RepoRoot, f).Replace('\\', '/'), System.IO.File.ReadAllText(f)))];
     }
 

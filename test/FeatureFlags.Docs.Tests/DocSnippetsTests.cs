@@ -3,7 +3,7 @@ using Xunit;
 namespace FeatureFlags.Docs.Tests;
 
 /// <summary>
-/// Every <c>```csharp</c> block of README.md and docs/*.md compiles (the convention is in README.md, "Code in the
+/// Every <c>```csharp</c> block of README.md, docs/*.md and src/*/README.md compiles (the convention is in README.md, "Code in the
 /// docs"): one test case per block, named by its file and line, failing with the compiler's errors at their doc lines.
 /// </summary>
 public sealed class DocSnippetsTests

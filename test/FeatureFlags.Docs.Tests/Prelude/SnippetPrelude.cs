@@ -1,4 +1,4 @@
-// Compiled with every ```csharp block of README.md and docs/*.md (see "Code in the docs" in README.md), never run.
+// Compiled with every ```csharp block of README.md, docs/*.md and src/*/README.md (see "Code in the docs" in README.md), never run.
 // A block is a C# file of an app: top-level statements (optional) then type declarations. It may use these usings
 // (a web app's implicit usings, the SDK's namespaces and those of a test project) and the variables below, which it
 // may also declare itself (a local declaration hides the prelude's variable of the same name).
