@@ -16,11 +16,7 @@ public sealed class SampleAppTests : IClassFixture<WebApplicationFactory<Program
 
     public SampleAppTests(WebApplicationFactory<Program> factory)
     {
-        // The UseSetting line goes once the sample sets FeatureFlags:User:AnonymousKeySource = None itself: its demo-user
-        // enricher (?user=alice) only fills in a missing user, and anonymous visitors now get an SDK-issued key.
-        _factory = factory.WithWebHostBuilder(b => b
-            .UseSetting("FeatureFlags:User:AnonymousKeySource", "None")
-            .ConfigureTestServices(services => services.AddInMemoryFeatureFlags(_flags)));
+        _factory = factory.WithWebHostBuilder(b => b.ConfigureTestServices(services => services.AddInMemoryFeatureFlags(_flags)));
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -39,7 +35,7 @@ public sealed class SampleAppTests : IClassFixture<WebApplicationFactory<Program
         Assert.Equal(HttpStatusCode.OK, alice.StatusCode);
         var html = await alice.Content.ReadAsStringAsync(Ct);
         Assert.Contains("Checkout UI v2", html, StringComparison.Ordinal);
-        Assert.Contains("Total for 3 items: 26", html, StringComparison.Ordinal);
+        Assert.Contains("Total for 3 items: $26.97", html, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, bob.StatusCode);
     }
 
@@ -106,6 +102,17 @@ public sealed class SampleAppTests : IClassFixture<WebApplicationFactory<Program
 
         var response = await client.GetAsync(new Uri("/health", UriKind.Relative), Ct);
         Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Home_ShowsTheWelcomeTextHtmlEncoded()
+    {
+        _flags.Flag("welcome-text").ValueForAll("<b>Hi</b> & welcome");
+        using var client = _factory.CreateClient();
+
+        var html = await client.GetStringAsync(new Uri("/", UriKind.Relative), Ct);
+
+        Assert.Contains("<h1 id=\"welcome\">&lt;b&gt;Hi&lt;/b&gt; &amp; welcome</h1>", html, StringComparison.Ordinal);
     }
 
     [Fact]

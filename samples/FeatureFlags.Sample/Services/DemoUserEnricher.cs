@@ -10,7 +10,8 @@ internal sealed class DemoUserEnricher : IFeatureFlagUserEnricher
 {
     public ValueTask<FlagUser?> EnrichAsync(HttpContext context, FlagUser? user, CancellationToken cancellationToken)
     {
-        if (user is not null)
+        // A signed-in user wins; an anonymous visitor (the SDK-issued "anon:" key) becomes the demo user.
+        if (user is not null && !user.Key.StartsWith(FeatureFlagUserOptions.AnonymousKeyPrefix, StringComparison.Ordinal))
         {
             return ValueTask.FromResult<FlagUser?>(user);
         }

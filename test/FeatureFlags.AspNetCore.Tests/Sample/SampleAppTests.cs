@@ -5,25 +5,43 @@ using Xunit;
 namespace FeatureFlags.AspNetCore.Tests.Sample;
 
 /// <summary>The sample app, as the README's first command runs it: offline, from its bundled flags.json.</summary>
-/// <remarks>
-/// The sample picks its demo user (<c>?user=alice</c>) in an enricher that only fills in a missing user. Since anonymous
-/// visitors get an SDK-issued key by default, the sample needs <c>"User": { "AnonymousKeySource": "None" }</c> in its
-/// appsettings.json (or an enricher that replaces <c>anon:</c> users); until then these tests set it.
-/// </remarks>
-public sealed class SampleAppTests(WebApplicationFactory<Program> sample) : IClassFixture<WebApplicationFactory<Program>>
+/// <remarks>The sample's enricher turns an anonymous visitor (its SDK-issued <c>anon:</c> key) into the demo user <c>?user=</c>.</remarks>
+public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
 {
-    private readonly WebApplicationFactory<Program> _factory = sample.WithWebHostBuilder(b => b.UseSetting("FeatureFlags:User:AnonymousKeySource", "None"));
+
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Get_Root_ServesTheFlagFromTheBootstrapFile()
+    public async Task Get_Root_IsAPageWithTheFlagFromTheBootstrapFileAndEveryDemo()
     {
-        using var client = _factory.CreateClient();
+        using var client = factory.CreateClient();
 
-        var text = await client.GetStringAsync(new Uri("/", UriKind.Relative), Ct);
+        using var response = await client.GetAsync(new Uri("/", UriKind.Relative), Ct);
+        var html = await response.Content.ReadAsStringAsync(Ct);
 
-        Assert.Equal("Hello from flags.json", text);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<h1 id=\"welcome\">Hello from flags.json</h1>", html, StringComparison.Ordinal);
+        foreach (var demo in new[] { "/flags?user=alice", "/beta?user=alice", "/beta?user=carol", "/checkout?user=alice", "/api/reports", "/api/flags?user=alice", "/health" })
+        {
+            Assert.Contains($"href=\"{demo}\"", html, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("action=\"/buy?user=alice\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gate_Rejected_AnswersWithAProblemDetailsBodyABrowserShows()
+    {
+        using var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/beta?user=carol", UriKind.Relative));
+        request.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"); // a browser's
+
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("\"status\":404", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -35,7 +53,7 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> sample) : ICla
     [InlineData("/health", HttpStatusCode.OK)]
     public async Task Gates_MinimalApiRazorPageAndController_FollowTheFlags(string path, HttpStatusCode expected)
     {
-        using var client = _factory.CreateClient();
+        using var client = factory.CreateClient();
 
         using var response = await client.GetAsync(new Uri(path, UriKind.Relative), Ct);
 
@@ -47,18 +65,18 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> sample) : ICla
     [InlineData("bob", "Checkout UI v1")]
     public async Task Checkout_TagHelper_ShowsTheUserVariation(string user, string expected)
     {
-        using var client = _factory.CreateClient();
+        using var client = factory.CreateClient();
 
         var html = await client.GetStringAsync(new Uri($"/checkout?user={user}", UriKind.Relative), Ct);
 
         Assert.Contains(expected, html, StringComparison.Ordinal);
-        Assert.Contains("Total for 3 items: 26", html, StringComparison.Ordinal); // 3 x 9.99 x 0.9 with new-checkout on
+        Assert.Contains("Total for 3 items: $26.97", html, StringComparison.Ordinal); // 3 x $9.99 x 0.9 with new-checkout on
     }
 
     [Fact]
     public async Task FlagsPage_ListsEveryFlagForTheDemoUser()
     {
-        using var client = _factory.CreateClient();
+        using var client = factory.CreateClient();
 
         var html = await client.GetStringAsync(new Uri("/flags?user=alice", UriKind.Relative), Ct);
 
@@ -71,11 +89,13 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> sample) : ICla
     [Fact]
     public async Task Buy_EvaluatesThenTracks()
     {
-        using var client = _factory.CreateClient();
+        using var client = factory.CreateClient();
 
         using var response = await client.PostAsync(new Uri("/buy?user=alice", UriKind.Relative), null, Ct);
 
         response.EnsureSuccessStatusCode();
-        Assert.Contains("\"checkout\":\"v2\"", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var json = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("\"checkout\":\"v2\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"total\":26.97,\"formatted\":\"$26.97\"", json, StringComparison.Ordinal);
     }
 }

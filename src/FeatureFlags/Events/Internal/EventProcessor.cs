@@ -45,10 +45,10 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITimer? _timer;
     private Task? _loop;
-    private readonly bool _coarseClock;
-    private long _clockOffset;
+    private readonly EventClock _clock;
     private int _count;
     private int _flushDue;
+    private int _flushTimerTicks;
     private int _batchWakeSent;
     private int _stopCalled;
     private int _disposed;
@@ -79,8 +79,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         // Offline means "send nothing"; a local recorder sends nothing either, so it records offline too.
         IsEnabled = o.Events.Enabled && (!o.Offline || sink is not null);
-        _coarseClock = ReferenceEquals(time, TimeProvider.System);
-        AnchorClock();
+        _clock = new EventClock(time);
     }
 
     /// <summary>
@@ -112,6 +111,14 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     /// <summary>The send loop (for tests).</summary>
     internal Task? Loop => _loop;
+
+    /// <summary>The timestamps' clock (for tests).</summary>
+    internal EventClock Clock => _clock;
+
+    /// <summary>
+    /// How many times the flush timer has fired (for tests): the loop sends a batch that is not full only after it fires.
+    /// </summary>
+    internal int FlushTimerTicks => Volatile.Read(ref _flushTimerTicks);
 
     /// <summary>Records a successful typed evaluation. Hot path: no allocation, no lock, no I/O.</summary>
     public void RecordEvaluation(FlagUser user, string flagKey, CompiledVariation variation, bool sendToExperiment)
@@ -237,22 +244,8 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         Interlocked.Add(ref _dropped, DiscardPending());
     }
 
-    /// <summary>
-    /// Unix ms for an event's timestamp. With the system clock this reads the coarse monotonic tick count (a few ns,
-    /// millisecond-ish resolution) plus an offset to wall-clock time that the loop re-anchors every cycle, instead of
-    /// the precise wall clock, which costs about 20 ns per call; an injected clock (tests) is read directly.
-    /// </summary>
-    private long Now() => _coarseClock
-        ? Environment.TickCount64 + Volatile.Read(ref _clockOffset)
-        : _time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    private void AnchorClock()
-    {
-        if (_coarseClock)
-        {
-            Volatile.Write(ref _clockOffset, _time.GetUtcNow().ToUnixTimeMilliseconds() - Environment.TickCount64);
-        }
-    }
+    /// <summary>Unix ms for an event's timestamp (see <see cref="EventClock"/>).</summary>
+    private long Now() => _clock.Now();
 
     private void Enqueue(in InsightEvent e)
     {
@@ -313,6 +306,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
 
     private void OnFlushTimer()
     {
+        Interlocked.Increment(ref _flushTimerTicks);
         Volatile.Write(ref _flushDue, 1);
         Volatile.Read(ref _wake).TrySetResult();
     }
@@ -326,7 +320,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
             Volatile.Write(ref _wake, wake);
             Volatile.Write(ref _batchWakeSent, 0);
             var all = Interlocked.Exchange(ref _flushDue, 0) == 1;
-            AnchorClock();
+            _clock.Anchor();
             try
             {
                 await SendPendingAsync(all, _abort.Token).ConfigureAwait(false);
