@@ -52,10 +52,7 @@ public sealed class VocabularyTests
     [Fact]
     public void ReflectionJsonExtensions_ServeBothSurfaces_AndKeepTheReasons()
     {
-        var store = TestFlags.Store(TestFlags.Flag("j").Variation("v", """{"Code":7,"Reason":"r"}""").Fallthrough("v").Build());
-        var client = TestFlags.Client(store);
-        var flags = new ScopedFeatureFlags(client);
-        flags.SetUser(User);
+        var (client, flags) = JsonFlag();
         var fallback = new JsonCode(0, "default");
 
         Assert.Equal(new JsonCode(7, "r"), client.JsonVariation("j", User, fallback));
@@ -67,10 +64,7 @@ public sealed class VocabularyTests
     [Fact]
     public void JsonVariation_NullTypeInfo_OnBothSurfaces_ReturnsTheDefaultWithoutThrowing()
     {
-        var store = TestFlags.Store(TestFlags.Flag("j").Variation("v", """{"Code":7,"Reason":"r"}""").Fallthrough("v").Build());
-        var client = TestFlags.Client(store);
-        var flags = new ScopedFeatureFlags(client);
-        flags.SetUser(User);
+        var (client, flags) = JsonFlag();
         var fallback = new JsonCode(0, "default");
 
         var viaClient = client.JsonVariationDetail("j", User, fallback, null!);
@@ -78,6 +72,15 @@ public sealed class VocabularyTests
 
         Assert.Equal((fallback, EvaluationReasonKind.Error), (viaClient.Value, viaClient.Kind));
         Assert.Equal((fallback, EvaluationReasonKind.Error), (viaScope.Value, viaScope.Kind));
+    }
+
+    /// <summary>A client and a scope for <see cref="User"/> over one JSON flag <c>j</c> = <c>{"Code":7,"Reason":"r"}</c>.</summary>
+    private static (FeatureFlagClient Client, ScopedFeatureFlags Flags) JsonFlag()
+    {
+        var client = TestFlags.Client(TestFlags.Store(TestFlags.Flag("j").Variation("v", """{"Code":7,"Reason":"r"}""").Fallthrough("v").Build()));
+        var flags = new ScopedFeatureFlags(client);
+        flags.SetUser(User);
+        return (client, flags);
     }
 
     private static string Shape(MethodInfo method, bool withUser)
