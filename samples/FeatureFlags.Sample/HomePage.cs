@@ -13,7 +13,8 @@ internal static class HomePage
         ("/checkout?user=alice", "a Razor Page gated with [FeatureGate(\"new-checkout\")], the <feature> tag helper and a priced cart"),
         ("/checkout?user=bob", "the same page for bob: another checkout-ui variation"),
         ("/api/reports", "an MVC controller gated with [FeatureGate(\"reports\")]"),
-        ("/api/flags?user=alice", "MapFeatureFlags: alice's evaluated flags as JSON, for a front end"),
+        ("/api/flags?user=alice", "MapFeatureFlags: the flags the front end reads, for alice, as JSON (value and variation id)"),
+        ("/api/flags", "the same endpoint signed out: 401, it requires authorization"),
         ("/health", "the AddFeatureFlagsHealthCheck() result"),
     ];
 

@@ -2,6 +2,7 @@ using FeatureFlags;
 using FeatureFlags.AspNetCore;
 using FeatureFlags.Sample;
 using FeatureFlags.Sample.Services;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,7 +12,10 @@ var builder = WebApplication.CreateBuilder(args);
 //   dotnet run --project samples/FeatureFlags.Sample -- --environment FeatBit
 //   ASPNETCORE_ENVIRONMENT=FeatBit dotnet run --project samples/FeatureFlags.Sample
 builder.Services.AddFeatureFlags(builder.Configuration)     // reads the "FeatureFlags" section
-    .AddUserEnricher<DemoUserEnricher>();                    // the sample's stand-in for a signed-in user
+    .AddUserEnricher<DemoUserEnricher>();                    // the demo user's attributes; anonymous visitors become alice
+builder.Services.AddAuthentication(DemoAuthenticationHandler.SchemeName) // the sample's stand-in for a login: ?user=alice
+    .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.SchemeName, null);
+builder.Services.AddAuthorization();
 builder.Services.AddHealthChecks().AddFeatureFlagsHealthCheck();
 builder.Services.AddControllers();
 builder.Services.AddRazorPages();
@@ -21,7 +25,8 @@ builder.Services.AddProblemDetails();                        // error responses 
 var app = builder.Build();
 SampleLog.Mode(app.Logger, app.Services.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value); // offline or streaming
 app.UseStatusCodePages();                                    // before the gates: a rejected request (404) gets a body
-// A real app calls app.UseAuthentication() here, so the user's claims are there for UseFeatureFlags.
+app.UseAuthentication();                                     // before UseFeatureFlags: the user's claims make the flag user
+app.UseAuthorization();
 app.UseFeatureFlags();                                       // the request's user + [FeatureGate]/RequireFeature
 
 app.MapGet("/", (IFeatureFlags flags) => HomePage.Render(flags.StringVariation("welcome-text", "FeatureFlags sample")));
@@ -36,7 +41,8 @@ app.MapPost("/buy", (IFeatureFlags flags, PricingService pricing) =>
 app.MapControllers();
 app.MapRazorPages();
 app.MapHealthChecks("/health", new() { ResponseWriter = FeatureFlagsHealthResponseWriter.WriteAsync }); // JSON with the error
-app.MapFeatureFlags("/api/flags");
+app.MapFeatureFlags("/api/flags", o => o.Flags = ["new-checkout", "checkout-ui", "banner"]) // only what the front end reads
+    .RequireAuthorization();                                 // signed-in users only (here: ?user=alice)
 
 app.Run();
 

@@ -38,7 +38,12 @@ internal static class WebSmoke
             flags.Track("page-view");
             return "tracked";
         });
-        app.MapFeatureFlags("/flags");
+        app.MapFeatureFlags("/flags", o => o.Flags = ["checkout-ui", "banner"]);
+        app.MapFeatureFlags("/flags/debug", o =>
+        {
+            o.Flags = ["checkout-ui"];
+            o.IncludeReasons = true;
+        });
         app.MapHealthChecks("/health");
         await app.StartAsync();
 
@@ -54,15 +59,29 @@ internal static class WebSmoke
         checks.Equal("GET /track", "200 tracked", await GetAsync(http, "/track", "bob"));
         checks.Equal("GET /health", "200 Healthy", await GetAsync(http, "/health", user: null));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/flags");
-        request.Headers.Add("x-user", "alice");
-        using var response = await http.SendAsync(request);
-        checks.Equal("GET /flags status", HttpStatusCode.OK, response.StatusCode);
-        using var flags = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        var ui = flags.RootElement.GetProperty("checkout-ui");
-        checks.Equal("GET /flags [checkout-ui]", "v2 TargetMatch", $"{ui.GetProperty("value").GetString()} {ui.GetProperty("kind").GetString()}");
+        using (var flags = await GetJsonAsync(http, "/flags", checks))
+        {
+            var ui = flags.RootElement.GetProperty("checkout-ui");
+            checks.Equal("GET /flags [checkout-ui]", "v2 reasons:False", $"{ui.GetProperty("value").GetString()} reasons:{ui.TryGetProperty("kind", out _)}");
+            checks.Equal("GET /flags lists", "checkout-ui,banner", string.Join(',', flags.RootElement.EnumerateObject().Select(p => p.Name)));
+        }
+
+        using (var debug = await GetJsonAsync(http, "/flags/debug", checks))
+        {
+            var ui = debug.RootElement.GetProperty("checkout-ui");
+            checks.Equal("GET /flags/debug [checkout-ui]", "v2 TargetMatch", $"{ui.GetProperty("value").GetString()} {ui.GetProperty("kind").GetString()}");
+        }
 
         await app.StopAsync();
+    }
+
+    private static async Task<JsonDocument> GetJsonAsync(HttpClient http, string path, SmokeChecks checks)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("x-user", "alice");
+        using var response = await http.SendAsync(request);
+        checks.Equal($"GET {path} status", HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
     }
 
     private static async Task<string> GetAsync(HttpClient http, string path, string? user)

@@ -5,11 +5,12 @@ using Xunit;
 namespace FeatureFlags.AspNetCore.Tests.Sample;
 
 /// <summary>The sample app, as the README's first command runs it: offline, from its bundled flags.json.</summary>
-/// <remarks>The sample's enricher turns an anonymous visitor (its SDK-issued <c>anon:</c> key) into the demo user <c>?user=</c>.</remarks>
+/// <remarks>
+/// The sample's demo login signs in <c>?user=</c>; its enricher turns an anonymous visitor (the SDK-issued <c>anon:</c>
+/// key) into alice.
+/// </remarks>
 public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
 {
-
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -22,7 +23,7 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : ICl
 
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("<h1 id=\"welcome\">Hello from flags.json</h1>", html, StringComparison.Ordinal);
-        foreach (var demo in new[] { "/flags?user=alice", "/beta?user=alice", "/beta?user=carol", "/checkout?user=alice", "/api/reports", "/api/flags?user=alice", "/health" })
+        foreach (var demo in new[] { "/flags?user=alice", "/beta?user=alice", "/beta?user=carol", "/checkout?user=alice", "/api/reports", "/api/flags?user=alice", "/api/flags", "/health" })
         {
             Assert.Contains($"href=\"{demo}\"", html, StringComparison.Ordinal);
         }
@@ -97,5 +98,31 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : ICl
         var json = await response.Content.ReadAsStringAsync(Ct);
         Assert.Contains("\"checkout\":\"v2\"", json, StringComparison.Ordinal);
         Assert.Contains("\"total\":26.97,\"formatted\":\"$26.97\"", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApiFlags_SignedOut_Unauthorized()
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync(new Uri("/api/flags", UriKind.Relative), Ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.DoesNotContain("checkout-ui", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApiFlags_SignedIn_OnlyTheFrontEndsFlagsWithoutReasons()
+    {
+        using var client = factory.CreateClient();
+
+        var json = await client.GetStringAsync(new Uri("/api/flags?user=alice", UriKind.Relative), Ct);
+
+        using var flags = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal(["new-checkout", "checkout-ui", "banner"], flags.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("v2", flags.RootElement.GetProperty("checkout-ui").GetProperty("value").GetString());
+        Assert.DoesNotContain("kind", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("TargetMatch", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("welcome-text", json, StringComparison.Ordinal);
     }
 }

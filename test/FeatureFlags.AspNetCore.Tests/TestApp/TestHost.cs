@@ -170,7 +170,6 @@ internal sealed class TestHost : IAsyncDisposable
             var second = flags.StringVariation("color", "default");
             return $"{first}|{second}|{flags.IsEnabled("f-on")}";
         });
-        app.MapFeatureFlags();
     }
 }
 
