@@ -134,9 +134,16 @@ internal static class SafeFile
         }
 
         TryDelete(full + TemporarySuffix);
-        foreach (var stale in Directory.EnumerateFiles(directory, TemporaryPrefix(full) + "*" + TemporarySuffix))
+        try
         {
-            TryDelete(stale);
+            foreach (var stale in Directory.EnumerateFiles(directory, TemporaryPrefix(full) + "*" + TemporarySuffix))
+            {
+                TryDelete(stale);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a directory that cannot be listed is reported when the cache is read or written.
         }
     }
 

@@ -185,8 +185,9 @@ internal sealed partial class LastKnownGoodCache : IDisposable
                 SafeFile.WriteAllBytesAtomically(_path!, json);
                 LogWritten(_path!, json.Length);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                // On a timer thread: nothing may escape. The flags in memory are unaffected.
                 LogWriteFailed(_path!, LogText.Escape(ex.Message));
             }
         }
