@@ -58,6 +58,14 @@ public sealed class FeatureFlagsOptions
     /// </summary>
     public string? CacheFile { get; set; }
 
+    /// <summary>
+    /// Gets or sets the largest <see cref="BootstrapFile"/> and <see cref="CacheFile"/> read, in bytes. A larger file is
+    /// refused like an unreadable one (start-up fails on the bootstrap file; a live reload keeps the last good flags; the
+    /// cache is ignored) instead of being read into memory without limit. Only regular files are read: a link to a
+    /// device, a FIFO or a directory is refused. Default 64 MiB, as <see cref="StreamingOptions.MaxMessageSize"/>.
+    /// </summary>
+    public int MaxFileSize { get; set; } = 64 * 1024 * 1024;
+
     /// <summary>Gets or sets the streaming connection to the FeatBit evaluation server (the <c>FeatureFlags:Streaming</c> section).</summary>
     public StreamingOptions Streaming { get; set; } = new();
 

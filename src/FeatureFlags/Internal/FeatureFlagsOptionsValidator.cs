@@ -35,6 +35,10 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         {
             failures.Add($"{Prefix}Streaming:{nameof(options.Streaming.Uri)} must be an absolute ws://, wss://, http:// or https:// URI.");
         }
+        else if (uri.UserInfo.Length > 0)
+        {
+            failures.Add(UserInfoRefused($"Streaming:{nameof(options.Streaming.Uri)}"));
+        }
 
         // Timeouts, intervals and delays: above zero (or at least zero) and at most MaxDuration.
         Positive(options.Streaming.ConnectTimeout, $"Streaming:{nameof(options.Streaming.ConnectTimeout)}");
@@ -61,6 +65,10 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         {
             failures.Add($"{Prefix}Events:{nameof(options.Events.Uri)} must be an absolute http:// or https:// URI.");
         }
+        else if (eventUri.UserInfo.Length > 0)
+        {
+            failures.Add(UserInfoRefused($"Events:{nameof(options.Events.Uri)}"));
+        }
 
         if (options.Events.BufferCapacity is < 1 or > 1_000_000)
         {
@@ -83,7 +91,16 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             failures.Add($"{Prefix}Streaming:{nameof(options.Streaming.MaxMessageSize)} must be at least 1024 bytes.");
         }
 
+        if (options.MaxFileSize < 1024)
+        {
+            failures.Add($"{Prefix}{nameof(options.MaxFileSize)} must be at least 1024 bytes (was {options.MaxFileSize}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        // The URI itself is not quoted: its user info is a credential.
+        static string UserInfoRefused(string key)
+            => $"{Prefix}{key} must not contain user info (user:password@): it would be logged and shown in the health status. The SDK authenticates with {Prefix}{nameof(FeatureFlagsOptions.EnvSecret)}.";
 
         void Positive(TimeSpan value, string key)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
 using Microsoft.Extensions.Logging;
@@ -112,11 +113,11 @@ internal sealed partial class BootstrapFileSource : IDisposable
 
             if (exception is JsonException)
             {
-                LogInvalidFile(path, error);
+                LogInvalidFile(path, LogText.Escape(error));
             }
             else
             {
-                LogUnreadableFile(path, exception!.Message);
+                LogUnreadableFile(path, LogText.Escape(exception!.Message));
 
                 // An editor may still hold the file: try again a few times after the quiet period.
                 if (_timer is not null && !_disposed && _ioRetries++ < MaxIoRetries)
@@ -154,7 +155,7 @@ internal sealed partial class BootstrapFileSource : IDisposable
             byte[] bytes = [];
             try
             {
-                bytes = File.ReadAllBytes(path);
+                bytes = SafeFile.ReadAllBytes(path, _options.MaxFileSize);
                 _version = Math.Max(_version + 1, _time.GetUtcNow().ToUnixTimeMilliseconds());
                 var payload = BootstrapParser.Parse(bytes, _version);
                 var result = _store.Apply(payload);
@@ -176,8 +177,10 @@ internal sealed partial class BootstrapFileSource : IDisposable
                 error = Describe(path, ex, bytes);
                 exception = ex;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                // Not a regular file, too large, unreadable, or anything else that went wrong: at start it fails
+                // start-up, on a reload the last good flags are kept.
                 error = $"Bootstrap file '{path}' could not be read: {ex.Message}";
                 exception = ex;
             }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FeatureFlags.Internal;
 using FeatureFlags.Model.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
@@ -10,7 +11,8 @@ namespace FeatureFlags.Cache.Internal;
 /// <summary>
 /// The last-known-good cache (<see cref="FeatureFlagsOptions.CacheFile"/>): keeps the wire entities the server sent
 /// (a full data set replaces them, a patch upserts by version), writes them as one <c>full</c> data-sync message,
-/// debounced through the <see cref="TimeProvider"/> on a timer thread and atomically (temporary file, then rename);
+/// debounced through the <see cref="TimeProvider"/> on a timer thread and atomically (a new owner-only temporary file,
+/// flushed, then renamed: <see cref="SafeFile.WriteAllBytesAtomically"/>);
 /// and loads that file on a cold start, before the first connect.
 /// </summary>
 internal sealed partial class LastKnownGoodCache : IDisposable
@@ -21,6 +23,7 @@ internal sealed partial class LastKnownGoodCache : IDisposable
     private readonly Lock _lock = new();
     private readonly Lock _fileLock = new();
     private readonly string? _path;
+    private readonly int _maxFileSize;
     private readonly FlagStore _store;
     private readonly StatusProvider _status;
     private readonly TimeProvider _time;
@@ -34,6 +37,7 @@ internal sealed partial class LastKnownGoodCache : IDisposable
     public LastKnownGoodCache(
         IOptions<FeatureFlagsOptions> options, FlagStore store, StatusProvider status, TimeProvider time, ILogger<LastKnownGoodCache> logger)
     {
+        _maxFileSize = options.Value.MaxFileSize;
         _path = options.Value.Offline || string.IsNullOrWhiteSpace(options.Value.CacheFile) ? null : options.Value.CacheFile;
         _store = store;
         _status = status;
@@ -59,11 +63,12 @@ internal sealed partial class LastKnownGoodCache : IDisposable
             _started = true;
         }
 
+        SafeFile.DeleteStaleTemporaryFiles(_path);
         if (File.Exists(_path))
         {
             try
             {
-                var payload = WireJson.ReadDataSync(File.ReadAllBytes(_path));
+                var payload = WireJson.ReadDataSync(SafeFile.ReadAllBytes(_path, _maxFileSize));
                 payload.EventType = "full";
                 lock (_lock)
                 {
@@ -76,11 +81,12 @@ internal sealed partial class LastKnownGoodCache : IDisposable
             }
             catch (JsonException ex)
             {
-                LogUnusable(_path, $"line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {ex.Message}");
+                LogUnusable(_path, LogText.Escape($"line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {ex.Message}"));
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                LogUnusable(_path, ex.Message);
+                // Not a regular file, too large, unreadable, or data the store refused: the cache is ignored.
+                LogUnusable(_path, LogText.Escape(ex.Message));
             }
         }
 
@@ -174,16 +180,15 @@ internal sealed partial class LastKnownGoodCache : IDisposable
                 json = JsonSerializer.SerializeToUtf8Bytes(message, WireJsonContext.Default.DataSyncMessageDto);
             }
 
-            var temporary = _path + ".tmp";
             try
             {
-                File.WriteAllBytes(temporary, json);
-                File.Move(temporary, _path!, overwrite: true);
+                SafeFile.WriteAllBytesAtomically(_path!, json);
                 LogWritten(_path!, json.Length);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                LogWriteFailed(_path!, ex.Message);
+                // On a timer thread: nothing may escape. The flags in memory are unaffected.
+                LogWriteFailed(_path!, LogText.Escape(ex.Message));
             }
         }
     }

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using FeatureFlags.Events.Internal;
+using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Telemetry.Internal;
 using Microsoft.Extensions.Logging;
@@ -223,11 +224,11 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
         if (exception is null)
         {
-            LogEvaluationFailed(flag.Key, flag.Version, _regexMatchTimeout);
+            LogEvaluationFailed(LogText.Escape(flag.Key), flag.Version, _regexMatchTimeout);
         }
         else
         {
-            LogEvaluationThrew(flag.Key, flag.Version, exception);
+            LogEvaluationThrew(LogText.Escape(flag.Key), flag.Version, exception);
         }
     }
 
@@ -237,7 +238,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     {
         if (FirstReport(_reportedWrongTypes, (flag.Key, requested), 0))
         {
-            LogWrongType(flag.Key, flag.VariationType, TypeName(requested));
+            LogWrongType(LogText.Escape(flag.Key), LogText.Escape(flag.VariationType), TypeName(requested));
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using Microsoft.Extensions.Logging;
 
@@ -181,7 +182,7 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
             }
             catch (Exception ex)
             {
-                Owner.LogChangeHandlerFailed(FlagKey, ex);
+                Owner.LogChangeHandlerFailed(LogText.Escape(FlagKey), ex);
             }
         }
     }
@@ -223,7 +224,7 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
             }
             catch (Exception ex)
             {
-                Owner.LogValueHandlerFailed(FlagKey, ex);
+                Owner.LogValueHandlerFailed(LogText.Escape(FlagKey), ex);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json;
+using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -300,7 +301,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         if ((last == long.MinValue || _time.GetElapsedTime(last, now) >= WarningInterval)
             && Interlocked.CompareExchange(ref _lastInvalidWarning, now, last) == last)
         {
-            LogInvalidInput(problem, invalid);
+            LogInvalidInput(LogText.Escape(problem), invalid);
         }
     }
 
@@ -443,11 +444,12 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
                 Interlocked.Add(ref _failed, count);
                 if (_failedBatchesInARow++ == 0)
                 {
-                    LogSendFailed(count, _sender.Endpoint, result.Error ?? "unknown error");
+                    LogSendFailed(count, _sender.Endpoint, LogText.Escape(result.Error ?? "unknown error"));
                 }
                 else
                 {
-                    LogSendStillFailing(count, _failedBatchesInARow, result.Error ?? "unknown error");
+                    var error = LogText.Escape(result.Error ?? "unknown error");
+                    LogSendStillFailing(count, _failedBatchesInARow, error);
                 }
 
                 break;

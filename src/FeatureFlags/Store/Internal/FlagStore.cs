@@ -1,3 +1,4 @@
+using FeatureFlags.Internal;
 using FeatureFlags.Model.Internal;
 using FeatureFlags.Telemetry.Internal;
 using Microsoft.Extensions.Logging;
@@ -109,7 +110,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
                 if (FlagCompiler.IdOf(dto) is not { } id)
                 {
                     invalid++;
-                    LogInvalidSegment(dto.Id);
+                    LogInvalidSegment(LogText.Escape(dto.Id));
                     continue;
                 }
 
@@ -125,7 +126,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
                 if (FlagCompiler.KeyOf(dto) is not { } key)
                 {
                     invalid++;
-                    LogInvalidFlag(dto.Id);
+                    LogInvalidFlag(LogText.Escape(dto.Id));
                     continue;
                 }
 
@@ -176,7 +177,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
                 if (FlagCompiler.IdOf(dto) is not { } id)
                 {
                     invalid++;
-                    LogInvalidSegment(dto.Id);
+                    LogInvalidSegment(LogText.Escape(dto.Id));
                     continue;
                 }
 
@@ -202,7 +203,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
                 if (FlagCompiler.KeyOf(dto) is not { } key)
                 {
                     invalid++;
-                    LogInvalidFlag(dto.Id);
+                    LogInvalidFlag(LogText.Escape(dto.Id));
                     continue;
                 }
 
@@ -266,7 +267,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
         var segment = _compiler.CompileSegment(dto, id);
         if (segment.Problems.Length > 0)
         {
-            LogBrokenSegment(id, string.Join("; ", segment.Problems));
+            LogBrokenSegment(id, LogText.Escape(string.Join("; ", segment.Problems)));
         }
 
         return segment;
@@ -277,7 +278,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
         var flag = _compiler.CompileFlag(dto, key, segments);
         if (flag.Problems.Length > 0 && !flag.IsArchived)
         {
-            LogBrokenFlag(key, string.Join("; ", flag.Problems));
+            LogBrokenFlag(LogText.Escape(key), LogText.Escape(string.Join("; ", flag.Problems)));
         }
 
         return flag;
@@ -293,7 +294,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
 
         foreach (var error in list.Errors)
         {
-            LogUnreadableEntity(kind, error);
+            LogUnreadableEntity(kind, LogText.Escape(error));
         }
 
         return list.Errors.Count;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using FeatureFlags.Internal;
 using FeatureFlags.Model.Internal;
 using FeatureFlags.Store.Internal;
 using Microsoft.Extensions.Logging;
@@ -73,8 +74,9 @@ internal sealed partial class StreamingSession : IDisposable
 
     public void Dispose() => _sendLock.Dispose();
 
-    /// <summary>The endpoint without the token, safe to log.</summary>
-    public static string SafeEndpoint(Uri streamingBase) => new Uri(NormaliseBase(streamingBase), "streaming").GetLeftPart(UriPartial.Path);
+    /// <summary>The endpoint without the token and without user info (refused by validation anyway), safe to log.</summary>
+    public static string SafeEndpoint(Uri streamingBase)
+        => new UriBuilder(new Uri(NormaliseBase(streamingBase), "streaming")) { UserName = string.Empty, Password = string.Empty, Query = string.Empty }.Uri.GetLeftPart(UriPartial.Path);
 
     /// <summary>The streaming URL for a token; keeps a base path prefix.</summary>
     public static Uri BuildUri(Uri streamingBase, string token)
@@ -103,7 +105,7 @@ internal sealed partial class StreamingSession : IDisposable
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
             var error = ex is OperationCanceledException ? $"connect timed out after {_options.Streaming.ConnectTimeout}" : MaskToken(ex.Message, _options.Streaming.Uri, token);
-            LogConnectFailed(endpoint, error);
+            LogConnectFailed(endpoint, LogText.Escape(error));
             return new SessionResult(SessionEnd.ConnectFailed, false, _time.GetElapsedTime(started), $"Could not connect to {endpoint}: {error}");
         }
 
@@ -150,7 +152,8 @@ internal sealed partial class StreamingSession : IDisposable
         }
         else
         {
-            LogSessionEnded(endpoint, result.End, result.Error ?? "no error");
+            var error = LogText.Escape(result.Error ?? "no error");
+            LogSessionEnded(endpoint, result.End, error);
         }
 
         return result;
@@ -232,7 +235,7 @@ internal sealed partial class StreamingSession : IDisposable
         }
         catch (JsonException ex)
         {
-            LogMalformedMessage(ex.Message);
+            LogMalformedMessage(LogText.Escape(ex.Message));
             return;
         }
 
@@ -240,7 +243,8 @@ internal sealed partial class StreamingSession : IDisposable
         {
             if (!string.Equals(type, "pong", StringComparison.OrdinalIgnoreCase))
             {
-                LogIgnoredMessage(type ?? "(none)");
+                var ignored = LogText.Escape(type ?? "(none)");
+                LogIgnoredMessage(ignored);
             }
 
             return;
@@ -255,13 +259,13 @@ internal sealed partial class StreamingSession : IDisposable
             var elapsed = _time.GetElapsedTime(started, applied);
             _store.Metrics?.RecordDataSync(
                 string.Equals(payload.EventType, "full", StringComparison.OrdinalIgnoreCase), elapsed, _time.GetElapsedTime(receivedAt, applied));
-            LogDataSyncApplied(payload.EventType ?? "patch", result.Applied, result.Ignored, result.Invalid, elapsed.TotalMilliseconds);
+            LogDataSyncApplied(string.Equals(payload.EventType, "full", StringComparison.OrdinalIgnoreCase) ? "full" : "patch", result.Applied, result.Ignored, result.Invalid, elapsed.TotalMilliseconds);
             onSynced();
         }
         catch (JsonException ex)
         {
             // The last good flags keep serving; the next push or reconnect brings the data again.
-            LogMalformedMessage(ex.Message);
+            LogMalformedMessage(LogText.Escape(ex.Message));
         }
     }
 

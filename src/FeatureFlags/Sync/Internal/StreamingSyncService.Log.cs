@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FeatureFlags.Sync.Internal;
 
-// Sync service log events: EventIds 2012-2019 (docs/logging.md).
+// Sync service log events: EventIds 2012-2019 and 2030 (docs/logging.md).
 internal sealed partial class StreamingSyncService
 {
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "Reconnecting (attempt {Attempt}) in {Delay}")]
@@ -22,4 +22,7 @@ internal sealed partial class StreamingSyncService
 
     [LoggerMessage(EventId = 2019, Level = LogLevel.Information, Message = "Offline mode: no connection to the flag server; flags come from the bootstrap file")]
     private partial void LogOffline();
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Warning, Message = "{Key} ({Endpoint}) is not encrypted: {What} would travel in clear text to a host that is not loopback, readable by anyone on the path and logged by proxies. Use wss:// or https://")]
+    private partial void LogCleartext(string key, string endpoint, string what);
 }

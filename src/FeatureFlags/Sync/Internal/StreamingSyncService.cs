@@ -1,5 +1,7 @@
 using FeatureFlags.Bootstrap.Internal;
 using FeatureFlags.Cache.Internal;
+using FeatureFlags.Events.Internal;
+using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -74,6 +76,13 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
     /// <summary>The running sync loop (for tests).</summary>
     internal Task? Loop => _loop;
 
+    /// <summary>
+    /// Whether <paramref name="uri"/> sends what it carries in clear text to another machine: <c>ws://</c> or
+    /// <c>http://</c> to a host that is not loopback (<c>localhost</c>, 127.0.0.0/8, ::1).
+    /// </summary>
+    internal static bool IsCleartextToRemoteHost(Uri uri)
+        => uri is { IsAbsoluteUri: true, Scheme: "ws" or "http" } && !uri.IsLoopback;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // The bootstrap file seeds the store before the first connect; offline, it is the only source and nothing connects.
@@ -83,6 +92,8 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
             LogOffline();
             return;
         }
+
+        WarnOnCleartext();
 
         // The last-known-good cache (the server's own data) replaces the bootstrap seed and serves until the server answers.
         _cache?.Start();
@@ -96,7 +107,7 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
         if (!await _status.WaitForReadyAsync(_options.StartWaitTime, cancellationToken).ConfigureAwait(false)
             && _status.Current.State != FeatureFlagsState.Off)
         {
-            LogNotReadyAfterStartWait(_options.StartWaitTime, _status.Current.LastError ?? "no data yet");
+            LogNotReadyAfterStartWait(_options.StartWaitTime, LogText.Escape(_status.Current.LastError ?? "no data yet"));
         }
     }
 
@@ -133,6 +144,20 @@ internal sealed partial class StreamingSyncService : IHostedService, IDisposable
         _stopping.Cancel();
         _bootstrap?.Dispose();
         _cache?.Dispose();
+    }
+
+    /// <summary>Warns once per start for each endpoint that would carry the secret unencrypted over the network.</summary>
+    private void WarnOnCleartext()
+    {
+        if (IsCleartextToRemoteHost(_options.Streaming.Uri))
+        {
+            LogCleartext("FeatureFlags:Streaming:Uri", StreamingSession.SafeEndpoint(_options.Streaming.Uri), "the connection token, which carries the environment secret,");
+        }
+
+        if (_options.Events.Enabled && IsCleartextToRemoteHost(_options.Events.Uri))
+        {
+            LogCleartext("FeatureFlags:Events:Uri", EventSender.EndpointOf(_options.Events.Uri).AbsoluteUri, "the environment secret (the Authorization header) and user data");
+        }
     }
 
     private async Task RunAsync(CancellationToken stopping)

@@ -1,0 +1,183 @@
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+
+namespace FeatureFlags.Internal;
+
+/// <summary>
+/// Reads and writes the SDK's own files (the bootstrap file, the last-known-good cache) defensively: only regular files
+/// (a symbolic link to one is fine) are read, never more than a size limit; a file is written to a new, uniquely named
+/// temporary file (created exclusively, so a planted link fails; owner-only on Unix), flushed to disk and renamed over
+/// the target.
+/// </summary>
+internal static class SafeFile
+{
+    /// <summary>A temporary file is named <c>.&lt;name&gt;.&lt;random&gt;.tmp</c>, next to the file it replaces.</summary>
+    private const string TemporarySuffix = ".tmp";
+
+    /// <summary>
+    /// Reads the file at <paramref name="path"/>, refusing anything but a regular file of at most
+    /// <paramref name="maxSize"/> bytes.
+    /// </summary>
+    /// <exception cref="IOException">
+    /// The file is missing, not a regular file (a directory, a device, a FIFO, a socket: the operating system reports
+    /// them as empty) or larger than <paramref name="maxSize"/>, or reading failed.
+    /// </exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
+    public static byte[] ReadAllBytes(string path, int maxSize)
+    {
+        var info = new FileInfo(path);
+
+        // Follow links to the file itself: a link's own length is the length of its target's name.
+        if (info.LinkTarget is not null)
+        {
+            info = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo
+                ?? throw new IOException($"'{path}' is a link to a directory, not a file.");
+            info.Refresh();
+        }
+
+        if (!info.Exists)
+        {
+            throw new FileNotFoundException(
+                Directory.Exists(info.FullName) ? $"'{path}' is a directory, not a file." : $"'{path}' does not exist.",
+                path);
+        }
+
+        // Devices, FIFOs and sockets report a length of 0; reading one could hang (a FIFO without a writer) or never
+        // end (/dev/zero). An empty regular file has no flags either.
+        var length = info.Length;
+        if (length == 0)
+        {
+            throw new IOException($"'{path}' is empty or not a regular file (a device, FIFO or socket is refused).");
+        }
+
+        if (length > maxSize)
+        {
+            throw TooLarge(path, maxSize);
+        }
+
+        using var handle = File.OpenHandle(info.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
+
+        // The file may have been swapped or grown since it was measured: read at most one byte more than the limit.
+        var buffer = new byte[(int)Math.Min(length + 1, (long)maxSize + 1)];
+        var read = ReadUpTo(handle, buffer);
+        if (read == buffer.Length)
+        {
+            if (read > maxSize)
+            {
+                throw TooLarge(path, maxSize);
+            }
+
+            var more = new byte[maxSize + 1];
+            buffer.CopyTo(more, 0);
+            read += ReadUpTo(handle, more.AsSpan(read), read);
+            if (read > maxSize)
+            {
+                throw TooLarge(path, maxSize);
+            }
+
+            buffer = more;
+        }
+
+        return read == buffer.Length ? buffer : buffer.AsSpan(0, read).ToArray();
+    }
+
+    /// <summary>
+    /// Writes <paramref name="content"/> to <paramref name="path"/> atomically: a new temporary file next to it (a unique
+    /// name, created exclusively so an existing file or link there makes the write fail instead of being followed;
+    /// read-write for the owner only on Unix), flushed to disk, then renamed over <paramref name="path"/> (which
+    /// replaces a link at <paramref name="path"/> rather than writing through it). The temporary file is deleted when
+    /// anything fails.
+    /// </summary>
+    public static void WriteAllBytesAtomically(string path, ReadOnlySpan<byte> content)
+    {
+        var full = Path.GetFullPath(path);
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, TemporaryPrefix(full) + Path.GetRandomFileName() + TemporarySuffix);
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        try
+        {
+            using (var stream = new FileStream(temporary, options))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes temporary files a crashed write left next to <paramref name="path"/> (and the fixed-name
+    /// <c>&lt;path&gt;.tmp</c> of earlier versions). A link is deleted, never what it points to.
+    /// </summary>
+    public static void DeleteStaleTemporaryFiles(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+
+        TryDelete(full + TemporarySuffix);
+        try
+        {
+            foreach (var stale in Directory.EnumerateFiles(directory, TemporaryPrefix(full) + "*" + TemporarySuffix))
+            {
+                TryDelete(stale);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a directory that cannot be listed is reported when the cache is read or written.
+        }
+    }
+
+    private static string TemporaryPrefix(string fullPath) => "." + Path.GetFileName(fullPath) + ".";
+
+    private static int ReadUpTo(SafeFileHandle handle, Span<byte> buffer, long offset = 0)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var read = RandomAccess.Read(handle, buffer[total..], offset + total);
+            if (read == 0)
+            {
+                break;
+            }
+
+            total += read;
+        }
+
+        return total;
+    }
+
+    private static IOException TooLarge(string path, int maxSize)
+        => new(string.Create(CultureInfo.InvariantCulture, $"'{path}' is larger than FeatureFlags:MaxFileSize ({maxSize} bytes)."));
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a temporary file that cannot be deleted is retried at the next start.
+        }
+    }
+}
