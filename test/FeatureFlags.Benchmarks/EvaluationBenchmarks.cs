@@ -27,6 +27,7 @@ public class EvaluationBenchmarks
     private const int UserCount = 1000;
 
     private FeatureFlagClient _client = null!;
+    private FeatureFlagClient _legacyClient = null!;
     private FlagUser[] _users = null!;
     private FlagUser _plainUser = null!;
     private FlagUser _targetedUser = null!;
@@ -47,6 +48,12 @@ public class EvaluationBenchmarks
         }
 
         _client = new FeatureFlagClient(store, Options.Create(new FeatureFlagsOptions()));
+
+        // The same data compiled as before the regex hardening (backtracking engine, no breaker), for RegexRuleLegacy.
+        var legacyOptions = new FeatureFlagsOptions { Evaluation = { RegexMatchTimeout = TimeSpan.FromMilliseconds(100) } };
+        var legacyStore = new FlagStore(Options.Create(legacyOptions), NullLogger<FlagStore>.Instance, RegexPolicy.Legacy(legacyOptions.Evaluation.RegexMatchTimeout));
+        legacyStore.ApplyFull(flags, segments);
+        _legacyClient = new FeatureFlagClient(legacyStore, Options.Create(legacyOptions));
 
         _users = new FlagUser[UserCount];
         for (var i = 0; i < UserCount; i++)
@@ -69,6 +76,7 @@ public class EvaluationBenchmarks
         Expect(_client.StringVariationDetail(SegmentFlagKey, _premiumUser, "none"), EvaluationReasonKind.RuleMatch);
         Expect(_client.BoolVariationDetail(CountryFlagKey, _countryUser), EvaluationReasonKind.RuleMatch);
         Expect(_client.BoolVariationDetail(RegexFlagKey, _staffUser), EvaluationReasonKind.RuleMatch);
+        Expect(_legacyClient.BoolVariationDetail(RegexFlagKey, _staffUser), EvaluationReasonKind.RuleMatch);
         var on = 0;
         foreach (var user in _users)
         {
@@ -116,6 +124,11 @@ public class EvaluationBenchmarks
     [Benchmark]
     [BenchmarkCategory("Rules")]
     public bool RegexRule() => _client.BoolVariation(RegexFlagKey, _staffUser);
+
+    /// <summary><see cref="RegexRule"/> as before the regex hardening (backtracking engine, no breaker), to compare in one run.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Rules")]
+    public bool RegexRuleLegacy() => _legacyClient.BoolVariation(RegexFlagKey, _staffUser);
 
     [Benchmark]
     [BenchmarkCategory("AllFlags")]

@@ -37,6 +37,9 @@ internal static class RegexAttack
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"regex-attack: {Environment.ProcessorCount} cores, {Attackers} attacker connections (1 ms round trip), ordinary request every {OrdinaryInterval.TotalMilliseconds} ms ({OrdinaryFlags} evaluations), {seconds} s per phase"));
         Console.WriteLine();
+        AllFlags("before: backtracking, 100 ms, no breaker", RegexPolicy.Legacy(TimeSpan.FromMilliseconds(100)));
+        AllFlags("after: default (non-backtracking)", hardened);
+        Console.WriteLine();
         Console.WriteLine("| Scenario | Pattern | Phase | Ordinary p50 | p99 | max | Ordinary requests | Attack requests | CPU (cores) | Regex flag 'malformed' for ordinary users |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
         Scenario("before: backtracking, 100 ms, no breaker", "^(a+)+$", RegexPolicy.Legacy(TimeSpan.FromMilliseconds(100)), phase);
@@ -68,6 +71,35 @@ internal static class RegexAttack
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {name} | `{pattern}` | {(attack ? "attack" : "quiet")} | {Ms(r.P50)} | {Ms(r.P99)} | {Ms(r.Max)} | {r.Ordinary:N0} | {r.Attacks:N0} | {r.Cores:F2} | {r.MalformedShare:P1} |"));
         }
+    }
+
+    /// <summary>The JSON flags endpoint's work: all flags for the crafted key, with 5 flags carrying the catastrophic rule.</summary>
+    private static void AllFlags(string name, RegexPolicy policy)
+    {
+        var options = Options.Create(new FeatureFlagsOptions { Evaluation = { RegexMatchTimeout = policy.MatchTimeout } });
+        var store = new FlagStore(options, NullLogger<FlagStore>.Instance, policy);
+        var flags = Flags("^(a+)+$");
+        for (var i = 1; i < 5; i++)
+        {
+            var copy = Flags("^(a+)+$")[0];
+            copy.Key = string.Create(CultureInfo.InvariantCulture, $"{RegexFlagKey}-{i}");
+            flags.Add(copy);
+        }
+
+        store.ApplyFull(flags, []);
+        var client = new FeatureFlagClient(store, options);
+        var attacker = FlagUser.Create(CraftedKey);
+        client.GetAllFlags(attacker);
+        var times = new double[5];
+        for (var i = 0; i < times.Length; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            client.GetAllFlags(attacker);
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        Array.Sort(times);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"All flags (14, 5 with `^(a+)+$` on the key) for the crafted key, {name}: median of 5 calls {Ms(times[2])}"));
     }
 
     private readonly record struct PhaseResult(double P50, double P99, double Max, int Ordinary, long Attacks, double Cores, double MalformedShare);
