@@ -10,7 +10,7 @@ namespace FeatureFlags.Benchmarks;
 
 /// <summary>
 /// One evaluation through the public client, as an application makes it, against a store of 100 flags built in code
-/// (5 scenario flags and 95 fillers of mixed kinds). Nothing is cached between calls: each call reads the snapshot,
+/// (6 scenario flags and 94 fillers of mixed kinds). Nothing is cached between calls: each call reads the snapshot,
 /// looks the flag up, evaluates and converts. Targets (2-core machine) are in docs/performance.md.
 /// </summary>
 [MemoryDiagnoser]
@@ -22,15 +22,18 @@ public class EvaluationBenchmarks
     private const string RolloutFlagKey = "new-search-5050";
     private const string SegmentFlagKey = "pricing-page-theme";
     private const string CountryFlagKey = "regional-shipping";
+    private const string RegexFlagKey = "staff-preview";
     private const string SegmentId = "3f2c1a9e-8b7d-4c6e-9a51-0d2e4f6a8b10";
     private const int UserCount = 1000;
 
     private FeatureFlagClient _client = null!;
+    private FeatureFlagClient _legacyClient = null!;
     private FlagUser[] _users = null!;
     private FlagUser _plainUser = null!;
     private FlagUser _targetedUser = null!;
     private FlagUser _premiumUser = null!;
     private FlagUser _countryUser = null!;
+    private FlagUser _staffUser = null!;
     private int _next;
 
     [GlobalSetup]
@@ -46,6 +49,12 @@ public class EvaluationBenchmarks
 
         _client = new FeatureFlagClient(store, Options.Create(new FeatureFlagsOptions()));
 
+        // The same data compiled as before the regex hardening (backtracking engine, no breaker), for RegexRuleLegacy.
+        var legacyOptions = new FeatureFlagsOptions { Evaluation = { RegexMatchTimeout = TimeSpan.FromMilliseconds(100) } };
+        var legacyStore = new FlagStore(Options.Create(legacyOptions), NullLogger<FlagStore>.Instance, RegexPolicy.Legacy(legacyOptions.Evaluation.RegexMatchTimeout));
+        legacyStore.ApplyFull(flags, segments);
+        _legacyClient = new FeatureFlagClient(legacyStore, Options.Create(legacyOptions));
+
         _users = new FlagUser[UserCount];
         for (var i = 0; i < UserCount; i++)
         {
@@ -59,12 +68,15 @@ public class EvaluationBenchmarks
         _targetedUser = FlagUser.Builder("tester-057").Build();
         _premiumUser = FlagUser.Builder("customer-8812").Custom("plan", "gold").Build();
         _countryUser = FlagUser.Builder("shopper-4411").Country("region-0737").Build();
+        _staffUser = FlagUser.Builder("staff-0042").Country("GB").Email("jane.doe@example.com").Custom("plan", "gold").Build();
 
         // Each benchmark must measure the path it names, never an error or a fall-through by accident.
         Expect(_client.BoolVariationDetail(OffFlagKey, _plainUser, true), EvaluationReasonKind.Off);
         Expect(_client.BoolVariationDetail(TargetedFlagKey, _targetedUser), EvaluationReasonKind.TargetMatch);
         Expect(_client.StringVariationDetail(SegmentFlagKey, _premiumUser, "none"), EvaluationReasonKind.RuleMatch);
         Expect(_client.BoolVariationDetail(CountryFlagKey, _countryUser), EvaluationReasonKind.RuleMatch);
+        Expect(_client.BoolVariationDetail(RegexFlagKey, _staffUser), EvaluationReasonKind.RuleMatch);
+        Expect(_legacyClient.BoolVariationDetail(RegexFlagKey, _staffUser), EvaluationReasonKind.RuleMatch);
         var on = 0;
         foreach (var user in _users)
         {
@@ -110,6 +122,15 @@ public class EvaluationBenchmarks
     public bool IsOneOf1000() => _client.BoolVariation(CountryFlagKey, _countryUser);
 
     [Benchmark]
+    [BenchmarkCategory("Rules")]
+    public bool RegexRule() => _client.BoolVariation(RegexFlagKey, _staffUser);
+
+    /// <summary><see cref="RegexRule"/> as before the regex hardening (backtracking engine, no breaker), to compare in one run.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Rules")]
+    public bool RegexRuleLegacy() => _legacyClient.BoolVariation(RegexFlagKey, _staffUser);
+
+    [Benchmark]
     [BenchmarkCategory("AllFlags")]
     public AllFlagsState GetAllFlags100() => _client.GetAllFlags(_plainUser);
 
@@ -128,7 +149,7 @@ public class EvaluationBenchmarks
         }
     }
 
-    /// <summary>The 5 scenario flags, 95 fillers (off, targeted, string rules, number rollouts, JSON segment rules) and 2 segments.</summary>
+    /// <summary>The 6 scenario flags, 94 fillers (off, targeted, string rules, number rollouts, JSON segment rules) and 2 segments.</summary>
     private static (List<FlagDto> Flags, List<SegmentDto> Segments) BuildData()
     {
         var segments = new List<SegmentDto>
@@ -192,6 +213,24 @@ public class EvaluationBenchmarks
                                 FlagUser.CountryAttribute,
                                 "IsOneOf",
                                 "[" + string.Join(',', Enumerable.Range(0, 1000).Select(i => $"\"region-{i:D4}\"")) + "]"),
+                        ],
+                        Variations = Rollout(("on", 0, 1)).Variations,
+                    },
+                ],
+                fallthrough: Rollout(("off", 0, 1))),
+            BoolFlag(
+                RegexFlagKey,
+                rules:
+                [
+                    new RuleDto
+                    {
+                        Id = "r1",
+                        Name = "british staff on paid plans",
+                        Conditions =
+                        [
+                            Condition(FlagUser.CountryAttribute, "Equal", "GB"),
+                            Condition(FlagUser.EmailAttribute, "MatchRegex", @"^[a-z0-9._%+-]+@example\.com$"),
+                            Condition("plan", "NotEqual", "free"),
                         ],
                         Variations = Rollout(("on", 0, 1)).Variations,
                     },

@@ -3,7 +3,8 @@ using FeatureFlags.Benchmarks;
 
 // `store-memory` prints what a 10,000-flag store retains, `push-latency` the push-to-visible latency, `events-outage`
 // the callers' latency and memory while the event endpoint is down, `load [seconds] [patches/s] [pairs]` the throughput of 16
-// evaluating threads with and without patches streaming in; anything else goes to BenchmarkDotNet
+// evaluating threads with and without patches streaming in, `regex-attack [seconds]` ordinary request latency while attackers
+// send keys crafted against a catastrophic regex rule (before and after hardening); anything else goes to BenchmarkDotNet
 // (e.g. `--filter *EvaluationBenchmarks*`); see docs/performance.md.
 if (args is ["store-memory"])
 {
@@ -20,6 +21,12 @@ if (args is ["push-latency"])
 if (args is ["events-outage"])
 {
     await EventsOutage.RunAsync();
+    return;
+}
+
+if (args is ["regex-attack", .. var attackArgs])
+{
+    RegexAttack.Run(attackArgs);
     return;
 }
 

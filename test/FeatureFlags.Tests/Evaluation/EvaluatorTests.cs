@@ -410,10 +410,25 @@ public sealed class EvaluatorTests
         => AssertMalformed(TestFlags.Flag("f").HitMiss().Off("v-gone").Fallthrough(TestFlags.HitId).Build(), User);
 
     [Fact]
-    public void Evaluate_CatastrophicRegex_TimesOutAsMalformed()
+    public void Evaluate_CatastrophicRegex_AnswersWithoutTimingOut()
     {
-        var options = new FeatureFlagsOptions { Evaluation = { RegexMatchTimeout = TimeSpan.FromMilliseconds(1) } };
+        // The non-backtracking engine is linear in the input: the crafted input gets the ordinary answer (no match).
+        var options = new FeatureFlagsOptions { Evaluation = { RegexMatchTimeout = TimeSpan.FromSeconds(30) } };
         var flag = TestFlags.OneRule("f", TestFlags.Condition("input", "MatchRegex", "^(a+)+$"));
+        var user = FlagUser.Builder("u").Custom("input", new string('a', 60) + "!").Build();
+
+        var detail = TestFlags.Client(TestFlags.Store(options, [flag]), options).StringVariationDetail("f", user, Default);
+
+        Assert.NotEqual(EvaluationReasonKind.MalformedFlag, detail.Kind);
+        Assert.Equal(EvaluationReasonKind.Fallthrough, detail.Kind);
+    }
+
+    [Fact]
+    public void Evaluate_CatastrophicRegexOnTheBacktrackingEngine_TimesOutAsMalformed()
+    {
+        // A lookahead keeps the pattern on the backtracking engine, where the match timeout applies.
+        var options = new FeatureFlagsOptions { Evaluation = { RegexMatchTimeout = TimeSpan.FromMilliseconds(1) } };
+        var flag = TestFlags.OneRule("f", TestFlags.Condition("input", "MatchRegex", "^(?=(a+)+$)"));
         var user = FlagUser.Builder("u").Custom("input", new string('a', 30) + "!").Build();
 
         var detail = TestFlags.Client(TestFlags.Store(options, [flag]), options).StringVariationDetail("f", user, Default);

@@ -7,10 +7,30 @@ namespace FeatureFlags.Evaluation.Internal;
 /// <summary>
 /// The outcome of evaluating one flag: the variation (null on error), why, experiment inclusion, and whether a
 /// percentage rollout chose the variation (<paramref name="Split"/>: the served slice needed the user's bucket).
+/// <paramref name="Regex"/> tells a regex failure apart from broken data (for the client's logging only).
 /// </summary>
-internal readonly record struct EvalResult(CompiledVariation? Variation, EvaluationReasonKind Kind, string Reason, bool SendToExperiment, bool Split = false)
+internal readonly record struct EvalResult(
+    CompiledVariation? Variation, EvaluationReasonKind Kind, string Reason, bool SendToExperiment, bool Split = false, RegexOutcome Regex = RegexOutcome.None)
 {
     public static readonly EvalResult Malformed = new(null, EvaluationReasonKind.MalformedFlag, Reasons.MalformedFlag, false);
+
+    /// <summary>A regex ran past its match timeout (the rule's breaker stays closed).</summary>
+    public static readonly EvalResult RegexTimedOut = Malformed with { Regex = RegexOutcome.TimedOut };
+
+    /// <summary>A regex ran past its match timeout and this timeout opened the rule's breaker.</summary>
+    public static readonly EvalResult RegexBreakerTripped = Malformed with { Regex = RegexOutcome.BreakerTripped };
+
+    /// <summary>The rule's breaker is open: the rule was not evaluated.</summary>
+    public static readonly EvalResult RegexBreakerOpen = Malformed with { Regex = RegexOutcome.BreakerOpen };
+}
+
+/// <summary>What a regex did to an evaluation that returned <see cref="EvalResult.Malformed"/>.</summary>
+internal enum RegexOutcome : byte
+{
+    None,
+    TimedOut,
+    BreakerTripped,
+    BreakerOpen,
 }
 
 /// <summary>The official .NET SDK's reason texts .</summary>
@@ -32,6 +52,8 @@ internal static class Reasons
 /// <summary>
 /// Evaluates compiled flags exactly as the official FeatBit SDKs do : off, individual targets, rules in
 /// order, fallthrough. Pure: no I/O, no locks, no allocation; broken data yields <see cref="EvalResult.Malformed"/>.
+/// The one piece of state it touches is a rule's <see cref="RegexBreaker"/>, and only after a regex match timeout or
+/// while the breaker is open (a closed breaker costs one volatile read).
 /// </summary>
 internal static class Evaluator
 {
@@ -55,10 +77,20 @@ internal static class Evaluator
 
         foreach (var rule in flag.Rules)
         {
+            if (rule.Breaker is { IsOpen: true } breaker && !breaker.TryClose())
+            {
+                return EvalResult.RegexBreakerOpen;
+            }
+
             var match = MatchAll(rule.Conditions, user, strictMissingAttributes);
             if (match == Match.Error)
             {
                 return EvalResult.Malformed;
+            }
+
+            if (match == Match.Timeout)
+            {
+                return rule.Breaker?.RecordTimeout() == true ? EvalResult.RegexBreakerTripped : EvalResult.RegexTimedOut;
             }
 
             if (match == Match.Yes)
@@ -137,6 +169,9 @@ internal static class Evaluator
         No,
         Yes,
         Error,
+
+        /// <summary>A regex ran past its match timeout (an error, counted by the rule's breaker).</summary>
+        Timeout,
     }
 
     private static Match MatchAll(CompiledCondition[] conditions, FlagUser user, bool strict)
@@ -168,7 +203,7 @@ internal static class Evaluator
                 {
                     Match.Yes => Match.No,
                     Match.No => Match.Yes,
-                    _ => Match.Error,
+                    var error => error,
                 };
         }
 
@@ -189,7 +224,7 @@ internal static class Evaluator
         }
         catch (RegexMatchTimeoutException)
         {
-            return Match.Error;
+            return Match.Timeout;
         }
     }
 

@@ -204,13 +204,29 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
             return new EvalResult(null, EvaluationReasonKind.Error, Reasons.Exception, false);
         }
 
-        if (result.Variation is null)
+        if (result.Variation is null && result.Regex != RegexOutcome.BreakerOpen)
         {
-            // Only an error leaves the variation null: broken data, or a regex that ran past its match timeout.
+            // Only an error leaves the variation null: broken data, or a regex that ran past its match timeout (an open
+            // breaker was reported when it opened).
             ReportFailure(flag, exception: null);
+            if (result.Regex == RegexOutcome.BreakerTripped)
+            {
+                ReportBreakerOpened(flag);
+            }
         }
 
         return result;
+    }
+
+    /// <summary>Logs that a rule's regex breaker opened: once per trip (exactly one evaluation trips it).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReportBreakerOpened(CompiledFlag flag)
+    {
+        if (Array.Find(flag.Rules, r => r.Breaker is { IsOpen: true }) is { Breaker: { } breaker } rule)
+        {
+            var policy = breaker.Policy;
+            LogRegexBreakerOpened(flag.Key, flag.Version, rule.Name, policy.BreakerThreshold, policy.BreakerWindow, policy.MatchTimeout, policy.BreakerOpenTime);
+        }
     }
 
     /// <summary>Logs a failed evaluation once per flag version (off the hot path: only failures get here).</summary>

@@ -96,6 +96,9 @@ internal sealed class CompiledRule
     public required CompiledCondition[] Conditions { get; init; }
 
     public required CompiledRollout Rollout { get; init; }
+
+    /// <summary>The breaker of a rule that runs a regex (directly or through a segment); null for any other rule.</summary>
+    public Evaluation.Internal.RegexBreaker? Breaker { get; init; }
 }
 
 /// <summary>A percentage rollout (a rule's or the fallthrough's).</summary>
@@ -193,4 +196,7 @@ internal sealed class CompiledSegment
     public required CompiledCondition[][] Rules { get; init; }
 
     public required string[] Problems { get; init; }
+
+    /// <summary>Whether a rule of the segment runs a regex (a flag rule using the segment then gets a breaker).</summary>
+    public bool HasRegex { get; init; }
 }

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Model.Internal;
 
 namespace FeatureFlags.Store.Internal;
@@ -18,11 +18,11 @@ internal sealed class FlagCompiler
     /// <summary>The rule property that means "the user is in none of these segments".</summary>
     public const string NotInSegmentProperty = "User is not in segment";
 
-    private readonly TimeSpan _regexTimeout;
+    private readonly RegexPolicy _regexPolicy;
 
-    public FlagCompiler(TimeSpan regexTimeout)
+    public FlagCompiler(RegexPolicy regexPolicy)
     {
-        _regexTimeout = regexTimeout;
+        _regexPolicy = regexPolicy;
     }
 
     /// <summary>Returns the flag's key, or null when the entity has no usable key.</summary>
@@ -55,6 +55,7 @@ internal sealed class FlagCompiler
             Excluded = ToSet(dto.Excluded),
             Rules = [.. rules],
             Problems = [.. problems],
+            HasRegex = rules.Any(HasRegex),
         };
     }
 
@@ -122,12 +123,14 @@ internal sealed class FlagCompiler
             }
 
             var name = rule.Name ?? string.Empty;
+            var conditions = CompileConditions(rule.Conditions, segments, problems, segmentIds);
             rules.Add(new CompiledRule
             {
                 Name = name,
                 Reason = "match rule " + name,
-                Conditions = CompileConditions(rule.Conditions, segments, problems, segmentIds),
+                Conditions = conditions,
                 Rollout = CompileRollout(rule.DispatchKey, rule.IncludedInExpt, rule.Variations, $"rule '{name}'", Find),
+                Breaker = _regexPolicy.BreakerThreshold > 0 && HasRegex(conditions) ? new RegexBreaker(_regexPolicy) : null,
             });
         }
 
@@ -157,6 +160,10 @@ internal sealed class FlagCompiler
             Source = segmentIds.Count > 0 ? dto : null,
         };
     }
+
+    /// <summary>Whether evaluating <paramref name="conditions"/> may run a regex (directly or through a segment's rules).</summary>
+    private static bool HasRegex(CompiledCondition[] conditions)
+        => conditions.Any(c => c.Regex is not null || (c.Segments?.Any(s => s.HasRegex) ?? false));
 
     private static CompiledRollout CompileRollout(
         string? dispatchKey, bool includedInExpt, List<RolloutVariationDto>? variations, string where,
@@ -272,7 +279,7 @@ internal sealed class FlagCompiler
             case "MatchRegex" or "NotMatchRegex":
                 try
                 {
-                    var regex = new Regex(operand, RegexOptions.CultureInvariant, _regexTimeout);
+                    var regex = _regexPolicy.Compile(operand);
                     return new CompiledCondition { Kind = Enum.Parse<ConditionKind>(c.Op), Property = property, Operand = operand, Regex = regex };
                 }
                 catch (ArgumentException ex)

@@ -30,9 +30,17 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
 
     public FlagStore(
         IOptions<FeatureFlagsOptions> options, ILogger<FlagStore> logger, IOptionsMonitor<FeatureFlagsOptions>? monitor = null,
+        FeatureFlagsMetrics? metrics = null, TimeProvider? time = null)
+        : this(options, logger, RegexPolicy.For(options.Value.Evaluation, time ?? TimeProvider.System), monitor, metrics)
+    {
+    }
+
+    /// <summary>A store whose rule regexes follow <paramref name="regexPolicy"/> (the benchmarks compare policies).</summary>
+    internal FlagStore(
+        IOptions<FeatureFlagsOptions> options, ILogger<FlagStore> logger, RegexPolicy regexPolicy, IOptionsMonitor<FeatureFlagsOptions>? monitor = null,
         FeatureFlagsMetrics? metrics = null)
     {
-        _compiler = new FlagCompiler(options.Value.Evaluation.RegexMatchTimeout);
+        _compiler = new FlagCompiler(regexPolicy);
         _logger = logger;
         Metrics = metrics;
         metrics?.ObserveStore(this);
