@@ -152,6 +152,15 @@ public sealed class InsightEventsOptions
     /// </summary>
     public int BufferCapacity { get; set; } = 10_000;
 
+    /// <summary>
+    /// Gets or sets how many bytes the events waiting to be sent may hold, estimated from their strings when each is
+    /// recorded (the user's key, name, email, country and custom attributes, and the flag key or event name, at two
+    /// bytes a character plus fixed overheads; a user referenced by several events counts for each). Beyond it new
+    /// events are dropped and counted, as when <see cref="BufferCapacity"/> is reached. Default 16 MiB (16,777,216);
+    /// 1 MiB to 1 GiB.
+    /// </summary>
+    public long MaxBufferBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Gets or sets the largest number of events in one HTTP request. Default 50, as the official SDKs send.</summary>
     public int MaxEventsPerRequest { get; set; } = 50;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Xunit;
 
 namespace FeatureFlags.Tests;
@@ -188,5 +189,77 @@ public sealed class FlagUserTests
 
         Assert.Contains("user-42", text, StringComparison.Ordinal);
         Assert.DoesNotContain("secret@example.com", text, StringComparison.Ordinal);
+    }
+    [Fact]
+    public void Builder_EveryStringAtItsLimit_IsAccepted()
+    {
+        var builder = FlagUser.Builder(new string('k', FlagUser.MaxKeyLength))
+            .Name(new string('n', FlagUser.MaxValueLength))
+            .Email(new string('e', FlagUser.MaxValueLength))
+            .Country(new string('c', FlagUser.MaxValueLength));
+        for (var i = 0; i < FlagUser.MaxCustomAttributes; i++)
+        {
+            builder.Custom(i.ToString(CultureInfo.InvariantCulture).PadLeft(FlagUser.MaxAttributeNameLength, 'a'), new string('v', FlagUser.MaxValueLength));
+        }
+
+        var user = builder.Build();
+
+        Assert.Equal((256, 1024, 1024, 1024, 64), (user.Key.Length, user.Name.Length, user.Email!.Length, user.Country!.Length, user.Custom.Count));
+        Assert.All(user.Custom, c => Assert.Equal((128, 1024), (c.Key.Length, c.Value.Length)));
+    }
+
+    public static TheoryData<string, Func<FlagUser.FlagUserBuilder, FlagUser.FlagUserBuilder>> OneOverTheLimit => new()
+    {
+        { "name", b => b.Name(new string('n', FlagUser.MaxValueLength + 1)) },
+        { "email", b => b.Email(new string('e', FlagUser.MaxValueLength + 1)) },
+        { "country", b => b.Country(new string('c', FlagUser.MaxValueLength + 1)) },
+        { "name", b => b.Custom(new string('a', FlagUser.MaxAttributeNameLength + 1), "v") },
+        { "value", b => b.Custom("plan", new string('v', FlagUser.MaxValueLength + 1)) },
+    };
+
+    [Theory]
+    [MemberData(nameof(OneOverTheLimit))]
+    public void Builder_AStringOneOverItsLimit_IsRefusedNamingTheParameterNotTheValue(string parameter, Func<FlagUser.FlagUserBuilder, FlagUser.FlagUserBuilder> set)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => set(FlagUser.Builder("u")));
+
+        Assert.Equal(parameter, ex.ParamName);
+        Assert.Contains("FlagUser.Max", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(new string(ex.Message.Contains("1025", StringComparison.Ordinal) ? 'v' : 'a', 200), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Builder_KeyOneOverTheLimit_IsRefusedByBuilderAndCreate()
+    {
+        var key = new string('k', FlagUser.MaxKeyLength + 1);
+
+        Assert.Equal("key", Assert.Throws<ArgumentException>(() => FlagUser.Builder(key)).ParamName);
+        Assert.Equal("key", Assert.Throws<ArgumentException>(() => FlagUser.Create(key)).ParamName);
+        Assert.Equal("name", Assert.Throws<ArgumentException>(() => FlagUser.Create("u", new string('n', FlagUser.MaxValueLength + 1))).ParamName);
+    }
+
+    [Fact]
+    public void Custom_OneAttributeOverTheCount_IsRefused_ReplacingOrRemovingIsNot()
+    {
+        var builder = FlagUser.Builder("u");
+        for (var i = 0; i < FlagUser.MaxCustomAttributes; i++)
+        {
+            builder.Custom("a" + i.ToString(CultureInfo.InvariantCulture), "v");
+        }
+
+        var ex = Assert.Throws<ArgumentException>(() => builder.Custom("one-more", "v"));
+        builder.Custom("a0", "replaced").Custom("a1", null).Custom("one-more", "v");
+
+        Assert.Contains("at most 64 custom attributes", ex.Message, StringComparison.Ordinal);
+        Assert.Equal((64, "replaced"), (builder.Build().Custom.Count, builder.Build().Custom["a0"]));
+    }
+
+    [Fact]
+    public void EstimatedBytes_GrowsWithTheStrings()
+    {
+        var small = FlagUser.Create("u");
+        var large = FlagUser.Builder(new string('k', 256)).Custom("plan", new string('v', 1000)).Build();
+
+        Assert.InRange(large.EstimatedBytes - small.EstimatedBytes, 2 * (255 + 1000 + 4), 2 * (255 + 1000 + 4) + 200);
     }
 }

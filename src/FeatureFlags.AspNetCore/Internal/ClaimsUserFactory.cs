@@ -9,6 +9,12 @@ namespace FeatureFlags.AspNetCore.Internal;
 /// case-insensitively and the first claim of a type wins, as <c>FindFirst</c> does. No key claim: no user (anonymous
 /// visitors are keyed by <see cref="AnonymousKeys"/>, never from claims or client input here).
 /// </summary>
+/// <remarks>
+/// The <see cref="FlagUser"/> length limits apply without throwing: a key claim longer than
+/// <see cref="FlagUser.MaxKeyLength"/> gives no user (<c>keyTooLong</c>), and a name, email, country or custom claim
+/// longer than <see cref="FlagUser.MaxValueLength"/> is left out, as if the claim were absent. The configured custom
+/// attribute names and their number are checked at startup (<see cref="UserOptionsLoader"/>).
+/// </remarks>
 internal sealed class ClaimsUserFactory
 {
     private const int Key = 0;
@@ -26,8 +32,11 @@ internal sealed class ClaimsUserFactory
         _custom = [.. options.CustomClaims];
     }
 
-    public FlagUser? Create(HttpContext context)
+    public FlagUser? Create(HttpContext context) => Create(context, out _);
+
+    public FlagUser? Create(HttpContext context, out bool keyTooLong)
     {
+        keyTooLong = false;
         var primary = new string?[4];
         string?[]? custom = _custom.Length == 0 ? null : new string?[_custom.Length];
         string? keyFallback = null, nameFallback = null, emailFallback = null, countryFallback = null;
@@ -49,15 +58,21 @@ internal sealed class ClaimsUserFactory
             return null;
         }
 
+        if (key.Length > FlagUser.MaxKeyLength)
+        {
+            keyTooLong = true;
+            return null;
+        }
+
         var builder = FlagUser.Builder(key)
-            .Name(NonBlank(primary[Name]) ?? nameFallback)
-            .Email(NonBlank(primary[Email]) ?? emailFallback)
-            .Country(NonBlank(primary[Country]) ?? countryFallback);
+            .Name(Fit(NonBlank(primary[Name]) ?? nameFallback))
+            .Email(Fit(NonBlank(primary[Email]) ?? emailFallback))
+            .Country(Fit(NonBlank(primary[Country]) ?? countryFallback));
         if (custom is not null)
         {
             for (var i = 0; i < custom.Length; i++)
             {
-                if (custom[i] is { } value)
+                if (Fit(custom[i]) is { } value)
                 {
                     builder.Custom(_custom[i].Key, value);
                 }
@@ -111,4 +126,7 @@ internal sealed class ClaimsUserFactory
     private static bool Is(string type, string expected) => string.Equals(type, expected, StringComparison.OrdinalIgnoreCase);
 
     private static string? NonBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    /// <summary>The value if it is within <see cref="FlagUser.MaxValueLength"/>, else null (the attribute is left out).</summary>
+    private static string? Fit(string? value) => value is { Length: > FlagUser.MaxValueLength } ? null : value;
 }

@@ -22,6 +22,7 @@ internal sealed partial class FeatureFlagsMiddleware
     private readonly bool _hasEnrichers;
     private readonly ILogger<FeatureFlagsMiddleware> _logger;
     private int _warnedNoKeyClaim;
+    private int _warnedKeyTooLong;
 
     /// <summary>1 while authentication services exist and the "authentication has not run" warning has not been logged.</summary>
     private int _watchAuthenticationOrder;
@@ -47,13 +48,24 @@ internal sealed partial class FeatureFlagsMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         var flags = context.RequestServices.GetRequiredService<IFeatureFlags>();
-        var user = _users.Create(context) ?? UserWithoutKeyClaim(context);
+        var user = _users.Create(context, out var keyTooLong) ?? (keyTooLong ? KeyClaimTooLong() : UserWithoutKeyClaim(context));
         if (_watchAuthenticationOrder == 1 && context.Features.Get<IAuthenticationFeature>() is null)
         {
             AuthenticationNotRun(context);
         }
 
         return _hasEnrichers ? EnrichThenGateAsync(context, flags, user) : GateAsync(context, flags, user);
+    }
+
+    /// <summary>A key claim longer than <see cref="FlagUser.MaxKeyLength"/> gives no user (never an anonymous key).</summary>
+    private FlagUser? KeyClaimTooLong()
+    {
+        if (Interlocked.Exchange(ref _warnedKeyTooLong, 1) == 0)
+        {
+            LogKeyClaimTooLong(_keyClaim, FlagUser.MaxKeyLength);
+        }
+
+        return null;
     }
 
     /// <summary>A signed-in user without the key claim gets no user (never an anonymous key); an anonymous visitor gets one.</summary>
@@ -199,6 +211,12 @@ internal sealed partial class FeatureFlagsMiddleware
     [LoggerMessage(EventId = 4005, Level = LogLevel.Debug,
         Message = "Request {Path} has no feature-flag user because {Reason}: every flag returns the caller's default.")]
     private partial void LogNoUser(PathString path, string reason);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Warning,
+        Message = "A signed-in user's key claim ('{KeyClaim}', else 'sub') is longer than {MaxKeyLength} characters (FlagUser.MaxKeyLength), so the request has no "
+            + "feature-flag user and every flag returns the caller's default. Set FeatureFlags:User:KeyClaim to a claim that holds a short, "
+            + "stable id. Logged once.")]
+    private partial void LogKeyClaimTooLong(string keyClaim, int maxKeyLength);
 }
 
 /// <summary>Registered by <c>AddUserEnricher</c>, so the middleware skips enricher resolution when there is none.</summary>

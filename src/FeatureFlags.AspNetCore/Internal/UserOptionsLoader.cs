@@ -92,6 +92,15 @@ internal static class UserOptionsLoader
             {
                 failures.Add($"{Prefix}{nameof(options.CustomClaims)}:{attribute} must name a claim.");
             }
+            else if (attribute.Length > FlagUser.MaxAttributeNameLength)
+            {
+                failures.Add($"{Prefix}{nameof(options.CustomClaims)} has an attribute name of {attribute.Length} characters; at most {FlagUser.MaxAttributeNameLength} (FlagUser.MaxAttributeNameLength).");
+            }
+        }
+
+        if (options.CustomClaims.Count > FlagUser.MaxCustomAttributes)
+        {
+            failures.Add($"{Prefix}{nameof(options.CustomClaims)} maps {options.CustomClaims.Count} attributes; at most {FlagUser.MaxCustomAttributes} (FlagUser.MaxCustomAttributes).");
         }
 
         if (!Enum.IsDefined(options.AnonymousKeySource))

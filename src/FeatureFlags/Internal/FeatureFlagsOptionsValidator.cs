@@ -75,6 +75,11 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             failures.Add($"{Prefix}Events:{nameof(options.Events.BufferCapacity)} must be between 1 and 1000000 (was {options.Events.BufferCapacity}).");
         }
 
+        if (options.Events.MaxBufferBytes is < 1024 * 1024 or > 1024 * 1024 * 1024)
+        {
+            failures.Add($"{Prefix}Events:{nameof(options.Events.MaxBufferBytes)} must be between 1048576 (1 MiB) and 1073741824 (1 GiB) (was {options.Events.MaxBufferBytes}).");
+        }
+
         if (options.Events.MaxEventsPerRequest is < 1 or > 1000)
         {
             failures.Add($"{Prefix}Events:{nameof(options.Events.MaxEventsPerRequest)} must be between 1 and 1000 (was {options.Events.MaxEventsPerRequest}).");

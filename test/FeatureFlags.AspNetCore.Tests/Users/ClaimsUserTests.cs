@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using FeatureFlags.AspNetCore.Tests.Support;
 using FeatureFlags.AspNetCore.Tests.TestApp;
+using Microsoft.Extensions.Options;
 using Xunit;
 
 namespace FeatureFlags.AspNetCore.Tests.Users;
@@ -57,6 +58,62 @@ public sealed class ClaimsUserTests
         Assert.Equal("hit|RuleMatch|match rule rule", (await host.GetAsync("/eval/plan-rule", "sub=u-1")).Body);
         Assert.Equal("guest||||plan=free", (await host.GetAsync("/user")).Body);
         Assert.Equal(200, (await host.GetAsync("/min/gated")).Status);
+    }
+
+    [Fact]
+    public async Task KeyClaim_AtTheLimitIsTheKey_OneOverGivesNoUserNeverAnAnonymousKey_AndOneWarning()
+    {
+        var config = TestHost.BaseConfig();
+        config["FeatureFlags:User:AnonymousKeySource"] = "Header";
+        config["FeatureFlags:User:AnonymousKeyName"] = "X-Device-Id";
+        await using var host = await TestHost.StartAsync(
+            config, featureFlags: b => b.Services.AddLogging(l => l.AddFakeLogging().SetMinimumLevel(LogLevel.Debug)));
+        var atLimit = new string('k', FlagUser.MaxKeyLength);
+        var overLimit = new string('k', FlagUser.MaxKeyLength + 1);
+        Action<HttpRequestMessage> device = r => r.Headers.TryAddWithoutValidation("X-Device-Id", "dev-7");
+
+        Assert.Equal(atLimit + "||||", (await host.GetAsync("/user", TestAuthHandler.Encode(("sub", atLimit)))).Body);
+        Assert.Equal("(none)", (await host.GetAsync("/user", TestAuthHandler.Encode(("sub", overLimit)), device)).Body);
+        Assert.Equal("(none)", (await host.GetAsync("/user", TestAuthHandler.Encode(("sub", overLimit + "x")))).Body);
+
+        var warning = Assert.Single(host.App.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Id == 4006);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("'sub'", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(overLimit, warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AttributeClaims_AtTheLimitKept_OneOverLeftOut()
+    {
+        var config = TestHost.BaseConfig();
+        config["FeatureFlags:User:CustomClaims:plan"] = "plan";
+        config["FeatureFlags:User:CustomClaims:tier"] = "tier";
+        await using var host = await TestHost.StartAsync(config);
+        var atLimit = new string('v', FlagUser.MaxValueLength);
+        var overLimit = new string('v', FlagUser.MaxValueLength + 1);
+
+        var (_, body) = await host.GetAsync("/user", TestAuthHandler.Encode(
+            ("sub", "u-1"), ("name", atLimit), ("email", overLimit), ("country", overLimit), ("plan", atLimit), ("tier", overLimit)));
+
+        Assert.Equal($"u-1|{atLimit}|||plan={atLimit}", body);
+    }
+
+    [Theory]
+    [InlineData(FlagUser.MaxCustomAttributes + 1, 1, "FeatureFlags:User:CustomClaims maps 65 attributes; at most 64")]
+    [InlineData(1, FlagUser.MaxAttributeNameLength + 1, "FeatureFlags:User:CustomClaims has an attribute name of 129 characters; at most 128")]
+    public async Task Start_CustomClaimsOverTheLimits_FailsNamingTheKey(int count, int nameLength, string expected)
+    {
+        var config = TestHost.BaseConfig();
+        for (var i = 0; i < count; i++)
+        {
+            config["FeatureFlags:User:CustomClaims:" + i.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(nameLength, 'a')] = "c" + i;
+        }
+
+        await using var app = TestHost.Build(config);
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -297,6 +297,71 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    public async Task Track_EventNameAtTheKeyLimitSent_OneOverRefused()
+    {
+        await using var h = await EventHarness.CreateAsync();
+        var atLimit = new string('e', FlagUser.MaxKeyLength);
+
+        h.Client.Track(User, atLimit);
+        h.Client.Track(User, atLimit + "e");
+        await h.Client.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(atLimit, Assert.Single(h.Server.AllEvents)["metrics"]![0]!["eventName"]!.GetValue<string>());
+        Assert.Equal(1L, h.Processor.Invalid);
+        Assert.Contains("longer than FlagUser.MaxKeyLength", Assert.Single(h.LogsWithId(3003)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evaluation_UserAtTheLimits_TheEventCarriesTheUserTheEvaluationSaw()
+    {
+        // The rule targets the full 256-character key: a truncated key would neither match nor be what the event reports.
+        var key = new string('k', FlagUser.MaxKeyLength - 1) + "!";
+        var user = FlagUser.Builder(key).Custom("plan", new string('p', FlagUser.MaxValueLength)).Build();
+        await using var h = await EventHarness.CreateAsync(
+            flags: [TestFlags.Flag("f").HitMiss().Target(TestFlags.HitId, key).Fallthrough(TestFlags.MissId).Build()]);
+
+        Assert.Equal(TestFlags.Hit, h.Client.StringVariation("f", user, "default"));
+        await h.Client.FlushAsync(TestContext.Current.CancellationToken);
+
+        var sent = Assert.Single(h.Server.AllEvents)["user"]!;
+        Assert.Equal(key, sent["keyId"]!.GetValue<string>());
+        Assert.Equal(FlagUser.MaxValueLength, sent["customizedProperties"]![0]!["value"]!.GetValue<string>().Length);
+    }
+
+    [Fact]
+    public async Task Enqueue_BufferFullInBytes_DropsCountsAndWarnsNamingBothBounds()
+    {
+        const long MaxBytes = 1024 * 1024;
+        await using var h = await EventHarness.CreateAsync(o => o.Events.MaxBufferBytes = MaxBytes);
+        await h.Processor.StartAsync(CancellationToken.None);
+        var builder = FlagUser.Builder("big");
+        for (var i = 0; i < FlagUser.MaxCustomAttributes; i++)
+        {
+            builder.Custom("a" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), new string('v', FlagUser.MaxValueLength));
+        }
+
+        var big = builder.Build();
+        for (var i = 0; i < 10; i++)
+        {
+            h.Client.Track(big, "e" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        // About 136 KB a event: 7 fit in 1 MiB, far below the 10,000-event capacity.
+        Assert.Equal((7, 3L), (h.Processor.Pending, h.Processor.Dropped));
+        Assert.InRange(h.Processor.PendingBytes, MaxBytes - (MaxBytes / 7), MaxBytes);
+
+        h.Time.Advance(h.Options.Events.FlushInterval);
+        await h.Server.WaitForRequestsAsync(1);
+        await h.AdvanceUntilAsync(() => h.LogsWithId(3002).Count > 0, TimeSpan.Zero, "the buffer-full warning");
+
+        Assert.Equal(7, h.Server.AllEvents.Count);
+        Assert.Equal(0L, h.Processor.PendingBytes);
+        var warning = Assert.Single(h.LogsWithId(3002)).Message;
+        Assert.Contains("3 events were dropped", warning, StringComparison.Ordinal);
+        Assert.Contains("1048576 bytes", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DisableEvents_NothingRecordedOrSent()
     {
         await using var h = await EventHarness.CreateAsync(

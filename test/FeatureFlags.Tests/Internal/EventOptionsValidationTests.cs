@@ -13,14 +13,15 @@ public sealed class EventOptionsValidationTests
 
         Assert.True(new FeatureFlagsOptionsValidator().Validate(null, options).Succeeded);
         Assert.Equal(
-            (new Uri("http://localhost:5100"), true, TimeSpan.FromSeconds(5), 10_000, 50, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)),
-            (options.Events.Uri, options.Events.Enabled, options.Events.FlushInterval, options.Events.BufferCapacity, options.Events.MaxEventsPerRequest, options.Events.SendTimeout, options.Events.ShutdownFlushTimeout));
+            (new Uri("http://localhost:5100"), true, TimeSpan.FromSeconds(5), 10_000, 16L * 1024 * 1024, 50, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)),
+            (options.Events.Uri, options.Events.Enabled, options.Events.FlushInterval, options.Events.BufferCapacity, options.Events.MaxBufferBytes, options.Events.MaxEventsPerRequest, options.Events.SendTimeout, options.Events.ShutdownFlushTimeout));
     }
 
     [Theory]
     [InlineData("Events:Uri")]
     [InlineData("Events:FlushInterval")]
     [InlineData("Events:BufferCapacity")]
+    [InlineData("Events:MaxBufferBytes")]
     [InlineData("Events:MaxEventsPerRequest")]
     [InlineData("Events:SendTimeout")]
     [InlineData("Events:ShutdownFlushTimeout")]
@@ -37,6 +38,9 @@ public sealed class EventOptionsValidationTests
                 break;
             case "Events:BufferCapacity":
                 options.Events.BufferCapacity = 0;
+                break;
+            case "Events:MaxBufferBytes":
+                options.Events.MaxBufferBytes = (1024 * 1024) - 1;
                 break;
             case "Events:MaxEventsPerRequest":
                 options.Events.MaxEventsPerRequest = 0;

@@ -55,6 +55,8 @@ public sealed class BadConfigurationTests
         { "Events:BufferCapacity", "-1", "must be between 1 and 1000000" },
         { "Events:BufferCapacity", "2000000", "must be between 1 and 1000000" },
         { "Events:BufferCapacity", "lots", "FeatureFlags:Events:BufferCapacity" },
+        { "Events:MaxBufferBytes", "0", "must be between 1048576 (1 MiB) and 1073741824 (1 GiB)" },
+        { "Events:MaxBufferBytes", "1073741825", "FeatureFlags:Events:MaxBufferBytes must be between" },
         { "Events:MaxEventsPerRequest", "0", "must be between 1 and 1000" },
         { "Events:MaxEventsPerRequest", "1001", "must be between 1 and 1000" },
 

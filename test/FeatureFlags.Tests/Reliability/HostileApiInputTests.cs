@@ -35,7 +35,9 @@ public sealed class HostileApiInputTests : IAsyncLifetime
         "a\0b",
         "'; DROP TABLE flags; --",
         "{\"json\":1}",
-        new string('k', 100 * 1024),
+        // As long as every FlagUser limit allows (it is also a key, an attribute name and an event name); longer user
+        // data is refused by the builder (FlagUserTests, EventBufferMemoryTests), longer flag keys are tested below.
+        new string('k', FlagUser.MaxAttributeNameLength),
     ];
 
     private readonly FakeLogCollector _logs = new();
@@ -151,8 +153,10 @@ public sealed class HostileApiInputTests : IAsyncLifetime
         }
 
         Assert.Throws<ArgumentNullException>(() => FlagUser.Builder("u").Custom(null!, "v"));
+        Assert.Throws<ArgumentException>(() => FlagUser.Builder(new string('k', 100 * 1024)));
+        Assert.Throws<ArgumentException>(() => FlagUser.Builder("u").Custom("n", new string('v', 100 * 1024)));
 
-        // Everything else is accepted as it is: optional values may be null or blank (they are then unset).
+        // Everything else within the length limits is accepted as it is: optional values may be null or blank (they are then unset).
         var user = FlagUser.Builder("u").Name(null).Email(" ").Country("").Custom("gone", null).Custom("blank", "").Build();
         Assert.Equal((string.Empty, null, null), (user.Name, user.Email, user.Country));
         Assert.Equal(string.Empty, user.Custom["blank"]);

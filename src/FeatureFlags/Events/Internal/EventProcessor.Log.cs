@@ -8,8 +8,8 @@ internal sealed partial class EventProcessor
     [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Sending events to {Endpoint} every {FlushInterval} (buffer capacity {Capacity})")]
     private partial void LogStarted(Uri endpoint, TimeSpan flushInterval, int capacity);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The event buffer is full (capacity {Capacity}): {Dropped} events were dropped ({TotalDropped} in total); the event endpoint is down or too slow")]
-    private partial void LogBufferFull(long dropped, int capacity, long totalDropped);
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The event buffer is full (capacity {Capacity} events or {MaxBytes} bytes): {Dropped} events were dropped ({TotalDropped} in total); the event endpoint is down or too slow")]
+    private partial void LogBufferFull(long dropped, int capacity, long maxBytes, long totalDropped);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "{Problem}; the event was dropped ({Invalid} refused in total)")]
     private partial void LogInvalidInput(string problem, long invalid);

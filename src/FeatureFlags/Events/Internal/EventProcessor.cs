@@ -36,6 +36,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     private readonly TimeSpan _flushInterval;
     private readonly TimeSpan _shutdownFlushTimeout;
     private readonly int _capacity;
+    private readonly long _maxBytes;
     private readonly int _batchSize;
     private readonly InsightEvent[] _batch;
     private readonly ArrayBufferWriter<byte> _body = new(16 * 1024);
@@ -48,6 +49,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     private Task? _loop;
     private readonly EventClock _clock;
     private int _count;
+    private long _bytes;
     private int _flushDue;
     private int _flushTimerTicks;
     private int _batchWakeSent;
@@ -74,6 +76,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         _flushInterval = o.Events.FlushInterval;
         _shutdownFlushTimeout = o.Events.ShutdownFlushTimeout;
         _capacity = o.Events.BufferCapacity;
+        _maxBytes = o.Events.MaxBufferBytes;
         _batchSize = o.Events.MaxEventsPerRequest;
         _batch = new InsightEvent[_batchSize];
         _writer = new Utf8JsonWriter(_body, new JsonWriterOptions { SkipValidation = true });
@@ -98,7 +101,10 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     /// <summary>Events waiting in the buffer.</summary>
     public int Pending => Volatile.Read(ref _count);
 
-    /// <summary>Events dropped because the buffer was full or delivery had stopped.</summary>
+    /// <summary>The estimated bytes the waiting events hold (see <see cref="InsightEvent.EstimatedBytes"/>).</summary>
+    public long PendingBytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Events dropped because the buffer was full (events or bytes) or delivery had stopped.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Events the server acknowledged.</summary>
@@ -137,6 +143,12 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         if (string.IsNullOrWhiteSpace(eventName))
         {
             Refuse("Track was called with a blank event name");
+            return;
+        }
+
+        if (eventName.Length > FlagUser.MaxKeyLength)
+        {
+            Refuse("Track was called with an event name longer than FlagUser.MaxKeyLength (256 characters)");
             return;
         }
 
@@ -269,10 +281,20 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
             return;
         }
 
-        // Reserve a place first, so the buffer never holds more than the capacity.
+        // Reserve a place and the event's bytes first, so the buffer never holds more than either bound.
         var count = Interlocked.Increment(ref _count);
         if (count > _capacity)
         {
+            Interlocked.Decrement(ref _count);
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+
+        var size = e.EstimatedBytes;
+        if (Interlocked.Add(ref _bytes, size) > _maxBytes)
+        {
+            // Full in bytes (large users, the endpoint down or slow): dropped and counted as when full in events.
+            Interlocked.Add(ref _bytes, -size);
             Interlocked.Decrement(ref _count);
             Interlocked.Increment(ref _dropped);
             return;
@@ -375,12 +397,14 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     private int Take(int max, bool fullBatch)
     {
         var taken = 0;
+        long bytes = 0;
         var spin = default(SpinWait);
         while (taken < max)
         {
             if (_queue.TryDequeue(out var e))
             {
                 _batch[taken++] = e;
+                bytes += e.EstimatedBytes;
                 continue;
             }
 
@@ -394,6 +418,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
             spin.SpinOnce();
         }
 
+        Interlocked.Add(ref _bytes, -bytes);
         Interlocked.Add(ref _count, -taken);
         return taken;
     }
@@ -469,11 +494,14 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     internal int DiscardPending()
     {
         var discarded = 0;
-        while (_queue.TryDequeue(out _))
+        long bytes = 0;
+        while (_queue.TryDequeue(out var e))
         {
             discarded++;
+            bytes += e.EstimatedBytes;
         }
 
+        Interlocked.Add(ref _bytes, -bytes);
         Interlocked.Add(ref _count, -discarded);
         return discarded;
     }
@@ -492,7 +520,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         {
             _lastDropWarning = now;
             _droppedReported = dropped;
-            LogBufferFull(newDrops, _capacity, dropped);
+            LogBufferFull(newDrops, _capacity, _maxBytes, dropped);
         }
     }
 }

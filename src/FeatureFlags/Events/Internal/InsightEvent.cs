@@ -22,6 +22,9 @@ internal enum InsightEventKind : byte
 /// </summary>
 internal readonly struct InsightEvent
 {
+    // The event in the buffer's segment (this struct) and the segment's bookkeeping for it.
+    private const int EventOverheadBytes = 64;
+
     private InsightEvent(InsightEventKind kind, FlagUser user, string? name, CompiledVariation? variation, bool sendToExperiment, double numericValue, long timestamp)
     {
         Kind = kind;
@@ -49,6 +52,13 @@ internal readonly struct InsightEvent
 
     /// <summary>Unix time in milliseconds when the event was recorded.</summary>
     public long Timestamp { get; }
+
+    /// <summary>
+    /// The memory the event may hold while it waits in the buffer: the user's estimate (see
+    /// <see cref="FlagUser.EstimatedBytes"/>) plus the flag key or event name and the event itself. Reads two lengths
+    /// and adds: no allocation.
+    /// </summary>
+    public int EstimatedBytes => EventOverheadBytes + User.EstimatedBytes + (Name is null ? 0 : 24 + (2 * Name.Length));
 
     public static InsightEvent ForUser(FlagUser user, long timestamp)
         => new(InsightEventKind.User, user, null, null, false, 0, timestamp);
