@@ -22,11 +22,9 @@ internal static class UserOptionsLoader
     /// <summary>The longest cookie lifetime browsers keep (RFC 6265bis caps Max-Age at 400 days).</summary>
     private static readonly TimeSpan MaxCookieLifetime = TimeSpan.FromDays(400);
 
+    // Derived from the type, as the core package derives its own keys: an option added later is a known key at once.
     private static readonly HashSet<string> Keys = new(
-        [nameof(FeatureFlagUserOptions.KeyClaim), nameof(FeatureFlagUserOptions.NameClaim), nameof(FeatureFlagUserOptions.EmailClaim),
-         nameof(FeatureFlagUserOptions.CountryClaim), nameof(FeatureFlagUserOptions.CustomClaims), nameof(FeatureFlagUserOptions.AnonymousKeySource),
-         nameof(FeatureFlagUserOptions.AnonymousKeyName), nameof(FeatureFlagUserOptions.AnonymousCookieLifetime)],
-        StringComparer.OrdinalIgnoreCase);
+        typeof(FeatureFlagUserOptions).GetProperties().Select(static p => p.Name), StringComparer.OrdinalIgnoreCase);
 
     public static FeatureFlagUserOptions Load(IServiceProvider services)
     {

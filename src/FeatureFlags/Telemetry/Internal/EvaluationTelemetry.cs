@@ -39,7 +39,7 @@ internal static class EvaluationTelemetry
     }
 
     /// <summary>The semantic conventions' <c>feature_flag.result.reason</c> for an outcome.</summary>
-    public static string ReasonOf(EvaluationReasonKind kind, string reason, CompiledFlag? flag, bool split) => kind switch
+    public static string ReasonOf(EvaluationReasonKind kind, CompiledFlag? flag, bool split) => kind switch
     {
         EvaluationReasonKind.Off => Reason.Disabled,
         EvaluationReasonKind.LocalOverride => Reason.Static,
@@ -69,7 +69,7 @@ internal static class EvaluationTelemetry
         FeatureFlagsMetrics? metrics, CompiledFlag? flag, FlagUser? user, string flagKey, string variationId,
         EvaluationReasonKind kind, string reason, bool split)
     {
-        var resultReason = ReasonOf(kind, reason, flag, split);
+        var resultReason = ReasonOf(kind, flag, split);
         var errorType = ErrorTypeOf(kind, reason);
         var variant = string.IsNullOrEmpty(variationId) ? null : variationId;
         metrics?.RecordEvaluation(flagKey, variant, resultReason, errorType);
