@@ -63,7 +63,10 @@ internal sealed record RegexPolicy
         {
             try
             {
-                regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, MatchTimeout);
+                // No match timeout: this engine's time is linear in the input (user values are at most
+                // FlagUser.MaxValueLength characters), so a timeout could only fire on a busy machine, failing a legitimate
+                // rule as "malformed flag". The timeout guards the backtracking engine below.
+                regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, Regex.InfiniteMatchTimeout);
             }
             catch (NotSupportedException)
             {
