@@ -98,17 +98,42 @@ public sealed class StreamingOptions
     /// </summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Gets or sets the first reconnect delay; later delays grow exponentially, with jitter. Default 1 s.</summary>
+    /// <summary>
+    /// The key under which an app registers its own reconnect pipeline to replace the SDK's
+    /// (<c>services.AddResiliencePipeline(StreamingOptions.ReconnectPipelineKey, ...)</c>). The pipeline only sees
+    /// failed sessions (<c>Exception</c>s); a rejection (close code 4003) and shutdown never reach it.
+    /// </summary>
+    public const string ReconnectPipelineKey = "FeatureFlags.Streaming";
+
+    /// <summary>
+    /// Gets or sets the first delay of the paced reconnect backoff (used when the server keeps refusing, and after the
+    /// quick phase that follows a healthy connection); later delays double, with jitter. Default 1 s.
+    /// </summary>
     public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Gets or sets the longest delay between reconnect attempts. Default 30 s. Attempts never stop (except on close code 4003).</summary>
+    /// <summary>Gets or sets the longest delay between reconnect attempts. Default 30 s. Attempts never stop.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Gets or sets how long a connection must stay healthy for the reconnect backoff to start again from
-    /// <see cref="ReconnectDelay"/>. Default 60 s.
+    /// Gets or sets how long a connection must have been in sync for its loss to start the quick reconnect phase
+    /// (attempts every 0.25-0.75 s for 30 s: a restarted server is found within a second) instead of continuing the paced
+    /// backoff. A server that drops connections sooner than this is paced. Default 5 s.
     /// </summary>
-    public TimeSpan HealthyConnectionTime { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan HealthyConnectionTime { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets the longest the SDK waits for the reply to its data-sync request on a new connection before it
+    /// replaces the connection (the server ignores a request it cannot read). Default 30 s.
+    /// </summary>
+    public TimeSpan DataSyncTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how often the SDK probes again after the server rejected it (close code 4003): the status stays
+    /// <see cref="FeatureFlagsState.Off"/> with the error until a connection is accepted. A FeatBit Agent that
+    /// restarted answers 4003 for a valid secret until it is loaded again. <see cref="Timeout.InfiniteTimeSpan"/> stops
+    /// for good at the first rejection. Default 1 minute.
+    /// </summary>
+    public TimeSpan RetryAfterRejection { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Gets or sets the outage after which a reconnect asks for the full data set instead of the changes since the last

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using FeatureFlags;
 using FeatureFlags.Bootstrap.Internal;
 using FeatureFlags.Cache.Internal;
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.DependencyInjection.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Events.Internal;
@@ -143,11 +144,26 @@ public static class FeatureFlagsServiceCollectionExtensions
         services.TryAddSingleton<IConnectionTokenProvider>(static sp => new ConnectionTokenProvider(sp.GetRequiredService<TimeProvider>()));
         services.TryAddScoped<IFeatureFlags, ScopedFeatureFlags>();
 
-        // The sync service is a singleton first (so tests and diagnostics can reach it), then the host's hosted service.
+        // The data system is a singleton first (so tests and diagnostics can reach it), then the host's hosted service.
+        // It owns the bootstrap file, the persistent store (the cache file unless replaced) and the live source
+        // (FeatBit streaming unless replaced), and is the only writer of the status.
         services.TryAddSingleton<BootstrapFileSource>();
-        services.TryAddSingleton<LastKnownGoodCache>();
-        services.TryAddSingleton<StreamingSyncService>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamingSyncService>(static sp => sp.GetRequiredService<StreamingSyncService>()));
+        services.TryAddSingleton(new LiveDataSourceFactory(static sp => ActivatorUtilities.CreateInstance<StreamingDataSource>(sp)));
+        services.TryAddSingleton(new PersistentStoreFactory(static sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value;
+            return string.IsNullOrWhiteSpace(options.CacheFile) || options.Offline ? null : ActivatorUtilities.CreateInstance<FileFlagStore>(sp);
+        }));
+        services.TryAddSingleton(static sp => new FlagDataSystem(
+            sp.GetRequiredService<IOptions<FeatureFlagsOptions>>(),
+            sp.GetRequiredService<FlagStore>(),
+            sp.GetRequiredService<StatusProvider>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<FlagDataSystem>>(),
+            sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value.Offline ? null : sp.GetRequiredService<LiveDataSourceFactory>().Create(sp),
+            sp.GetRequiredService<PersistentStoreFactory>().Create(sp),
+            sp.GetRequiredService<BootstrapFileSource>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FlagDataSystem>(static sp => sp.GetRequiredService<FlagDataSystem>()));
 
         // Insight events: the named HttpClient with its resilience handler, the sender and the processor (hosted).
         services.AddFeatureFlagEvents();

@@ -46,6 +46,12 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         Positive(options.Streaming.PingInterval, $"Streaming:{nameof(options.Streaming.PingInterval)}");
         Positive(options.Streaming.ReconnectDelay, $"Streaming:{nameof(options.Streaming.ReconnectDelay)}");
         Positive(options.Streaming.MaxReconnectDelay, $"Streaming:{nameof(options.Streaming.MaxReconnectDelay)}");
+        Positive(options.Streaming.DataSyncTimeout, $"Streaming:{nameof(options.Streaming.DataSyncTimeout)}");
+        if (options.Streaming.RetryAfterRejection != Timeout.InfiniteTimeSpan)
+        {
+            Positive(options.Streaming.RetryAfterRejection, $"Streaming:{nameof(options.Streaming.RetryAfterRejection)}");
+        }
+
         Positive(options.Evaluation.RegexMatchTimeout, $"Evaluation:{nameof(options.Evaluation.RegexMatchTimeout)}");
         Positive(options.Events.FlushInterval, $"Events:{nameof(options.Events.FlushInterval)}");
         Positive(options.Events.SendTimeout, $"Events:{nameof(options.Events.SendTimeout)}");

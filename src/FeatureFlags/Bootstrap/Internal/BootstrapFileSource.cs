@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
-using FeatureFlags.Sync.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +24,6 @@ internal sealed partial class BootstrapFileSource : IDisposable
     private readonly Lock _lock = new();
     private readonly FeatureFlagsOptions _options;
     private readonly FlagStore _store;
-    private readonly StatusProvider _status;
     private readonly TimeProvider _time;
     private readonly ILogger<BootstrapFileSource> _logger;
     private FileSystemWatcher? _watcher;
@@ -35,14 +33,19 @@ internal sealed partial class BootstrapFileSource : IDisposable
     private bool _disposed;
 
     public BootstrapFileSource(
-        IOptions<FeatureFlagsOptions> options, FlagStore store, StatusProvider status, TimeProvider time, ILogger<BootstrapFileSource> logger)
+        IOptions<FeatureFlagsOptions> options, FlagStore store, TimeProvider time, ILogger<BootstrapFileSource> logger)
     {
         _options = options.Value;
         _store = store;
-        _status = status;
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>Raised after the file was applied to the store (at start and after each good edit); the data system sets the status.</summary>
+    public event Action? Applied;
+
+    /// <summary>Raised with why an edit was not applied, or with <see langword="null"/> after a good edit.</summary>
+    public event Action<string?>? FileErrorChanged;
 
     /// <summary>Gets whether a bootstrap file was loaded into the store at least once.</summary>
     public bool Loaded { get; private set; }
@@ -59,7 +62,6 @@ internal sealed partial class BootstrapFileSource : IDisposable
         {
             if (_options.Offline)
             {
-                _status.Set(FeatureFlagsState.Initializing, "Offline mode without FeatureFlags:BootstrapFile: there are no flags to serve.");
                 LogOfflineWithoutFile();
             }
 
@@ -126,7 +128,7 @@ internal sealed partial class BootstrapFileSource : IDisposable
                 }
             }
 
-            _status.SetBootstrapFileError(error);
+            FileErrorChanged?.Invoke(error);
             return false;
         }
     }
@@ -162,12 +164,8 @@ internal sealed partial class BootstrapFileSource : IDisposable
                 Loaded = true;
                 _ioRetries = 0;
                 LogLoaded(path, result.Applied, result.ChangedFlagKeys.Count);
-                if (_options.Offline)
-                {
-                    _status.Set(FeatureFlagsState.Ready);
-                }
-
-                _status.SetBootstrapFileError(null);
+                Applied?.Invoke();
+                FileErrorChanged?.Invoke(null);
                 error = string.Empty;
                 exception = null;
                 return true;

@@ -86,25 +86,6 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
         return result with { Invalid = result.Invalid + invalid };
     }
 
-    /// <summary>Raised after a data set from the flag server was applied (not for bootstrap data); outside the write lock.</summary>
-    public event Action<DataSyncPayloadDto>? ServerDataApplied;
-
-    /// <summary>Applies a <c>data-sync</c> payload received from the flag server and raises <see cref="ServerDataApplied"/>.</summary>
-    public ApplyResult ApplyFromServer(DataSyncPayloadDto payload)
-    {
-        var result = Apply(payload);
-        try
-        {
-            ServerDataApplied?.Invoke(payload);
-        }
-        catch (Exception ex)
-        {
-            LogHandlerFailed(ex);
-        }
-
-        return result;
-    }
-
     /// <summary>Replaces the whole data set, regardless of versions (a full data-sync).</summary>
     public ApplyResult ApplyFull(IReadOnlyList<FlagDto> flags, IReadOnlyList<SegmentDto> segments)
     {

@@ -37,4 +37,7 @@ internal sealed partial class StreamingSession
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Debug, Message = "Streaming session with {Endpoint} closed by the client on shutdown")]
     private partial void LogStoppedByClient(string endpoint);
+
+    [LoggerMessage(EventId = 2024, Level = LogLevel.Debug, Message = "Held a push (version {Version}) that arrived before the reply to the data-sync request; it is applied after the reply")]
+    private partial void LogHeldPush(long version);
 }

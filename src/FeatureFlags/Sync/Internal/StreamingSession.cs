@@ -5,7 +5,8 @@ using System.Text;
 using System.Text.Json;
 using FeatureFlags.Internal;
 using FeatureFlags.Model.Internal;
-using FeatureFlags.Store.Internal;
+using FeatureFlags.DataSystem;
+using FeatureFlags.Telemetry.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace FeatureFlags.Sync.Internal;
@@ -31,6 +32,9 @@ internal enum SessionEnd
     /// <summary>The server sent a message larger than the configured maximum.</summary>
     MessageTooLarge,
 
+    /// <summary>No reply to our data-sync request within <c>DataSyncTimeout</c>, or too many pushes held while waiting for it.</summary>
+    NoReply,
+
     /// <summary>
     /// We shut down: a client stop, also when the server's close frame ended the session (it only echoed our close).
     /// Not a failure: neither logged as an ended session (2010) nor counted by <c>featureflags.sync.failures</c>.
@@ -39,37 +43,63 @@ internal enum SessionEnd
 }
 
 /// <summary>What one session did.</summary>
-internal sealed record SessionResult(SessionEnd End, bool Synced, TimeSpan Duration, string? Error);
+/// <param name="End">How it ended.</param>
+/// <param name="Synced">Whether the reply to our data-sync request was committed.</param>
+/// <param name="Duration">From connect to end.</param>
+/// <param name="Error">What went wrong, safe to log.</param>
+internal sealed record SessionResult(SessionEnd End, bool Synced, TimeSpan Duration, string? Error)
+{
+    /// <summary>Gets how long the session was in sync (from the commit of the reply to the end).</summary>
+    public TimeSpan SyncedFor { get; init; }
+}
 
 /// <summary>
-/// One connect-and-receive session with a FeatBit server: connect with a fresh token, request a
-/// data-sync from the store's cursor, apply every data-sync to the store, ping, and watch liveness. Never throws
-/// except for cancellation; the result says how it ended.
+/// One connect-and-receive session with a FeatBit server: connect with a fresh token, request a data-sync from the
+/// cursor, commit the reply and every push through the data system, ping, and watch liveness. Never throws except for
+/// cancellation; the result says how it ended.
 /// </summary>
+/// <remarks>
+/// <para>Ready means complete: on a full request (cursor 0) the server may push changes before its reply, and the
+/// reply may carry an older version of a flag than such a push. Pushes that arrive before the reply are therefore held,
+/// and applied after it (as patches: newer versions win), so no flag goes back. Only then is Ready reported. On a
+/// cursor request every message is a patch applied by version, so order cannot move a flag back; the first one
+/// reports Ready.</para>
+/// <para>A clean close: on shutdown the session sends a close frame and keeps receiving until the server answers
+/// it, for at most <c>CloseTimeout</c>; then it aborts.</para>
+/// </remarks>
 internal sealed partial class StreamingSession : IDisposable
 {
     internal const string UserAgent = "featureflags-aspnetcore-server-sdk";
     internal const WebSocketCloseStatus RejectedCloseStatus = (WebSocketCloseStatus)4003;
+
+    /// <summary>The most pushes held while waiting for the reply to a full request; past it the connection is replaced.</summary>
+    internal const int MaxHeldPushes = 1_000;
+
     private const int ReceiveChunk = 16 * 1024;
     private static readonly byte[] PingMessage = """{"messageType":"ping","data":{}}"""u8.ToArray();
 
     private readonly FeatureFlagsOptions _options;
-    private readonly FlagStore _store;
     private readonly IConnectionTokenProvider _tokens;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly FeatureFlagsMetrics? _metrics;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly List<FlagDataSet> _held = [];
     private long _lastFrameAt;
+    private long _syncedAt;
     private bool _livenessExpired;
+    private bool _awaitingFull;
+    private volatile bool _synced;
+    private volatile bool _replyTimedOut;
     private volatile bool _closingOnStop;
 
-    public StreamingSession(FeatureFlagsOptions options, FlagStore store, IConnectionTokenProvider tokens, TimeProvider time, ILogger logger)
+    public StreamingSession(FeatureFlagsOptions options, IConnectionTokenProvider tokens, TimeProvider time, ILogger logger, FeatureFlagsMetrics? metrics = null)
     {
         _options = options;
-        _store = store;
         _tokens = tokens;
         _time = time;
         _logger = logger;
+        _metrics = metrics;
     }
 
     public void Dispose() => _sendLock.Dispose();
@@ -84,9 +114,9 @@ internal sealed partial class StreamingSession : IDisposable
 
     /// <summary>Runs the session until the connection ends or <paramref name="stoppingToken"/> is cancelled.</summary>
     /// <param name="cursor">The data-sync cursor to request (0 = full data set).</param>
-    /// <param name="onSynced">Called after the first data-sync of this session has been applied.</param>
+    /// <param name="updates">Where data is committed and Ready is reported.</param>
     /// <param name="stoppingToken">Signals shutdown: the socket is then closed cleanly within <c>CloseTimeout</c>.</param>
-    public async Task<SessionResult> RunAsync(long cursor, Action onSynced, CancellationToken stoppingToken)
+    public async Task<SessionResult> RunAsync(long cursor, IFlagDataSourceUpdates updates, CancellationToken stoppingToken)
     {
         var started = _time.GetTimestamp();
         var endpoint = SafeEndpoint(_options.Streaming.Uri);
@@ -110,42 +140,51 @@ internal sealed partial class StreamingSession : IDisposable
         }
 
         LogConnected(endpoint);
-        _store.Metrics?.Connects.Add(1);
+        _metrics?.Connects.Add(1);
         _lastFrameAt = _time.GetTimestamp();
-        using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        using var closeOnStop = stoppingToken.Register(() => _ = CloseOnStopAsync(socket, session));
-        var synced = false;
+
+        // Not linked to the stopping token: cancelling a receive aborts the socket, and a stop must close it cleanly.
+        using var session = new CancellationTokenSource();
+        using var closeOnStop = stoppingToken.Register(() => _ = CloseOnStopAsync(socket));
+        _awaitingFull = cursor == 0;
         var ping = PingLoopAsync(socket, session.Token);
         SessionResult result;
         try
         {
             await SendAsync(socket, DataSyncRequest(cursor), session.Token).ConfigureAwait(false);
-            result = await ReceiveLoopAsync(socket, () =>
-            {
-                if (!synced)
-                {
-                    synced = true;
-                    onSynced();
-                }
-            }, session.Token).ConfigureAwait(false);
+            using var replyDeadline = _time.CreateTimer(
+                static s => ((StreamingSession)s!).OnReplyDeadline(), this, _options.Streaming.DataSyncTimeout, Timeout.InfiniteTimeSpan);
+            _replySocket = socket;
+            result = await ReceiveLoopAsync(socket, updates, session.Token).ConfigureAwait(false);
         }
         catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            result = new SessionResult(SessionEnd.Stopped, synced, default, null);
+            result = new SessionResult(SessionEnd.Stopped, _synced, default, null);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
             result = _livenessExpired
-                ? new SessionResult(SessionEnd.LivenessTimeout, synced, default, $"No message from the server for {3 * _options.Streaming.PingInterval}; the connection was presumed dead")
-                : new SessionResult(SessionEnd.ConnectionLost, synced, default, "Connection lost: " + MaskToken(ex.Message, _options.Streaming.Uri, token));
+                ? new SessionResult(SessionEnd.LivenessTimeout, _synced, default, $"No message from the server for {3 * _options.Streaming.PingInterval}; the connection was presumed dead")
+                : _replyTimedOut
+                    ? new SessionResult(SessionEnd.NoReply, _synced, default, $"No reply to the data-sync request within {_options.Streaming.DataSyncTimeout}{(_held.Count >= MaxHeldPushes ? $" (and more than {MaxHeldPushes} pushes before it)" : string.Empty)}")
+                    : new SessionResult(SessionEnd.ConnectionLost, _synced, default, "Connection lost: " + MaskToken(ex.Message, _options.Streaming.Uri, token));
         }
         finally
         {
+            Volatile.Write(ref _ended, true);
+            Interlocked.Exchange(ref _closeDeadline, null)?.Dispose();
+            _replySocket = null;
             await session.CancelAsync().ConfigureAwait(false);
             await ping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        result = result with { Synced = synced || result.Synced, Duration = _time.GetElapsedTime(started) };
+        var ended = _time.GetTimestamp();
+        result = result with
+        {
+            Synced = _synced || result.Synced,
+            Duration = _time.GetElapsedTime(started, ended),
+            SyncedFor = _synced ? _time.GetElapsedTime(_syncedAt, ended) : TimeSpan.Zero,
+        };
         if (result.End == SessionEnd.Stopped)
         {
             LogStoppedByClient(endpoint);
@@ -159,7 +198,23 @@ internal sealed partial class StreamingSession : IDisposable
         return result;
     }
 
-    private async Task<SessionResult> ReceiveLoopAsync(ClientWebSocket socket, Action onSynced, CancellationToken ct)
+    private ClientWebSocket? _replySocket;
+    private ITimer? _closeDeadline;
+    private bool _ended;
+
+    /// <summary>No reply to our request in time (the server ignores a request it cannot read): replace the connection.</summary>
+    private void OnReplyDeadline()
+    {
+        if (_synced || _closingOnStop || _replySocket is not { } socket)
+        {
+            return;
+        }
+
+        _replyTimedOut = true;
+        socket.Abort();
+    }
+
+    private async Task<SessionResult> ReceiveLoopAsync(ClientWebSocket socket, IFlagDataSourceUpdates updates, CancellationToken ct)
     {
         var message = new ArrayBufferWriter<byte>(ReceiveChunk);
         long messageStartedAt = 0;
@@ -179,16 +234,17 @@ internal sealed partial class StreamingSession : IDisposable
             {
                 if (_closingOnStop)
                 {
-                    // The server only echoed the close we sent on shutdown: a client stop, not the server's doing.
+                    // The server answered the close we sent on shutdown: a client stop, not the server's doing.
                     return new SessionResult(SessionEnd.Stopped, false, default, null);
                 }
 
                 var status = socket.CloseStatus;
                 if (status == RejectedCloseStatus)
                 {
-                    const string Cause = "The server rejected the connection (close code 4003): the environment secret is wrong or not a server-side secret, or this machine's clock differs from the server's by more than 30 s (connection tokens expire after 30 s)";
+                    var description = LogText.Escape(socket.CloseStatusDescription ?? string.Empty);
+                    var cause = "The server rejected the connection (close code 4003" + (description.Length > 0 ? $" \"{description}\"" : string.Empty) + "): the environment secret is wrong or not a server-side secret, this machine's clock differs from the server's by more than 30 s (connection tokens expire after 30 s), or a FeatBit Agent restarted and is not loaded yet";
                     LogRejected(SafeEndpoint(_options.Streaming.Uri));
-                    return new SessionResult(SessionEnd.Rejected, false, default, Cause);
+                    return new SessionResult(SessionEnd.Rejected, false, default, cause);
                 }
 
                 return new SessionResult(SessionEnd.ClosedByServer, false, default,
@@ -209,9 +265,11 @@ internal sealed partial class StreamingSession : IDisposable
                 continue;
             }
 
-            if (received.MessageType == WebSocketMessageType.Text)
+            if (received.MessageType == WebSocketMessageType.Text && !HandleMessage(message.WrittenSpan, messageStartedAt, updates))
             {
-                HandleMessage(message.WrittenSpan, messageStartedAt, onSynced);
+                _replyTimedOut = true;
+                socket.Abort();
+                throw new WebSocketException("Too many pushes before the data-sync reply.");
             }
 
             // Keep a modest buffer for the next message; drop one grown by a large full sync.
@@ -226,7 +284,8 @@ internal sealed partial class StreamingSession : IDisposable
         }
     }
 
-    private void HandleMessage(ReadOnlySpan<byte> json, long receivedAt, Action onSynced)
+    /// <summary>Handles one text message; false when the session must end (too many pushes held).</summary>
+    private bool HandleMessage(ReadOnlySpan<byte> json, long receivedAt, IFlagDataSourceUpdates updates)
     {
         string? type;
         try
@@ -236,7 +295,7 @@ internal sealed partial class StreamingSession : IDisposable
         catch (JsonException ex)
         {
             LogMalformedMessage(LogText.Escape(ex.Message));
-            return;
+            return true;
         }
 
         if (!string.Equals(type, "data-sync", StringComparison.OrdinalIgnoreCase))
@@ -247,26 +306,62 @@ internal sealed partial class StreamingSession : IDisposable
                 LogIgnoredMessage(ignored);
             }
 
-            return;
+            return true;
         }
 
+        FlagDataSet data;
         try
         {
-            var payload = WireJson.ReadValidatedDataSync(json);
-            var started = _time.GetTimestamp();
-            var result = _store.ApplyFromServer(payload);
-            var applied = _time.GetTimestamp();
-            var elapsed = _time.GetElapsedTime(started, applied);
-            _store.Metrics?.RecordDataSync(
-                string.Equals(payload.EventType, "full", StringComparison.OrdinalIgnoreCase), elapsed, _time.GetElapsedTime(receivedAt, applied));
-            LogDataSyncApplied(string.Equals(payload.EventType, "full", StringComparison.OrdinalIgnoreCase) ? "full" : "patch", result.Applied, result.Ignored, result.Invalid, elapsed.TotalMilliseconds);
-            onSynced();
+            data = FlagDataSet.From(WireJson.ReadValidatedDataSync(json));
         }
         catch (JsonException ex)
         {
             // The last good flags keep serving; the next push or reconnect brings the data again.
             LogMalformedMessage(LogText.Escape(ex.Message));
+            return true;
         }
+
+        if (_awaitingFull && !data.IsFull)
+        {
+            // A push that overtook the reply to our full request: held, applied right after the reply.
+            if (_held.Count >= MaxHeldPushes)
+            {
+                return false;
+            }
+
+            LogHeldPush(data.Version);
+            _held.Add(data);
+            return true;
+        }
+
+        Commit(data, receivedAt, updates);
+        if (_awaitingFull)
+        {
+            _awaitingFull = false;
+            foreach (var push in _held)
+            {
+                Commit(push, receivedAt, updates);
+            }
+
+            _held.Clear();
+        }
+
+        if (!_synced)
+        {
+            _syncedAt = _time.GetTimestamp();
+            _synced = true;
+            updates.UpdateStatus(FeatureFlagsState.Ready);
+        }
+
+        return true;
+    }
+
+    private void Commit(FlagDataSet data, long receivedAt, IFlagDataSourceUpdates updates)
+    {
+        var started = _time.GetTimestamp();
+        updates.Apply(data);
+        var applied = _time.GetTimestamp();
+        _metrics?.RecordDataSync(data.IsFull, _time.GetElapsedTime(started, applied), _time.GetElapsedTime(receivedAt, applied));
     }
 
     /// <summary>Reads the top-level <c>messageType</c> without materialising the message.</summary>
@@ -331,11 +426,17 @@ internal sealed partial class StreamingSession : IDisposable
         }
     }
 
-    private async Task CloseOnStopAsync(ClientWebSocket socket, CancellationTokenSource session)
+    private async Task CloseOnStopAsync(ClientWebSocket socket)
     {
-        // A clean close first; the receive loop ends when the server answers. Past CloseTimeout, abort.
+        // A clean close: send ours and let the receive loop read on until the server answers it; past CloseTimeout, abort.
         _closingOnStop = true;
-        using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), session, _options.Streaming.CloseTimeout, Timeout.InfiniteTimeSpan);
+        var deadline = _time.CreateTimer(static s => ((ClientWebSocket)s!).Abort(), socket, _options.Streaming.CloseTimeout, Timeout.InfiniteTimeSpan);
+        if (Interlocked.CompareExchange(ref _closeDeadline, deadline, null) is not null || Volatile.Read(ref _ended))
+        {
+            deadline.Dispose();
+            return;
+        }
+
         await CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, "client shutting down").ConfigureAwait(false);
     }
 

@@ -124,6 +124,7 @@ internal sealed class FeatureFlagsMetrics : IDisposable
         SessionEnd.ConnectionLost => "connection_lost",
         SessionEnd.LivenessTimeout => "liveness_timeout",
         SessionEnd.MessageTooLarge => "message_too_large",
+        SessionEnd.NoReply => "no_reply",
         _ => "_OTHER",
     };
 

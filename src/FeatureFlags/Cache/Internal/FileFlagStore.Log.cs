@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace FeatureFlags.Cache.Internal;
 
 // Last-known-good cache log events: EventIds 5050-5099 (listed in docs/logging.md).
-internal sealed partial class LastKnownGoodCache
+internal sealed partial class FileFlagStore
 {
     [LoggerMessage(EventId = 5050, Level = LogLevel.Warning, Message = "Serving {Applied} cached entities from '{Path}' until the flag server answers")]
     private partial void LogLoaded(string path, int applied);
@@ -16,4 +16,7 @@ internal sealed partial class LastKnownGoodCache
 
     [LoggerMessage(EventId = 5053, Level = LogLevel.Error, Message = "Could not write the cache file '{Path}': {Error}")]
     private partial void LogWriteFailed(string path, string error);
+
+    [LoggerMessage(EventId = 5054, Level = LogLevel.Warning, Message = "The cache file '{Path}' is ignored: {Reason}. It is replaced once the flag server has answered")]
+    private partial void LogOtherEnvironment(string path, string reason);
 }

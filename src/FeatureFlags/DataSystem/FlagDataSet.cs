@@ -1,0 +1,89 @@
+using System.Text.Json;
+using FeatureFlags.Model.Internal;
+
+namespace FeatureFlags.DataSystem;
+
+/// <summary>
+/// Flags and segments in FeatBit's data model, parsed and ready to commit: what every data source hands to the data
+/// system (<see cref="IFlagDataSourceUpdates.Apply"/>) and what a persistent store keeps.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A <em>full</em> data set is the whole environment: committing it replaces everything, so flags it lacks are
+/// deleted and older versions it carries replace newer ones (that is how a rollback reaches the SDK). A <em>patch</em>
+/// upserts by version: an entity is applied only when its <c>updatedAt</c> is newer than the one held, so a patch can
+/// never move a flag back. Archived entities are tombstones that block older updates.
+/// </para>
+/// <para>
+/// The JSON is FeatBit's <c>data-sync</c> payload, either the whole message
+/// (<c>{"messageType":"data-sync","data":{"eventType":"full","featureFlags":[...],"segments":[...]}}</c>, as the
+/// server pushes it and <c>/api/public/sdk/server/latest-all</c> returns it) or its <c>data</c> object. Entities that
+/// cannot be read are skipped and counted (<see cref="InvalidCount"/>); the rest is kept. Immutable and thread-safe.
+/// </para>
+/// </remarks>
+public sealed class FlagDataSet
+{
+    private FlagDataSet(DataSyncPayloadDto payload)
+    {
+        Payload = payload;
+        IsFull = string.Equals(payload.EventType, "full", StringComparison.OrdinalIgnoreCase);
+        var flags = payload.FeatureFlags?.Items ?? [];
+        var segments = payload.Segments?.Items ?? [];
+        long version = 0;
+        foreach (var flag in flags)
+        {
+            version = Math.Max(version, flag.UpdatedAt);
+        }
+
+        foreach (var segment in segments)
+        {
+            version = Math.Max(version, segment.UpdatedAt);
+        }
+
+        Version = version;
+        FlagCount = flags.Count;
+        SegmentCount = segments.Count;
+        InvalidCount = (payload.FeatureFlags?.Errors.Count ?? 0) + (payload.Segments?.Errors.Count ?? 0);
+    }
+
+    /// <summary>Gets whether this is a full data set (replaces everything) rather than a patch (upserts by version).</summary>
+    public bool IsFull { get; }
+
+    /// <summary>Gets the largest <c>updatedAt</c> (Unix milliseconds) in the set, archived entities included; 0 when empty.</summary>
+    public long Version { get; }
+
+    /// <summary>Gets the number of flags in the set, archived ones included.</summary>
+    public int FlagCount { get; }
+
+    /// <summary>Gets the number of segments in the set, archived ones included.</summary>
+    public int SegmentCount { get; }
+
+    /// <summary>Gets the number of entities that could not be read and were skipped.</summary>
+    public int InvalidCount { get; }
+
+    internal DataSyncPayloadDto Payload { get; }
+
+    /// <summary>Parses FeatBit <c>data-sync</c> JSON (the whole message or its <c>data</c> object).</summary>
+    /// <param name="utf8Json">The JSON, UTF-8 encoded.</param>
+    /// <returns>The data set.</returns>
+    /// <exception cref="JsonException">The text is not UTF-8, or the JSON is malformed or not a data-sync payload.</exception>
+    public static FlagDataSet Parse(ReadOnlySpan<byte> utf8Json) => new(WireJson.ReadDataSync(utf8Json));
+
+    /// <summary>Parses FeatBit <c>data-sync</c> JSON (the whole message or its <c>data</c> object).</summary>
+    /// <param name="json">The JSON.</param>
+    /// <returns>The data set.</returns>
+    /// <exception cref="JsonException">The JSON is malformed or not a data-sync payload.</exception>
+    public static FlagDataSet Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return new(WireJson.ReadDataSync(System.Text.Encoding.UTF8.GetBytes(json)));
+    }
+
+    /// <summary>Writes the set as a FeatBit <c>data-sync</c> message, the form <see cref="Parse(ReadOnlySpan{byte})"/> reads.</summary>
+    /// <returns>The UTF-8 JSON.</returns>
+    public byte[] ToUtf8Json()
+        => JsonSerializer.SerializeToUtf8Bytes(new DataSyncMessageDto { MessageType = "data-sync", Data = Payload }, WireJsonContext.Default.DataSyncMessageDto);
+
+    /// <summary>Wraps a payload already read (and, for a WebSocket message, already known to be UTF-8).</summary>
+    internal static FlagDataSet From(DataSyncPayloadDto payload) => new(payload);
+}
