@@ -86,7 +86,7 @@ public static class InMemoryFeatureFlagsServiceCollectionExtensions
     private static bool IsStreamingSyncHostedService(ServiceDescriptor descriptor)
         => descriptor.ServiceType == typeof(IHostedService)
            && !descriptor.IsKeyedService
-           && (descriptor.ImplementationType == typeof(StreamingSyncService)
-               || descriptor.ImplementationInstance is StreamingSyncService
-               || descriptor.ImplementationFactory?.GetType().GenericTypeArguments is [_, var type] && type == typeof(StreamingSyncService));
+           && (descriptor.ImplementationType == typeof(FeatureFlags.DataSystem.Internal.FlagDataSystem)
+               || descriptor.ImplementationInstance is FeatureFlags.DataSystem.Internal.FlagDataSystem
+               || descriptor.ImplementationFactory?.GetType().GenericTypeArguments is [_, var type] && type == typeof(FeatureFlags.DataSystem.Internal.FlagDataSystem));
 }

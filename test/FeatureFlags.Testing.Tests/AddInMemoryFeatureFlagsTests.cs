@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using FeatureFlags.Sync.Internal;
 using Xunit;
 
 namespace FeatureFlags.Testing.Tests;
@@ -42,7 +41,7 @@ public sealed class AddInMemoryFeatureFlagsTests
 
         Assert.Equal(50, value);
         Assert.Equal(FeatureFlagsState.Ready, host.Services.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State);
-        Assert.DoesNotContain(host.Services.GetServices<IHostedService>(), s => s is StreamingSyncService);
+        Assert.DoesNotContain(host.Services.GetServices<IHostedService>(), s => s is FeatureFlags.DataSystem.Internal.FlagDataSystem);
         Assert.Single(flags.Events.Tracks);
         Assert.False(listener.Pending(), "the SDK connected to the configured server");
     }
@@ -104,8 +103,8 @@ public sealed class AddInMemoryFeatureFlagsTests
 
         using var provider = services.BuildServiceProvider();
 
-        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationFactory?.Method.ReturnType == typeof(StreamingSyncService));
-        Assert.DoesNotContain(provider.GetServices<IHostedService>(), s => s is StreamingSyncService);
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationFactory?.Method.ReturnType == typeof(FeatureFlags.DataSystem.Internal.FlagDataSystem));
+        Assert.DoesNotContain(provider.GetServices<IHostedService>(), s => s is FeatureFlags.DataSystem.Internal.FlagDataSystem);
         Assert.True(provider.GetRequiredService<IFeatureFlagClient>().BoolVariation("f", Alice));
     }
 

@@ -1,4 +1,5 @@
 using FeatureFlags.AspNetCore.Tests.TestApp;
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Events.Internal;
 using FeatureFlags.Store.Internal;
@@ -40,7 +41,7 @@ public sealed class AddFeatureFlagsTests
         await using (var app = TestHost.Build(config))
         {
             await app.StartAsync(TestContext.Current.CancellationToken);
-            Assert.Null(app.Services.GetRequiredService<StreamingSyncService>().Loop);
+            Assert.Null(app.Services.GetRequiredService<FlagDataSystem>().Loop);
             await app.StopAsync(TestContext.Current.CancellationToken);
         }
 
@@ -59,7 +60,7 @@ public sealed class AddFeatureFlagsTests
         await app.StartAsync(TestContext.Current.CancellationToken);
 
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(5));
-        Assert.NotNull(app.Services.GetRequiredService<StreamingSyncService>().Loop);
+        Assert.NotNull(app.Services.GetRequiredService<FlagDataSystem>().Loop);
         Assert.Equal(FeatureFlagsState.Initializing, app.Services.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State);
         await app.StopAsync(TestContext.Current.CancellationToken);
     }
@@ -97,7 +98,7 @@ public sealed class AddFeatureFlagsTests
 
         var hosted = provider.GetServices<IHostedService>().ToList();
         Assert.Equal(2, hosted.Count);
-        Assert.Same(provider.GetRequiredService<StreamingSyncService>(), hosted[0]);
+        Assert.Same(provider.GetRequiredService<FlagDataSystem>(), hosted[0]);
         Assert.Same(provider.GetRequiredService<EventProcessor>(), hosted[1]);
         Assert.Same(provider.GetRequiredService<EventProcessor>(), provider.GetRequiredService<FeatureFlagClient>().Events);
         Assert.Same(provider.GetRequiredService<FlagStore>(), provider.GetRequiredService<IFlagStore>());

@@ -1,4 +1,4 @@
-using FeatureFlags.Sync.Internal;
+using FeatureFlags.DataSystem.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -11,6 +11,8 @@ namespace FeatureFlags.Tests.Bootstrap;
 
 public sealed class BootstrapFileTests : IDisposable
 {
+    private const string OnlineSecret = "secret-secret-secret-secret-secret-secret-00";
+
     private const string Envelope = """
         {
           "messageType": "data-sync",
@@ -61,7 +63,7 @@ public sealed class BootstrapFileTests : IDisposable
     {
         var path = Write("flags.json", Envelope);
         await using var sp = Build(path);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -78,7 +80,7 @@ public sealed class BootstrapFileTests : IDisposable
     {
         var path = Write("flags.json", Simple);
         await using var sp = Build(path);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -97,7 +99,7 @@ public sealed class BootstrapFileTests : IDisposable
     public async Task Offline_NoFile_StaysInitializingWithError()
     {
         await using var sp = Build(null);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -112,7 +114,7 @@ public sealed class BootstrapFileTests : IDisposable
     {
         var path = Write("flags.json", """{ "flags": { "banner": "v1" } }""");
         await using var sp = Build(path);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         var client = sp.GetRequiredService<IFeatureFlagClient>();
         var store = sp.GetRequiredService<IFlagStore>();
         var user = FlagUser.Create("u");
@@ -156,7 +158,7 @@ public sealed class BootstrapFileTests : IDisposable
     {
         var path = Write("flags.json", "{\n  \"flags\": {\n    \"banner\": \"v3\",,\n  }\n}");
         await using var sp = Build(path, offline);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sync.StartAsync(TestContext.Current.CancellationToken));
 
@@ -175,7 +177,7 @@ public sealed class BootstrapFileTests : IDisposable
         var path = Write("flags.json", "{\n" + Line2 + "\n}");
         await using var sp = Build(path);
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sp.GetRequiredService<StreamingSyncService>().StartAsync(TestContext.Current.CancellationToken));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sp.GetRequiredService<FlagDataSystem>().StartAsync(TestContext.Current.CancellationToken));
 
         var column = Line2.IndexOf('@', StringComparison.Ordinal) + 1; // two characters before it take two bytes each
         Assert.Contains($"at line 2, column {column}: ", ex.Message, StringComparison.Ordinal);
@@ -204,7 +206,7 @@ public sealed class BootstrapFileTests : IDisposable
     {
         var path = Write("flags.json", Simple);
         await using var sp = Build(path, offline: false);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -218,7 +220,7 @@ public sealed class BootstrapFileTests : IDisposable
     {
         var path = Write("flags.json", """{ "flags": { "banner": "v1", "limit": 10 } }""");
         await using var sp = Build(path, overrides: new() { ["FeatureFlags:Overrides:banner"] = "v9" });
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         var client = sp.GetRequiredService<IFeatureFlagClient>();
         var user = FlagUser.Create("u");
         await sync.StartAsync(TestContext.Current.CancellationToken);
@@ -246,9 +248,9 @@ public sealed class BootstrapFileTests : IDisposable
     [Fact]
     public async Task Cache_ColdStartWithUnreachableServer_ServesCachedFlags()
     {
-        var cache = Write("cache.json", Envelope);
+        var cache = Write("cache.json", Envelope.Replace("\"messageType\": \"data-sync\",", $"\"messageType\": \"data-sync\", \"environment\": \"{FeatureFlags.DataSystem.Internal.EnvironmentIdentity.Of(OnlineSecret)}\",", StringComparison.Ordinal));
         await using var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:Streaming:Uri"] = $"ws://127.0.0.1:{ClosedPort()}" });
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -264,10 +266,9 @@ public sealed class BootstrapFileTests : IDisposable
         var cache = Path.Combine(_directory, "cache.json");
         await using (var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:Streaming:Uri"] = $"ws://127.0.0.1:{ClosedPort()}" }))
         {
-            var sync = sp.GetRequiredService<StreamingSyncService>();
+            var sync = sp.GetRequiredService<FlagDataSystem>();
             await sync.StartAsync(TestContext.Current.CancellationToken);
-            var store = sp.GetRequiredService<FeatureFlags.Store.Internal.FlagStore>();
-            store.ApplyFromServer(FeatureFlags.Model.Internal.WireJson.ReadDataSync(System.Text.Encoding.UTF8.GetBytes(Envelope)));
+            sync.Apply(FeatureFlags.DataSystem.FlagDataSet.Parse(Envelope));
             Assert.False(File.Exists(cache));
 
             _time.Advance(TimeSpan.FromSeconds(1));
@@ -294,7 +295,7 @@ public sealed class BootstrapFileTests : IDisposable
             ["FeatureFlags:EnvSecret"] = server.Secret,
             ["FeatureFlags:Streaming:Uri"] = server.StreamingUri.ToString(),
         });
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         var client = sp.GetRequiredService<IFeatureFlagClient>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
@@ -356,7 +357,7 @@ public sealed class BootstrapFileTests : IDisposable
         };
         if (!offline)
         {
-            settings["FeatureFlags:EnvSecret"] = "secret-secret-secret-secret-secret-secret-00";
+            settings["FeatureFlags:EnvSecret"] = OnlineSecret;
         }
 
         if (bootstrapFile is not null)

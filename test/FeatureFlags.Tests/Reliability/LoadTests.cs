@@ -105,7 +105,7 @@ public sealed class LoadTests(ITestOutputHelper output)
                     break;
                 }
 
-                store.ApplyFromServer(WireJson.ReadDataSync(LoadWorkload.Patch(++n)));
+                store.Apply(WireJson.ReadDataSync(LoadWorkload.Patch(++n)));
             }
 
             Volatile.Write(ref writerDone, 1);

@@ -1,5 +1,5 @@
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Events.Internal;
-using FeatureFlags.Sync.Internal;
 using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -38,7 +38,7 @@ public sealed class ShutdownTests
         // Fake time never reaches the connect timeout: only the stop can end the connect.
         await host.StopAsync(CancellationToken.None).WaitAsync(ReliabilityHost.Bound, TestContext.Current.CancellationToken);
 
-        var sync = host.Services.GetRequiredService<StreamingSyncService>();
+        var sync = host.Services.GetRequiredService<FlagDataSystem>();
         Assert.True(sync.Loop!.IsCompletedSuccessfully);
         Assert.Equal(FeatureFlagsState.Off, host.Services.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State);
         Assert.True(ReliabilityHost.HasLog(_logs, 2015));
@@ -57,7 +57,7 @@ public sealed class ShutdownTests
         await ReliabilityHost.AdvanceUntilAsync(_time, () => stop.IsCompleted, TimeSpan.FromMilliseconds(500), "the stop");
         await stop;
 
-        Assert.True(host.Services.GetRequiredService<StreamingSyncService>().Loop!.IsCompletedSuccessfully);
+        Assert.True(host.Services.GetRequiredService<FlagDataSystem>().Loop!.IsCompletedSuccessfully);
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class ShutdownTests
 
         await host.StopAsync(CancellationToken.None).WaitAsync(ReliabilityHost.Bound, TestContext.Current.CancellationToken);
 
-        Assert.True(host.Services.GetRequiredService<StreamingSyncService>().Loop!.IsCompletedSuccessfully);
+        Assert.True(host.Services.GetRequiredService<FlagDataSystem>().Loop!.IsCompletedSuccessfully);
         Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == Reconnecting);
     }
 

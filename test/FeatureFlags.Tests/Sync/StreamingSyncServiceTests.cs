@@ -96,7 +96,7 @@ public sealed class StreamingSyncServiceTests
     [Fact]
     public async Task Reject4003_StopsForGoodWithClearError()
     {
-        await using var h = await SyncHarness.CreateAsync();
+        await using var h = await SyncHarness.CreateAsync(o => o.Streaming.RetryAfterRejection = Timeout.InfiniteTimeSpan);
         h.Server.EnqueueScript(ConnectionScript.RejectWith4003);
 
         await h.Service.StartAsync(CancellationToken.None);

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
@@ -101,8 +102,13 @@ public sealed class FeatureFlagsMetricsTests
         h.Server.EnqueueScript(ConnectionScript.RejectWith4003);
 
         await h.Sync.StartAsync(CancellationToken.None);
-        await h.Sync.Loop!.WaitAsync(Wait, TestContext.Current.CancellationToken);
-        h.Time.Advance(TimeSpan.FromMinutes(10));
+        for (var i = 0; i < 1000 && h.Status.Current.State != FeatureFlagsState.Off; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System, TestContext.Current.CancellationToken);
+        }
+
+        // Before RetryAfterRejection (1 min) passes, nothing reconnects.
+        h.Time.Advance(TimeSpan.FromSeconds(50));
 
         var failure = Assert.Single(failures.GetMeasurementSnapshot());
         Assert.Equal("rejected", failure.Tags["error.type"]);
@@ -254,7 +260,7 @@ public sealed class FeatureFlagsMetricsTests
             Store = Services.GetRequiredService<FlagStore>();
             Client = Services.GetRequiredService<IFeatureFlagClient>();
             Status = Services.GetRequiredService<StatusProvider>();
-            Sync = Services.GetRequiredService<StreamingSyncService>();
+            Sync = Services.GetRequiredService<FlagDataSystem>();
 
             // Applying costs a known amount of (fake) time, so durations are exact.
             Store.FlagsChanged += (_, _) => Time.Advance(ApplyCost);
@@ -274,7 +280,7 @@ public sealed class FeatureFlagsMetricsTests
 
         public StatusProvider Status { get; }
 
-        public StreamingSyncService Sync { get; }
+        public FlagDataSystem Sync { get; }
 
         public static async Task<SdkHost> CreateAsync()
         {
