@@ -58,6 +58,9 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     /// <summary>Problems not logged because a "logged once" set was full (<see cref="MaxReportedKeys"/>).</summary>
     internal long UnreportedProblems => Interlocked.Read(ref _unreported);
 
+    /// <summary>How many flags the "failure logged once" set remembers (at most <see cref="MaxReportedKeys"/>).</summary>
+    internal int ReportedFailureKeys => _reportedFailures.Count;
+
     public bool IsEnabled(string flagKey, FlagUser user)
         => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, false).Value;
 
@@ -157,11 +160,20 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         served = null;
         sendToExperiment = false;
         split = false;
-        if (flagKey is null || user is null)
+        if (flagKey is null)
         {
-            return flagKey is null
-                ? new(string.Empty, defaultValue, string.Empty, EvaluationReasonKind.FlagNotFound, Reasons.FlagKeyNotSpecified)
-                : new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.Error, Reasons.UserNotSpecified);
+            return new(string.Empty, defaultValue, string.Empty, EvaluationReasonKind.FlagNotFound, Reasons.FlagKeyNotSpecified);
+        }
+
+        if (user is null)
+        {
+            // The flag is looked up only so that telemetry tags a real flag with its key (an unknown key is not recorded).
+            if (snapshot.IsInitialized)
+            {
+                snapshot.TryGetLiveFlag(flagKey, out flag);
+            }
+
+            return new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.Error, Reasons.UserNotSpecified);
         }
 
         if (!snapshot.IsInitialized)
@@ -261,7 +273,8 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     /// <summary>
     /// Whether <paramref name="key"/> at <paramref name="version"/> is reported for the first time, remembering it. A set
     /// holds at most <see cref="MaxReportedKeys"/> keys: past that, a new key is counted in <see cref="UnreportedProblems"/>
-    /// and not logged, so neither memory nor log volume grows with the keys callers pass.
+    /// and not logged (the first such key logs one note, 1204), so neither memory nor log volume grows with the keys
+    /// callers pass. Unknown keys never get here: only flags found in the store are reported.
     /// </summary>
     private bool FirstReport<TKey>(ConcurrentDictionary<TKey, long> reported, TKey key, long version)
         where TKey : notnull
@@ -279,7 +292,11 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
         if (reported.Count >= MaxReportedKeys)
         {
-            Interlocked.Increment(ref _unreported);
+            if (Interlocked.Increment(ref _unreported) == 1)
+            {
+                LogReportingCapped(MaxReportedKeys);
+            }
+
             return false;
         }
 
