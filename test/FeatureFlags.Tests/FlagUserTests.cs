@@ -134,6 +134,16 @@ public sealed class FlagUserTests
     }
 
     [Fact]
+    public void TryGetAttribute_UnsetNameWithCustomName_NeverReadsTheCustomAttribute()
+    {
+        var user = FlagUser.Builder("u").Custom("name", "custom-name").Build();
+
+        Assert.False(user.TryGetAttribute(FlagUser.NameAttribute, out var name));
+        Assert.Null(name);
+        Assert.Equal("custom-name", user.Custom["name"]);
+    }
+
+    [Fact]
     public void TryGetAttribute_UnsetEmailOrCountry_FallsBackToCustom()
     {
         var user = FlagUser.Builder("u").Custom("email", "custom@example.com").Build();

@@ -344,6 +344,7 @@ public sealed class FeatureFlagClientTests
         }
 
         Assert.Equal(FeatureFlagClient.MaxReportedKeys, logger.Collector.GetSnapshot().Count(r => r.Id.Id == 1203));
+        Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 1204);
         Assert.Equal(4, client.UnreportedProblems);
     }
 

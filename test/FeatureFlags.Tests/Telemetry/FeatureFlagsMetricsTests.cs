@@ -254,6 +254,7 @@ public sealed class FeatureFlagsMetricsTests
                 o.Streaming.Uri = server.StreamingUri;
                 o.StartWaitTime = TimeSpan.Zero;
                 o.Events.Enabled = false;
+                o.Evaluation.TraceUserKey = true; // off by default; the secret test checks user keys too
             });
             Services = services.BuildServiceProvider();
             Metrics = Services.GetRequiredService<FeatureFlagsMetrics>();
