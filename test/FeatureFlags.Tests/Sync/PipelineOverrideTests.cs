@@ -11,6 +11,7 @@ namespace FeatureFlags.Tests.Sync;
 public sealed class PipelineOverrideTests
 {
     [Fact]
+    [Trait("Conformance", "SYNC-08")]
     public async Task CustomPipelineRegisteredUnderTheKey_IsUsedForReconnects()
     {
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());

@@ -74,6 +74,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-08")]
     public async Task ServerClose1011_CountsFailureReconnectAndSecondConnect()
     {
         await using var h = await SdkHost.CreateAsync();
@@ -93,6 +94,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-05")]
     public async Task Reject4003_CountsRejectedFailureAndNoReconnect()
     {
         await using var h = await SdkHost.CreateAsync();
@@ -141,6 +143,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-02")]
     public async Task Events_ObservableCounters_ReadTheProcessorsCounts()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.BufferCapacity = 2);
@@ -172,6 +175,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-06")]
     public async Task EveryTagAndEvent_NeverCarriesTheSecret()
     {
         await using var h = await SdkHost.CreateAsync();
