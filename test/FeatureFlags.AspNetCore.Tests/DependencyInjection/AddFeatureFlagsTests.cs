@@ -21,6 +21,7 @@ public sealed class AddFeatureFlagsTests
     [InlineData("FeatureFlags:User:KeyClaimz", "oid", "FeatureFlags:User:KeyClaimz is not a FeatureFlags:User setting")]
     [InlineData("FeatureFlags:User:AnonymousKeySource", "Query", "FeatureFlags:User:AnonymousKeySource")]
     [InlineData("FeatureFlags:StartWaitTime", "soon", "FeatureFlags:StartWaitTime")]
+    [Trait("Conformance", "CONF-03")]
     public async Task Start_InvalidOptions_FailsNamingTheKey(string key, string value, string expected)
     {
         var config = TestHost.BaseConfig();
@@ -33,6 +34,7 @@ public sealed class AddFeatureFlagsTests
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-04")]
     public async Task Start_OfflineWithoutSecret_Starts_AndAMissingBootstrapFileFailsNamingTheKey()
     {
         var config = TestHost.BaseConfig();
@@ -52,6 +54,7 @@ public sealed class AddFeatureFlagsTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-03")]
     public async Task Start_NoFlagServerAndStartWaitTimeZero_StartsAtOnce()
     {
         await using var app = TestHost.Build();

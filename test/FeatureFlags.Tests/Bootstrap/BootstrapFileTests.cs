@@ -59,6 +59,7 @@ public sealed class BootstrapFileTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
+    [Trait("Conformance", "CONF-04")]
     public async Task Offline_EnvelopeFile_ServesFlagsAndIsReady()
     {
         var path = Write("flags.json", Envelope);
@@ -154,6 +155,7 @@ public sealed class BootstrapFileTests : IDisposable
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    [Trait("Conformance", "CONF-03")]
     public async Task Start_InvalidFile_FailsNamingTheFileLineAndColumnOneBased(bool offline)
     {
         var path = Write("flags.json", "{\n  \"flags\": {\n    \"banner\": \"v3\",,\n  }\n}");
@@ -184,6 +186,7 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-03")]
     public async Task Start_InvalidFile_FailsHostStart()
     {
         var path = Write("flags.json", "{ \"flags\": ");
@@ -216,6 +219,7 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-05")]
     public async Task Overrides_ForceValues_AndConfigurationReloadAppliesLive()
     {
         var path = Write("flags.json", """{ "flags": { "banner": "v1", "limit": 10 } }""");
@@ -246,6 +250,7 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-08")]
     public async Task Cache_ColdStartWithUnreachableServer_ServesCachedFlags()
     {
         var cache = Write("cache.json", Envelope.Replace("\"messageType\": \"data-sync\",", $"\"messageType\": \"data-sync\", \"environment\": \"{FeatureFlags.DataSystem.Internal.EnvironmentIdentity.Of(OnlineSecret)}\",", StringComparison.Ordinal));
@@ -261,6 +266,7 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-08")]
     public async Task Cache_ServerData_IsWrittenAtomicallyAfterTheDelay_AndReadBack()
     {
         var cache = Path.Combine(_directory, "cache.json");
@@ -285,6 +291,7 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-01")]
     public async Task Online_BootstrapSeed_IsReplacedByTheServersFullDataSet()
     {
         await using var server = await FeatureFlags.Tests.Support.FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -309,6 +316,7 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-04")]
     public void Validate_OfflineWithoutSecret_Succeeds_AndMissingBootstrapFileNamesTheKey()
     {
         var validator = new FeatureFlags.Internal.FeatureFlagsOptionsValidator();

@@ -11,6 +11,7 @@ public sealed class DecisionTests
     [InlineData("1,000")]
     [InlineData("NaN")]
     [InlineData("Infinity")]
+    [Trait("Conformance", "EVAL-06")]
     public void DoubleVariation_ValueWithGroupSeparatorOrNotFinite_IsWrongType(string raw)
     {
         var client = TestFlags.Client(TestFlags.Store(TestFlags.Flag("n").Variation("v", raw).Fallthrough("v").Build()));
@@ -21,6 +22,7 @@ public sealed class DecisionTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-02")]
     public void StrictMissingAttributes_UnsetName_IsMissing()
     {
         var options = new FeatureFlagsOptions { Evaluation = { StrictMissingAttributes = true } };
@@ -32,6 +34,7 @@ public sealed class DecisionTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-02")]
     public void DefaultMode_UnsetName_ReadsAsEmpty()
     {
         var flag = TestFlags.OneRule("f", TestFlags.Condition("name", "Equal", ""));

@@ -16,6 +16,7 @@ public sealed class EventProcessorTests
     private static readonly FlagUser User = FlagUser.Create("u1", "User One");
 
     [Fact]
+    [Trait("Conformance", "DLV-01")]
     public async Task Track_FewEvents_SentOnlyWhenTheFlushIntervalElapses()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -42,6 +43,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-01")]
     public async Task Track_FullBatches_SentAtOnceWithoutWaitingForTheInterval()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -65,6 +67,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-01")]
     public async Task FlushAsync_SendsEverythingInBatchesOfAtMostMaxEventsPerRequest()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -82,6 +85,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-01")]
     public async Task FlushAsync_CustomBatchSize_IsHonoured()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.MaxEventsPerRequest = 7);
@@ -97,6 +101,8 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-01")]
+    [Trait("Conformance", "EVT-06")]
     public async Task Send_Request_HasTheProtocolHeadersAndKeepsThePathPrefix()
     {
         await using var h = await EventHarness.CreateAsync(pathPrefix: "/featbit");
@@ -117,6 +123,8 @@ public sealed class EventProcessorTests
     [InlineData(HttpStatusCode.ServiceUnavailable)]
     [InlineData(HttpStatusCode.RequestTimeout)]
     [InlineData(HttpStatusCode.TooManyRequests)]
+    [Trait("Conformance", "EVT-04")]
+    [Trait("Conformance", "DLV-03")]
     public async Task Send_TransientFailureThenSuccess_IsRetriedAndDelivered(HttpStatusCode status)
     {
         await using var h = await EventHarness.CreateAsync();
@@ -133,6 +141,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-04")]
     public async Task Send_AttemptSlowerThanTheTimeout_IsRetriedAndDelivered()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.SendTimeout = TimeSpan.FromSeconds(2));
@@ -149,6 +158,8 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-04")]
+    [Trait("Conformance", "DLV-07")]
     public async Task Send_StillFailingAfterTheRetries_DropsTheBatchAndDeliveryGoesOn()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -171,6 +182,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-03")]
     public async Task Send_EndpointDown_FailsWithoutThrowingAndCallersNeverWait()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -186,6 +198,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-03")]
     public async Task Send_BadRequest_DropsTheBatchWithoutRetryAndDeliveryGoesOn()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -205,6 +218,7 @@ public sealed class EventProcessorTests
     [InlineData(HttpStatusCode.Unauthorized)]
     [InlineData(HttpStatusCode.Forbidden)]
     [InlineData(HttpStatusCode.NotFound)]
+    [Trait("Conformance", "DLV-03")]
     public async Task Send_Unauthorized_StopsDeliveryForGoodWithOneErrorLog(HttpStatusCode status)
     {
         await using var h = await EventHarness.CreateAsync(flags: [TestFlags.Flag("f").HitMiss().Fallthrough(TestFlags.HitId).Build()]);
@@ -225,6 +239,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-02")]
     public async Task Enqueue_BufferFull_DropsCountsAndWarnsOnce()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.BufferCapacity = 5);
@@ -246,6 +261,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-06")]
     public async Task StopAsync_BufferedEvents_AreSentByTheFinalFlush()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -262,6 +278,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-07")]
     public async Task StopAsync_EndpointHangs_FinalFlushIsBoundedByTheTimeout()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.ShutdownFlushTimeout = TimeSpan.FromSeconds(2));
@@ -279,6 +296,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-05")]
     public async Task TrackAndIdentify_BadInput_LoggedDroppedAndNeverThrown()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -297,6 +315,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-05")]
     public async Task Track_EventNameAtTheKeyLimitSent_OneOverRefused()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -312,6 +331,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-04")]
     public async Task Evaluation_UserAtTheLimits_TheEventCarriesTheUserTheEvaluationSaw()
     {
         // The rule targets the full 256-character key: a truncated key would neither match nor be what the event reports.
@@ -329,6 +349,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-02")]
     public async Task Enqueue_BufferFullInBytes_DropsCountsAndWarnsNamingBothBounds()
     {
         const long MaxBytes = 1024 * 1024;
@@ -362,6 +383,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-03")]
     public async Task DisableEvents_NothingRecordedOrSent()
     {
         await using var h = await EventHarness.CreateAsync(
@@ -433,6 +455,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-03")]
     public void Sink_Offline_WithoutSink_EventsAreOff()
     {
         var services = new ServiceCollection();

@@ -81,6 +81,7 @@ public sealed class HostileBootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "API-01")]
     public void JsonVariation_DeeplyNestedOrHugeValue_ReturnsTheDefaultOrTheValue_NeverThrows()
     {
         var nested = HostileInputTests.Nest("[", "]");

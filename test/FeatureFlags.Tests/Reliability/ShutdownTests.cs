@@ -28,6 +28,8 @@ public sealed class ShutdownTests
     private readonly FakeLogCollector _logs = new();
 
     [Fact]
+    [Trait("Conformance", "SYNC-06")]
+    [Trait("Conformance", "API-04")]
     public async Task Stop_DuringTheWebSocketHandshake_CompletesWithoutWaitingForTheConnectTimeout()
     {
         await using var silent = new SilentTcpServer();
@@ -45,6 +47,8 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-06")]
+    [Trait("Conformance", "API-04")]
     public async Task Stop_WhileTheServerStallsAfterTheHandshake_ClosesWithinCloseTimeout()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -61,6 +65,8 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-06")]
+    [Trait("Conformance", "API-04")]
     public async Task Stop_DuringReconnectBackoff_CompletesWithoutAdvancingTheClock()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -76,6 +82,8 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-07")]
+    [Trait("Conformance", "API-04")]
     public async Task Stop_EventEndpointNeverAnswers_FinalFlushEndsAtEventShutdownFlushTimeout_AndEveryEventIsAccounted()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -107,6 +115,8 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-03")]
+    [Trait("Conformance", "API-05")]
     public async Task Stop_EventEndpointNeverAnswers_NoEventIsLeftUncounted()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -131,6 +141,8 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-07")]
+    [Trait("Conformance", "API-04")]
     public async Task Stop_HostShutdownTimeoutShorterThanTheFlushTimeout_HostTokenEndsTheFlush()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -151,6 +163,7 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-06")]
     public async Task Stop_PendingEvents_AreDeliveredByTheFinalFlush()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);

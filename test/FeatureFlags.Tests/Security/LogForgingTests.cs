@@ -25,6 +25,7 @@ public sealed class LogForgingTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
+    [Trait("Conformance", "INV-04")]
     public async Task FlagKeyWithLineBreaks_IsEscapedInStoreAndEvaluationLogs()
     {
         // A flag whose fallthrough serves a variation it does not have: broken data (1004), malformed when evaluated (1201).

@@ -22,6 +22,7 @@ public sealed class UriSecurityTests
     [Theory]
     [InlineData("Streaming:Uri", "ws://admin:" + Password + "@127.0.0.1:1")]
     [InlineData("Events:Uri", "http://admin:" + Password + "@127.0.0.1:1")]
+    [Trait("Conformance", "API-06")]
     public void Start_UserInfoInAnEndpoint_FailsNamingTheKey_AndNeverShowsThePassword(string key, string uri)
     {
         var settings = new Dictionary<string, string?>
@@ -89,6 +90,7 @@ public sealed class UriSecurityTests
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-01")]
     public void Validate_UserInfo_IsRefusedForBothEndpoints()
     {
         var options = new FeatureFlagsOptions { EnvSecret = SecurityHost.Secret };

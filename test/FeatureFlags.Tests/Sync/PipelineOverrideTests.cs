@@ -11,6 +11,7 @@ namespace FeatureFlags.Tests.Sync;
 public sealed class PipelineOverrideTests
 {
     [Fact]
+    [Trait("Conformance", "SYNC-05")]
     public async Task PipelineRegisteredThroughDi_IsUsedForReconnects()
     {
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
@@ -51,6 +52,7 @@ public sealed class PipelineOverrideTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-05")]
     public async Task CatchAllPipeline_StillStopsOnRejection_AndReachesOff()
     {
         // An app's pipeline that retries every exception forever must not retry a rejected secret: 4003 is handled

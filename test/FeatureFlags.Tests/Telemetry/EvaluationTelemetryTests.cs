@@ -72,6 +72,7 @@ public sealed class EvaluationTelemetryTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "API-06")]
     public void Evaluate_TraceUserKeyOff_EventHasEverythingButTheUserKey()
     {
         var client = new FeatureFlagClient(_store, Options.Create(new FeatureFlagsOptions { Evaluation = { TraceUserKey = false } }));

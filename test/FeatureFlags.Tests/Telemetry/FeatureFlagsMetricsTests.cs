@@ -75,6 +75,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-08")]
     public async Task ServerClose1011_CountsFailureReconnectAndSecondConnect()
     {
         await using var h = await SdkHost.CreateAsync();
@@ -94,6 +95,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-05")]
     public async Task Reject4003_CountsRejectedFailureAndNoReconnect()
     {
         await using var h = await SdkHost.CreateAsync();
@@ -147,6 +149,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-02")]
     public async Task Events_ObservableCounters_ReadTheProcessorsCounts()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.BufferCapacity = 2);
@@ -178,6 +181,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-06")]
     public async Task EveryTagAndEvent_NeverCarriesTheSecret()
     {
         await using var h = await SdkHost.CreateAsync();
