@@ -1,3 +1,4 @@
+using FeatureFlags.Internal;
 
 namespace FeatureFlags.Testing.Tests;
 
@@ -29,6 +30,18 @@ internal sealed class Harness : IDisposable
     public IFlagTracker Tracker => Services.GetRequiredService<IFlagTracker>();
 
     public IFlagStore Store => Services.GetRequiredService<IFlagStore>();
+
+    /// <summary>
+    /// Waits (bounded) until the change notifications queued so far were delivered: handlers run on the SDK's
+    /// notification thread, after the change returns.
+    /// </summary>
+    public void Delivered()
+    {
+        if (!Services.GetRequiredService<NotificationDispatcher>().WhenDeliveredAsync().Wait(TimeSpan.FromSeconds(10)))
+        {
+            throw new TimeoutException("The change notifications were not delivered within 10 s.");
+        }
+    }
 
     public static FlagUser User(string key, string? country = null, string? company = null)
     {
