@@ -189,8 +189,10 @@ public sealed class ChaosTests(ITestOutputHelper output)
                 await server.RestartAsync(ct);
                 break;
             case ChaosFault.LongOutage:
-                // Longer than FullResyncAfterOutage (5 min): the reconnect asks for everything (cursor 0, a full sync).
-                await server.StopAsync();
+                // Longer than FullResyncAfterOutage (5 min): the reconnect asks for everything (cursor 0, a full sync),
+                // and, as the real server does under load, a change is pushed before the full reply, which is older.
+                await server.CrashAsync();
+                server.EnqueueRacePush(world.NextFlagChange());
                 for (var i = rng.Next(1, 4); i > 0; i--)
                 {
                     await world.ChangeAsync();
@@ -200,7 +202,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
                 await server.RestartAsync(ct);
                 break;
             case ChaosFault.HealthyThenDrop:
-                // A session healthy for longer than HealthyConnectionTime (60 s) resets the backoff to its first delay.
+                // A session healthy for longer than HealthyConnectionTime (5 s): the quick reconnect phase.
                 await AdvanceAsync(h, TimeSpan.FromSeconds(65), TimeSpan.FromSeconds(1));
                 server.AbortAll();
                 break;
@@ -212,6 +214,22 @@ public sealed class ChaosTests(ITestOutputHelper output)
             case ChaosFault.ReconnectGetsGarbageOrEarlyClose:
                 server.EnqueueScript(rng.Next(2) == 0 ? ConnectionScript.SendGarbageThenNormal : ConnectionScript.CloseWith1000AfterFirstSync);
                 server.AbortAll();
+                break;
+            case ChaosFault.ReconnectRacesAPush:
+                // The real server: a push arrives before the reply to our request, and the reply is older.
+                server.EnqueueRacePush(world.NextFlagChange());
+                server.DropAll();
+                break;
+            case ChaosFault.CrashNoCloseFrame:
+                // SIGTERM or a crash: TCP ends with no close frame; back later on the same port.
+                await server.CrashAsync();
+                await AdvanceAsync(h, TimeSpan.FromMilliseconds(rng.Next(0, 6_000)));
+                await server.RestartAsync(ct);
+                break;
+            case ChaosFault.DatabaseRestart:
+                // The first connection after the server's database restarts is closed with 1011.
+                server.SimulateDatabaseRestart();
+                server.DropAll();
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault), fault, null);
@@ -387,6 +405,9 @@ public sealed class ChaosTests(ITestOutputHelper output)
         ReconnectGetsGarbageOrEarlyClose,
         LongOutage,
         HealthyThenDrop,
+        ReconnectRacesAPush,
+        CrashNoCloseFrame,
+        DatabaseRestart,
     }
 
     private sealed record FaultRecord(ChaosFault Fault, TimeSpan Fake, TimeSpan Wall);
@@ -594,6 +615,13 @@ public sealed class ChaosTests(ITestOutputHelper output)
         }
 
         public DataSyncPayloadDto ServerState() => WireJson.ReadDataSync(Encoding.UTF8.GetBytes(server.FullDataSyncJson()));
+
+        /// <summary>A change of a random flag, remembered but not sent (a race push carries it).</summary>
+        public JsonObject NextFlagChange()
+        {
+            var key = FlagKeys[rng.Next(FlagKeys.Count)];
+            return Remember(key, NewFlag(key, archived: false));
+        }
 
         private (JsonObject Entity, bool IsFlag) NextChange()
         {

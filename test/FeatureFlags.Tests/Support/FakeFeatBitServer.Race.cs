@@ -105,8 +105,13 @@ internal sealed partial class FakeFeatBitServer
                 reply = DataSyncReply(cursor); // the snapshot, taken before the concurrent change
                 foreach (var flag in race)
                 {
+                    // The database keeps the newest: a queued change that is older than what it holds is pushed but not saved.
                     var key = KeyOf(flag, "key");
-                    _flags[key] = (JsonObject)flag.DeepClone();
+                    if (!_flags.TryGetValue(key, out var held) || UpdatedAtOf(held) < UpdatedAtOf(flag))
+                    {
+                        _flags[key] = (JsonObject)flag.DeepClone();
+                    }
+
                     RaiseVersionFloor(UpdatedAtOf(flag));
                 }
             }

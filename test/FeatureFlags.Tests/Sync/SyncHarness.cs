@@ -25,8 +25,9 @@ internal sealed class SyncHarness : IAsyncDisposable
         Options = options;
         Logs = new FakeLogCollector();
         var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)));
-        Store = new FlagStore(Microsoft.Extensions.Options.Options.Create(options), loggerFactory.CreateLogger<FlagStore>());
-        Status = new StatusProvider(time, loggerFactory.CreateLogger<StatusProvider>());
+        var dispatcher = new FeatureFlags.Internal.NotificationDispatcher(loggerFactory.CreateLogger<FeatureFlags.Internal.NotificationDispatcher>());
+        Store = new FlagStore(Microsoft.Extensions.Options.Options.Create(options), loggerFactory.CreateLogger<FlagStore>(), dispatcher: dispatcher);
+        Status = new StatusProvider(time, loggerFactory.CreateLogger<StatusProvider>(), dispatcher);
         Client = new FeatureFlagClient(Store, Microsoft.Extensions.Options.Options.Create(options), logger: loggerFactory.CreateLogger<FeatureFlagClient>());
         Source = new StreamingDataSource(Microsoft.Extensions.Options.Options.Create(options), new ConnectionTokenProvider(time), time, loggerFactory);
         var persistent = options.CacheFile is null ? null : new FeatureFlags.Cache.Internal.FileFlagStore(Microsoft.Extensions.Options.Options.Create(options), time, loggerFactory.CreateLogger<FeatureFlags.Cache.Internal.FileFlagStore>());
@@ -99,6 +100,7 @@ internal sealed class SyncHarness : IAsyncDisposable
         using var timeout = new CancellationTokenSource(EventTimeout);
         await Service.StopAsync(timeout.Token);
         Service.Dispose();
+        Store.Dispatcher.Dispose();
         await Server.DisposeAsync();
     }
 }

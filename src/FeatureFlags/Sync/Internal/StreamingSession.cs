@@ -312,7 +312,15 @@ internal sealed partial class StreamingSession : IDisposable
         FlagDataSet data;
         try
         {
-            data = FlagDataSet.From(WireJson.ReadValidatedDataSync(json));
+            var payload = WireJson.ReadValidatedDataSync(json);
+            if (payload.EventType is not { } eventType
+                || !(string.Equals(eventType, "full", StringComparison.OrdinalIgnoreCase) || string.Equals(eventType, "patch", StringComparison.OrdinalIgnoreCase)))
+            {
+                // Neither a full set nor a patch: applying it either way could delete or keep the wrong data.
+                throw new JsonException($"A data-sync with eventType '{payload.EventType ?? "(none)"}' is neither 'full' nor 'patch'.");
+            }
+
+            data = FlagDataSet.From(payload);
         }
         catch (JsonException ex)
         {
