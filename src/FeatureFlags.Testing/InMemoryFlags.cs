@@ -1,4 +1,5 @@
-using FeatureFlags.Model.Internal;
+using System.Text.Json;
+using FeatureFlags.DataSystem;
 using FeatureFlags.Testing.Internal;
 
 namespace FeatureFlags.Testing;
@@ -44,7 +45,7 @@ public sealed class InMemoryFlags
     private readonly Lock _lock = new();
     private readonly Dictionary<string, FlagDefinition> _flags = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SegmentDefinition> _segments = new(StringComparer.Ordinal);
-    private readonly List<InMemoryFlagsBinding> _bindings = [];
+    private readonly List<IFlagDataSourceUpdates> _apps = [];
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pendingSegments = new(StringComparer.Ordinal);
     private long _version;
@@ -234,19 +235,29 @@ public sealed class InMemoryFlags
         }
     }
 
-    /// <summary>Sets the status the apps report (<see cref="IFeatureFlagsStatusProvider"/>, the health check); <see cref="FeatureFlagsState.Ready"/> at first.</summary>
-    /// <param name="state">The state to report.</param>
+    /// <summary>
+    /// Sets the status the apps report (<see cref="IFeatureFlagsStatusProvider"/>, the health check), as a data source
+    /// would: <see cref="FeatureFlagsState.Ready"/> at first.
+    /// </summary>
+    /// <param name="state">
+    /// The state to report: <see cref="FeatureFlagsState.Ready"/>, <see cref="FeatureFlagsState.Interrupted"/> or
+    /// <see cref="FeatureFlagsState.Off"/>. The app's data system owns the status, so an app that has its flags never
+    /// goes back to <see cref="FeatureFlagsState.Initializing"/>: that state records only <paramref name="error"/>.
+    /// </param>
     /// <param name="error">The last error to report, if any.</param>
-    /// <remarks>Flags keep being served whatever the state, as they are when a real connection drops.</remarks>
+    /// <remarks>
+    /// Flags keep being served whatever the state, as they are when a real connection drops. An app started later
+    /// reports Ready first (its flags are loaded), then this state.
+    /// </remarks>
     public void SetStatus(FeatureFlagsState state, string? error = null)
     {
         lock (_lock)
         {
             _state = state;
             _error = error;
-            foreach (var binding in _bindings)
+            foreach (var app in _apps)
             {
-                binding.Status.Set(state, error);
+                app.UpdateStatus(state, error);
             }
         }
     }
@@ -310,24 +321,35 @@ public sealed class InMemoryFlags
         }
     }
 
-    /// <summary>Loads every flag and segment into a newly built app's store and reports the current status there.</summary>
-    internal void Attach(InMemoryFlagsBinding binding)
+    /// <summary>
+    /// Loads every flag and segment into an app that starts following these flags (a full data set, as FeatBit sends
+    /// on connect) and reports the current status there.
+    /// </summary>
+    internal void Attach(IFlagDataSourceUpdates app)
     {
         lock (_lock)
         {
-            _bindings.Add(binding);
-            binding.Store.ApplyFull(
-                [.. _flags.Values.Where(static f => f.IsDefined).Select(static f => f.ToDto())],
-                [.. _segments.Values.Where(static s => s.IsDefined).Select(static s => s.ToDto())]);
-            binding.Status.Set(_state, _error);
+            app.Apply(WireWriter.DataSet(
+                full: true,
+                [.. _flags.Values.Where(static f => f.IsDefined).Select(static f => (Action<Utf8JsonWriter>)f.WriteTo)],
+                [.. _segments.Values.Where(static s => s.IsDefined).Select(static s => (Action<Utf8JsonWriter>)s.WriteTo)]));
+
+            // Ready first: the app has its flags. Interrupted and Off then apply as they would after a connection.
+            app.UpdateStatus(FeatureFlagsState.Ready, _state == FeatureFlagsState.Ready ? _error : null);
+            if (_state != FeatureFlagsState.Ready)
+            {
+                app.UpdateStatus(_state, _error);
+            }
+
+            _apps.Add(app);
         }
     }
 
-    internal void Detach(InMemoryFlagsBinding binding)
+    internal void Detach(IFlagDataSourceUpdates app)
     {
         lock (_lock)
         {
-            _bindings.Remove(binding);
+            _apps.Remove(app);
         }
     }
 
@@ -356,39 +378,42 @@ public sealed class InMemoryFlags
     private void Publish(string[] keys, string[] segmentNames)
     {
         var version = ++_version;
-        var segments = new List<SegmentDto>(segmentNames.Length);
+        var segments = new List<Action<Utf8JsonWriter>>(segmentNames.Length);
         foreach (var name in segmentNames)
         {
             if (_segments.TryGetValue(name, out var definition) && definition.IsDefined)
             {
                 definition.Version = version;
-                segments.Add(definition.ToDto());
+                segments.Add(definition.WriteTo);
             }
             else
             {
-                segments.Add(SegmentDefinition.Tombstone(name, version));
+                segments.Add(w => SegmentDefinition.WriteTombstone(w, name, version));
             }
         }
 
-        var dtos = new List<FlagDto>(keys.Length);
+        var flags = new List<Action<Utf8JsonWriter>>(keys.Length);
         foreach (var key in keys)
         {
             if (_flags.TryGetValue(key, out var definition) && definition.IsDefined)
             {
                 definition.Version = version;
-                dtos.Add(definition.ToDto());
+                flags.Add(definition.WriteTo);
             }
             else
             {
-                dtos.Add(FlagDefinition.Tombstone(key, version));
+                flags.Add(w => FlagDefinition.WriteTombstone(w, key, version));
             }
         }
 
-        // Under the lock: every app sees the changes in the same order; the store notifies before this returns. The
-        // store also recompiles, and notifies, the flags that use a changed segment.
-        foreach (var binding in _bindings)
+        // Written (and checked) even with no app attached: a definition the SDK cannot read fails the call that made it.
+        var patch = WireWriter.DataSet(full: false, flags, segments);
+
+        // Under the lock: every app sees the changes in the same order. Each app's store also recompiles, and
+        // notifies, the flags that use a changed segment.
+        foreach (var app in _apps)
         {
-            binding.Store.ApplyPatch(dtos, segments);
+            app.Apply(patch);
         }
     }
 
