@@ -155,8 +155,9 @@ public sealed partial class InMemoryFlags
         // Written (and checked) even with no app attached: a definition the SDK cannot read fails the call that made it.
         var patch = WireWriter.DataSet(full: false, flags, segments);
 
-        // Under the lock: every app sees the changes in the same order. Each app's store also recompiles, and
-        // notifies, the flags that use a changed segment.
+        // Under the lock: every app sees the changes in the same order; each app's store queues its notifications
+        // (its dispatcher runs the handlers after this returns, in commit order) and also recompiles, and notifies,
+        // the flags that use a changed segment.
         foreach (var app in _apps)
         {
             app.Apply(patch);

@@ -20,9 +20,10 @@ namespace FeatureFlags.Testing;
 /// </para>
 /// <para>
 /// Every builder call is one atomic change, applied at once to every app this object is attached to: it bumps the
-/// version of the flag (or, for a segment, of every flag that uses it) and raises <see cref="IFlagStore.FlagsChanged"/>
-/// and the <see cref="IFlagTracker"/> handlers before the call returns. <see cref="Update"/> groups several changes
-/// into one. Thread-safe; a test may change flags while requests run.
+/// version of the flag (or, for a segment, of every flag that uses it); evaluations see it when the call returns.
+/// <see cref="IFlagStore.FlagsChanged"/> and the <see cref="IFlagTracker"/> handlers run shortly after, on the SDK's
+/// notification thread, in commit order (a test that asserts on a handler's effect waits for it, with a bounded
+/// timeout). <see cref="Update"/> groups several changes into one. Thread-safe; a test may change flags while requests run.
 /// </para>
 /// </remarks>
 /// <example>

@@ -216,10 +216,11 @@ public sealed class EvaluationOptions
     /// <summary>
     /// Gets or sets whether the <c>feature_flag.evaluation</c> events the SDK adds to the current activity carry the
     /// user's key as <c>feature_flag.context.id</c> (the OpenTelemetry semantic conventions' targeting key). Default
-    /// <see langword="true"/>. Set it to <see langword="false"/> when user keys are personal data (an email address, say)
-    /// that must not reach your traces; the events keep every other attribute, and metrics never carry user data.
+    /// <see langword="false"/>: user keys are often personal data (an email address, say), so they reach your traces
+    /// only when you opt in. Set it to <see langword="true"/> when your keys are opaque ids and you want to find a user's
+    /// evaluations in traces. Either way the events keep every other attribute, and metrics never carry user data.
     /// </summary>
-    public bool TraceUserKey { get; set; } = true;
+    public bool TraceUserKey { get; set; }
 
     /// <summary>
     /// Gets or sets the longest a <c>MatchRegex</c>/<c>NotMatchRegex</c> condition may run for one evaluation; a

@@ -113,6 +113,10 @@ public sealed class FlagUser
     /// <summary>
     /// Reads the attribute a targeting rule names: <c>keyId</c>, <c>name</c>, <c>email</c>, <c>country</c> or a custom attribute.
     /// </summary>
+    /// <remarks>
+    /// <c>name</c> always reads the built-in <see cref="Name"/>, as the official FeatBit .NET SDK does: when the name is not
+    /// set the user does not have the attribute, even if it has a custom attribute called <c>name</c>.
+    /// </remarks>
     /// <param name="attribute">The attribute name (ordinal).</param>
     /// <param name="value">The value, when the user has it.</param>
     /// <returns><see langword="true"/> if the user has the attribute.</returns>
@@ -123,9 +127,10 @@ public sealed class FlagUser
             case KeyAttribute:
                 value = Key;
                 return true;
-            case NameAttribute when Name.Length > 0:
-                value = Name;
-                return true;
+            case NameAttribute:
+                // Always the built-in name, as in the official SDK: a custom attribute called "name" is never read.
+                value = Name.Length > 0 ? Name : null;
+                return value is not null;
             case EmailAttribute when Email is not null:
                 value = Email;
                 return true;

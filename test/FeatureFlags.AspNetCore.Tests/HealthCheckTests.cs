@@ -14,6 +14,7 @@ public sealed class HealthCheckTests
     [InlineData(FeatureFlagsState.Ready, HealthStatus.Healthy)]
     [InlineData(FeatureFlagsState.Interrupted, HealthStatus.Degraded)]
     [InlineData(FeatureFlagsState.Off, HealthStatus.Unhealthy)]
+    [Trait("Conformance", "API-08")]
     public async Task Check_MapsTheSyncState(FeatureFlagsState state, HealthStatus expected)
     {
         await using var provider = NewProvider();

@@ -93,6 +93,7 @@ public sealed class MapFeatureFlagsTests
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-05")]
     public async Task Get_Flags_ListChangedAfterMapping_NotExposed()
     {
         var options = new FeatureFlagsEndpointOptions { Flags = ["f-on"] };

@@ -8,6 +8,7 @@ namespace FeatureFlags.AspNetCore.Tests;
 public sealed class ScopedFeatureFlagsTests
 {
     [Fact]
+    [Trait("Conformance", "STORE-04")]
     public async Task Request_PatchLandsMidRequest_RequestKeepsItsSnapshotAndNextRequestSeesTheChange()
     {
         await using var host = await TestHost.StartAsync(flags: [Flags.String("color", "blue"), Flags.Bool("f-on", true)]);

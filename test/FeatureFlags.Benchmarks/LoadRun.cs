@@ -100,7 +100,7 @@ internal static class LoadRun
                 for (; patches < due; patches++)
                 {
                     var t0 = Stopwatch.GetTimestamp();
-                    store.ApplyFromServer(WireJson.ReadDataSync(messages[patches]));
+                    store.Apply(WireJson.ReadDataSync(messages[patches]));
                     applyTicks += Stopwatch.GetTimestamp() - t0;
                 }
 

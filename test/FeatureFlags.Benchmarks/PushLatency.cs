@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
@@ -24,7 +25,7 @@ internal static class PushLatency
         var store = new FlagStore(options, NullLogger<FlagStore>.Instance);
         var client = new FeatureFlagClient(store, options);
         var status = new StatusProvider(TimeProvider.System, NullLogger<StatusProvider>.Instance);
-        using var service = new StreamingSyncService(options, store, status, new ConnectionTokenProvider(TimeProvider.System), TimeProvider.System, NullLoggerFactory.Instance);
+        using var service = new FlagDataSystem(options, store, status, TimeProvider.System, NullLogger<FlagDataSystem>.Instance, new StreamingDataSource(options, new ConnectionTokenProvider(TimeProvider.System), TimeProvider.System, NullLoggerFactory.Instance));
         await service.StartAsync(CancellationToken.None);
         if (status.Current.State != FeatureFlagsState.Ready)
         {

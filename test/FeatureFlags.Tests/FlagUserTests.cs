@@ -34,6 +34,7 @@ public sealed class FlagUserTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-08")]
     public void Create_KeyAndName_SetsBoth()
     {
         var user = FlagUser.Create("user-42", "Ada");
@@ -87,6 +88,7 @@ public sealed class FlagUserTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-02")]
     public void Custom_EmptyValue_IsKept()
     {
         var user = FlagUser.Builder("u").Custom("plan", string.Empty).Build();
@@ -120,6 +122,7 @@ public sealed class FlagUserTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-08")]
     public void TryGetAttribute_BuiltInAndCustomWithSameName_BuiltInWins()
     {
         var user = FlagUser.Builder("user-42").Name("Ada").Email("ada@example.com").Country("GB")
@@ -131,6 +134,16 @@ public sealed class FlagUserTests
         Assert.True(user.TryGetAttribute(FlagUser.EmailAttribute, out var email));
         Assert.True(user.TryGetAttribute(FlagUser.CountryAttribute, out var country));
         Assert.Equal(("user-42", "Ada", "ada@example.com", "GB"), (key, name, email, country));
+    }
+
+    [Fact]
+    public void TryGetAttribute_UnsetNameWithCustomName_NeverReadsTheCustomAttribute()
+    {
+        var user = FlagUser.Builder("u").Custom("name", "custom-name").Build();
+
+        Assert.False(user.TryGetAttribute(FlagUser.NameAttribute, out var name));
+        Assert.Null(name);
+        Assert.Equal("custom-name", user.Custom["name"]);
     }
 
     [Fact]
@@ -157,6 +170,8 @@ public sealed class FlagUserTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-05")]
+    [Trait("Conformance", "EVT-04")]
     public void Build_BuilderChangedAfterBuild_DoesNotAffectBuiltUser()
     {
         var builder = FlagUser.Builder("u").Name("Ada").Email("a@b.c").Country("GB").Custom("plan", "free");
@@ -171,6 +186,7 @@ public sealed class FlagUserTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-05")]
     public void Custom_ExposedDictionary_CannotBeMutated()
     {
         var user = FlagUser.Builder("u").Custom("plan", "free").Build();

@@ -1,4 +1,5 @@
 using FeatureFlags.AspNetCore.Tests.TestApp;
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Events.Internal;
 using FeatureFlags.Store.Internal;
@@ -20,6 +21,7 @@ public sealed class AddFeatureFlagsTests
     [InlineData("FeatureFlags:User:KeyClaimz", "oid", "FeatureFlags:User:KeyClaimz is not a FeatureFlags:User setting")]
     [InlineData("FeatureFlags:User:AnonymousKeySource", "Query", "FeatureFlags:User:AnonymousKeySource")]
     [InlineData("FeatureFlags:StartWaitTime", "soon", "FeatureFlags:StartWaitTime")]
+    [Trait("Conformance", "CONF-03")]
     public async Task Start_InvalidOptions_FailsNamingTheKey(string key, string value, string expected)
     {
         var config = TestHost.BaseConfig();
@@ -32,6 +34,7 @@ public sealed class AddFeatureFlagsTests
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-04")]
     public async Task Start_OfflineWithoutSecret_Starts_AndAMissingBootstrapFileFailsNamingTheKey()
     {
         var config = TestHost.BaseConfig();
@@ -40,7 +43,7 @@ public sealed class AddFeatureFlagsTests
         await using (var app = TestHost.Build(config))
         {
             await app.StartAsync(TestContext.Current.CancellationToken);
-            Assert.Null(app.Services.GetRequiredService<StreamingSyncService>().Loop);
+            Assert.Null(app.Services.GetRequiredService<FlagDataSystem>().Loop);
             await app.StopAsync(TestContext.Current.CancellationToken);
         }
 
@@ -51,6 +54,7 @@ public sealed class AddFeatureFlagsTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-03")]
     public async Task Start_NoFlagServerAndStartWaitTimeZero_StartsAtOnce()
     {
         await using var app = TestHost.Build();
@@ -59,7 +63,7 @@ public sealed class AddFeatureFlagsTests
         await app.StartAsync(TestContext.Current.CancellationToken);
 
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(5));
-        Assert.NotNull(app.Services.GetRequiredService<StreamingSyncService>().Loop);
+        Assert.NotNull(app.Services.GetRequiredService<FlagDataSystem>().Loop);
         Assert.Equal(FeatureFlagsState.Initializing, app.Services.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State);
         await app.StopAsync(TestContext.Current.CancellationToken);
     }
@@ -97,7 +101,7 @@ public sealed class AddFeatureFlagsTests
 
         var hosted = provider.GetServices<IHostedService>().ToList();
         Assert.Equal(2, hosted.Count);
-        Assert.Same(provider.GetRequiredService<StreamingSyncService>(), hosted[0]);
+        Assert.Same(provider.GetRequiredService<FlagDataSystem>(), hosted[0]);
         Assert.Same(provider.GetRequiredService<EventProcessor>(), hosted[1]);
         Assert.Same(provider.GetRequiredService<EventProcessor>(), provider.GetRequiredService<FeatureFlagClient>().Events);
         Assert.Same(provider.GetRequiredService<FlagStore>(), provider.GetRequiredService<IFlagStore>());

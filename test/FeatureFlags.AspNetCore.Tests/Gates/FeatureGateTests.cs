@@ -163,6 +163,7 @@ public sealed class FeatureGateTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-01")]
     public async Task Gate_Evaluation_IsAnEvaluationEventForTheRequestUser()
     {
         var flags = With(("min-flag", true));

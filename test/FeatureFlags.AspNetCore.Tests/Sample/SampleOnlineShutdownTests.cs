@@ -10,6 +10,7 @@ namespace FeatureFlags.AspNetCore.Tests.Sample;
 public sealed class SampleOnlineShutdownTests
 {
     [Fact]
+    [Trait("Conformance", "API-04")]
     public async Task Dispose_OnlineWithUnreachableServer_StopsCleanly()
     {
         for (var i = 0; i < 2; i++)

@@ -15,7 +15,9 @@ public sealed class RequestTelemetryTests
     [Fact]
     public async Task GatedRequest_RequestActivityCarriesTheEvaluationEventAndTheHostsMeterCountsIt()
     {
-        await using var host = await TestHost.StartAsync(flags: [Flags.Bool("min-flag", true)]);
+        // TraceUserKey is off by default: turned on here to see the request's user in the event.
+        await using var host = await TestHost.StartAsync(
+            featureFlags: b => b.Services.Configure<FeatureFlagsOptions>(o => o.Evaluation.TraceUserKey = true), flags: [Flags.Bool("min-flag", true)]);
         var factory = host.App.Services.GetRequiredService<IMeterFactory>();
         using var evaluations = new MetricCollector<long>(factory, FeatureFlagsTelemetry.MeterName, "featureflags.evaluations");
 

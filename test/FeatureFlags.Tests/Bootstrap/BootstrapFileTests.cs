@@ -1,4 +1,4 @@
-using FeatureFlags.Sync.Internal;
+using FeatureFlags.DataSystem.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -11,6 +11,8 @@ namespace FeatureFlags.Tests.Bootstrap;
 
 public sealed class BootstrapFileTests : IDisposable
 {
+    private const string OnlineSecret = "secret-secret-secret-secret-secret-secret-00";
+
     private const string Envelope = """
         {
           "messageType": "data-sync",
@@ -57,11 +59,12 @@ public sealed class BootstrapFileTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
+    [Trait("Conformance", "CONF-04")]
     public async Task Offline_EnvelopeFile_ServesFlagsAndIsReady()
     {
         var path = Write("flags.json", Envelope);
         await using var sp = Build(path);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -78,7 +81,7 @@ public sealed class BootstrapFileTests : IDisposable
     {
         var path = Write("flags.json", Simple);
         await using var sp = Build(path);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -97,7 +100,7 @@ public sealed class BootstrapFileTests : IDisposable
     public async Task Offline_NoFile_StaysInitializingWithError()
     {
         await using var sp = Build(null);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -112,7 +115,7 @@ public sealed class BootstrapFileTests : IDisposable
     {
         var path = Write("flags.json", """{ "flags": { "banner": "v1" } }""");
         await using var sp = Build(path);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         var client = sp.GetRequiredService<IFeatureFlagClient>();
         var store = sp.GetRequiredService<IFlagStore>();
         var user = FlagUser.Create("u");
@@ -152,11 +155,12 @@ public sealed class BootstrapFileTests : IDisposable
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    [Trait("Conformance", "CONF-03")]
     public async Task Start_InvalidFile_FailsNamingTheFileLineAndColumnOneBased(bool offline)
     {
         var path = Write("flags.json", "{\n  \"flags\": {\n    \"banner\": \"v3\",,\n  }\n}");
         await using var sp = Build(path, offline);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sync.StartAsync(TestContext.Current.CancellationToken));
 
@@ -175,13 +179,14 @@ public sealed class BootstrapFileTests : IDisposable
         var path = Write("flags.json", "{\n" + Line2 + "\n}");
         await using var sp = Build(path);
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sp.GetRequiredService<StreamingSyncService>().StartAsync(TestContext.Current.CancellationToken));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sp.GetRequiredService<FlagDataSystem>().StartAsync(TestContext.Current.CancellationToken));
 
         var column = Line2.IndexOf('@', StringComparison.Ordinal) + 1; // two characters before it take two bytes each
         Assert.Contains($"at line 2, column {column}: ", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-03")]
     public async Task Start_InvalidFile_FailsHostStart()
     {
         var path = Write("flags.json", "{ \"flags\": ");
@@ -204,7 +209,7 @@ public sealed class BootstrapFileTests : IDisposable
     {
         var path = Write("flags.json", Simple);
         await using var sp = Build(path, offline: false);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -214,11 +219,12 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-05")]
     public async Task Overrides_ForceValues_AndConfigurationReloadAppliesLive()
     {
         var path = Write("flags.json", """{ "flags": { "banner": "v1", "limit": 10 } }""");
         await using var sp = Build(path, overrides: new() { ["FeatureFlags:Overrides:banner"] = "v9" });
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         var client = sp.GetRequiredService<IFeatureFlagClient>();
         var user = FlagUser.Create("u");
         await sync.StartAsync(TestContext.Current.CancellationToken);
@@ -244,11 +250,12 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-08")]
     public async Task Cache_ColdStartWithUnreachableServer_ServesCachedFlags()
     {
-        var cache = Write("cache.json", Envelope);
+        var cache = Write("cache.json", Envelope.Replace("\"messageType\": \"data-sync\",", $"\"messageType\": \"data-sync\", \"environment\": \"{FeatureFlags.DataSystem.Internal.EnvironmentIdentity.Of(OnlineSecret)}\",", StringComparison.Ordinal));
         await using var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:Streaming:Uri"] = $"ws://127.0.0.1:{ClosedPort()}" });
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -259,15 +266,15 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-08")]
     public async Task Cache_ServerData_IsWrittenAtomicallyAfterTheDelay_AndReadBack()
     {
         var cache = Path.Combine(_directory, "cache.json");
         await using (var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:Streaming:Uri"] = $"ws://127.0.0.1:{ClosedPort()}" }))
         {
-            var sync = sp.GetRequiredService<StreamingSyncService>();
+            var sync = sp.GetRequiredService<FlagDataSystem>();
             await sync.StartAsync(TestContext.Current.CancellationToken);
-            var store = sp.GetRequiredService<FeatureFlags.Store.Internal.FlagStore>();
-            store.ApplyFromServer(FeatureFlags.Model.Internal.WireJson.ReadDataSync(System.Text.Encoding.UTF8.GetBytes(Envelope)));
+            sync.Apply(FeatureFlags.DataSystem.FlagDataSet.Parse(Envelope));
             Assert.False(File.Exists(cache));
 
             _time.Advance(TimeSpan.FromSeconds(1));
@@ -284,6 +291,7 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-01")]
     public async Task Online_BootstrapSeed_IsReplacedByTheServersFullDataSet()
     {
         await using var server = await FeatureFlags.Tests.Support.FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -294,7 +302,7 @@ public sealed class BootstrapFileTests : IDisposable
             ["FeatureFlags:EnvSecret"] = server.Secret,
             ["FeatureFlags:Streaming:Uri"] = server.StreamingUri.ToString(),
         });
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         var client = sp.GetRequiredService<IFeatureFlagClient>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
@@ -308,6 +316,7 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-04")]
     public void Validate_OfflineWithoutSecret_Succeeds_AndMissingBootstrapFileNamesTheKey()
     {
         var validator = new FeatureFlags.Internal.FeatureFlagsOptionsValidator();
@@ -356,7 +365,7 @@ public sealed class BootstrapFileTests : IDisposable
         };
         if (!offline)
         {
-            settings["FeatureFlags:EnvSecret"] = "secret-secret-secret-secret-secret-secret-00";
+            settings["FeatureFlags:EnvSecret"] = OnlineSecret;
         }
 
         if (bootstrapFile is not null)

@@ -8,6 +8,7 @@ public sealed class FeatureFlagsOptionsValidatorTests
     private static FeatureFlagsOptions Valid() => new() { EnvSecret = "secret", Streaming = { Uri = new Uri("wss://flags.example.com/featbit") } };
 
     [Fact]
+    [Trait("Conformance", "CONF-02")]
     public void Validate_Defaults_WithSecret_Succeed()
         => Assert.True(new FeatureFlagsOptionsValidator().Validate(null, Valid()).Succeeded);
 
@@ -27,6 +28,7 @@ public sealed class FeatureFlagsOptionsValidatorTests
 
     [Theory]
     [MemberData(nameof(Invalid))]
+    [Trait("Conformance", "CONF-01")]
     public void Validate_BadValue_FailsNamingTheKey(string key, Action<FeatureFlagsOptions> breakIt)
     {
         var options = Valid();

@@ -15,6 +15,7 @@ public sealed class BucketingTests
     [InlineData("qKPKh1S3FolC", 1955481364, 0.9105919692665339)]
     [InlineData("3eacb184-2d79-49df-9ea7-edd4f10e4c6f", 193153337, 0.08994403155520558)]
     [InlineData("ff-test-booltest-user-3", -1385637251, 0.645237626042217)]
+    [Trait("Conformance", "EVAL-05")]
     public void GetBucket_OfficialVector_MatchesDigestWordAndBucket(string key, int expectedWord, double expectedBucket)
     {
         Assert.Equal(expectedWord, Md5.HashFirstInt32(Encoding.UTF8.GetBytes(key)));
@@ -36,6 +37,7 @@ public sealed class BucketingTests
     [InlineData("expthellou2", 0.3265200210735202)]
     [InlineData("hellou3", 0.06465095793828368)]
     [InlineData("expthellou3", 0.27133520413190126)]
+    [Trait("Conformance", "EVAL-05")]
     public void GetBucket_KnownKey_MatchesExpectedBucketAndReference(string key, double expectedBucket)
     {
         Assert.Equal(expectedBucket, ReferenceBucket(key));
@@ -72,6 +74,7 @@ public sealed class BucketingTests
     ];
 
     [Fact]
+    [Trait("Conformance", "EVAL-05")]
     public void GetBucket_SurrogatesAtPartBoundaries_EqualsEncodingWholeKey()
     {
         var mismatches = new List<int>();
@@ -89,6 +92,7 @@ public sealed class BucketingTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-05")]
     public void GetBucket_PairSplitAcrossParts_HashesOneCodePointNotTwoReplacementChars()
     {
         double pair = ReferenceBucket("a\uD83D\uDE00b");
@@ -178,6 +182,7 @@ public sealed class BucketingTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-05")]
     public void IsInRolloutBucket_BucketOnEitherEnd_IsIncluded()
     {
         Assert.True(Bucketing.RequiresHash(0.25, 0.5));
@@ -188,6 +193,7 @@ public sealed class BucketingTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-05")]
     public void IsInRolloutBucket_BucketJustOutside_IsExcluded()
     {
         Assert.False(Bucketing.IsInRolloutBucket(Math.BitDecrement(0.25), 0.25, 0.5));
@@ -195,6 +201,7 @@ public sealed class BucketingTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-05")]
     public void IsInRollout_HashedKey_UsesInclusiveInterval()
     {
         const double bucket = 0.14653629204258323; // "test-value"

@@ -148,6 +148,7 @@ public sealed class ConditionTests
 
     [Theory]
     [MemberData(nameof(OperatorMatrix))]
+    [Trait("Conformance", "EVAL-03")]
     public void Operator_OnCustomAttribute_MatchesAsSpecified(string op, string conditionValue, string userValue, bool expected)
         => Assert.Equal(expected, Matches(op, conditionValue, userValue));
 
@@ -155,6 +156,7 @@ public sealed class ConditionTests
     [InlineData("de-DE")]
     [InlineData("tr-TR")]
     [InlineData("")]
+    [Trait("Conformance", "EVAL-03")]
     public void Operator_UnderCulture_MatchesAsSpecified(string culture)
     {
         var results = RunMatrixUnder(culture);
@@ -164,6 +166,7 @@ public sealed class ConditionTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-03")]
     public void Operator_AcrossCultures_GivesIdenticalResults()
     {
         var results = Cultures.Select(RunMatrixUnder).ToArray();
@@ -172,6 +175,7 @@ public sealed class ConditionTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-03")]
     public void IsOneOf_ThousandValues_FindsMembersOnly()
     {
         var values = Enumerable.Range(0, 1000).Select(i => "v" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
@@ -185,6 +189,7 @@ public sealed class ConditionTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-03")]
     public void UnknownOperator_NeverMatches()
     {
         Assert.False(Matches("SoundsLike", "abc", "abc"));
@@ -207,6 +212,7 @@ public sealed class ConditionTests
     [InlineData("LessThan", "1", false)]
     [InlineData("IsTrue", "IsTrue", false)]
     [InlineData("IsFalse", "IsFalse", false)]
+    [Trait("Conformance", "EVAL-02")]
     public void MissingAttribute_DefaultMode_ReadsAsEmptyString(string op, string conditionValue, bool expected)
         => Assert.Equal(expected, Matches(op, conditionValue, userValue: null));
 
@@ -226,6 +232,7 @@ public sealed class ConditionTests
     [InlineData("LessEqualThan", "1")]
     [InlineData("IsTrue", "IsTrue")]
     [InlineData("IsFalse", "IsFalse")]
+    [Trait("Conformance", "EVAL-02")]
     public void MissingAttribute_StrictMode_NeverMatches(string op, string conditionValue)
         => Assert.False(Matches(op, conditionValue, userValue: null, Strict()));
 
@@ -235,10 +242,12 @@ public sealed class ConditionTests
     [InlineData("NotOneOf", "[\"x\"]", "y", true)]
     [InlineData("BiggerThan", "1", "2", true)]
     [InlineData("Equal", "x", "y", false)]
+    [Trait("Conformance", "EVAL-02")]
     public void PresentAttribute_StrictMode_MatchesAsUsual(string op, string conditionValue, string userValue, bool expected)
         => Assert.Equal(expected, Matches(op, conditionValue, userValue, Strict()));
 
     [Fact]
+    [Trait("Conformance", "EVAL-02")]
     public void MissingBuiltIn_DefaultModeReadsEmpty_StrictModeNeverMatches()
     {
         var user = FlagUser.Create(UserKey);
@@ -271,6 +280,7 @@ public sealed class ConditionTests
     [InlineData("name", "Ada")]
     [InlineData("email", "ada@example.com")]
     [InlineData("country", "GB")]
+    [Trait("Conformance", "EVAL-08")]
     public void BuiltInAttribute_WinsOverCustomAttributeOfSameName(string property, string builtInValue)
     {
         var user = FlagUser.Builder("user-7").Name("Ada").Email("ada@example.com").Country("GB").Custom(property, "custom").Build();
@@ -300,6 +310,7 @@ public sealed class ConditionTests
     [InlineData("included", true)]
     [InlineData("excluded-and-included", false)]
     [InlineData("other", false)]
+    [Trait("Conformance", "EVAL-04")]
     public void InSegment_IncludedAndExcludedKeys_ExclusionWins(string key, bool expected)
     {
         var segment = TestFlags.Segment(SegmentA).Included("included", "excluded-and-included").Excluded("excluded-and-included").Build();
@@ -312,6 +323,7 @@ public sealed class ConditionTests
     [InlineData("cs", "22", true)]
     [InlineData("cs", "23", false)]
     [InlineData("physics", "22", false)]
+    [Trait("Conformance", "EVAL-04")]
     public void InSegment_SegmentRule_AllConditionsMustMatch(string major, string age, bool expected)
     {
         var segment = TestFlags.Segment(SegmentA)
@@ -324,6 +336,7 @@ public sealed class ConditionTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-04")]
     public void InSegment_ExcludedKey_WinsOverMatchingRule()
     {
         var segment = TestFlags.Segment(SegmentA).Excluded("u").Rule(TestFlags.Condition("plan", "Equal", "premium")).Build();
@@ -334,6 +347,7 @@ public sealed class ConditionTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-04")]
     public void InSegment_AnyListedSegment_Matches()
     {
         var a = TestFlags.Segment(SegmentA).Included("in-a").Build();

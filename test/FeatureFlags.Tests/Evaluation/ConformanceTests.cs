@@ -19,6 +19,7 @@ public sealed class ConformanceTests
     [InlineData("test-user-2", null, true, EvaluationReasonKind.TargetMatch, "target match")]
     [InlineData("test-user-3", "test-user-3", false, EvaluationReasonKind.Fallthrough, "fall through targets and rules")]
     [InlineData("test-user-4", "test-user-4", true, EvaluationReasonKind.Fallthrough, "fall through targets and rules")]
+    [Trait("Conformance", "EVAL-05")]
     public void BoolFlag_PythonVectors_Match(string key, string? name, bool expected, EvaluationReasonKind kind, string reason)
     {
         var detail = PythonClient().BoolVariationDetail("ff-test-bool", FlagUser.Create(key, name), !expected);
@@ -57,6 +58,7 @@ public sealed class ConformanceTests
     [InlineData("test-user-2", null, "teamB", EvaluationReasonKind.Fallthrough)]
     [InlineData("test-user-3", "cs", "teamA", EvaluationReasonKind.RuleMatch)]
     [InlineData("test-user-4", "physics", "teamB", EvaluationReasonKind.Fallthrough)]
+    [Trait("Conformance", "EVAL-04")]
     public void SegmentFlag_IncludedExcludedAndRule_Match(string key, string? major, string expected, EvaluationReasonKind kind)
     {
         var user = FlagUser.Builder(key).Custom("major", major).Build();
@@ -102,6 +104,7 @@ public sealed class ConformanceTests
 
     [Theory]
     [MemberData(nameof(EvaluationTestVectors))]
+    [Trait("Conformance", "EVAL-03")]
     public void EvaluationTestFlag_EveryOperatorFamily_Matches(string key, string attribute, string expected, EvaluationReasonKind kind, string reason)
     {
         var builder = FlagUser.Builder(key);
@@ -129,6 +132,7 @@ public sealed class ConformanceTests
     [InlineData("user-20", null, null, "us", true, EvaluationReasonKind.RuleMatch)]
     [InlineData("user-1", null, null, "us", false, EvaluationReasonKind.RuleMatch)]
     [InlineData("user-1", null, null, "fr", true, EvaluationReasonKind.Fallthrough)]
+    [Trait("Conformance", "EVAL-05")]
     public void DotnetSdkFlag_Vectors_Match(string key, string? name, string? age, string? country, bool expected, EvaluationReasonKind kind)
     {
         var store = Fixtures.NewStore();
@@ -141,6 +145,7 @@ public sealed class ConformanceTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-05")]
     public void DotnetSdkFlag_ExptIncludeAllTargets_SendsEveryNonOffResultToExperiment()
     {
         var store = Fixtures.NewStore();
@@ -182,6 +187,7 @@ public sealed class ConformanceTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-02")]
     public void RealServerCapture_OlderPushAfterNewerFull_IsIgnored()
     {
         // The captured push (18:47:53) predates the captured full sync (18:53:29): the stale version must not win.

@@ -26,6 +26,7 @@ public sealed class EvaluatorTests
 
     // ----- evaluation order -----
     [Fact]
+    [Trait("Conformance", "EVAL-01")]
     public void Evaluate_FlagOff_BeatsTargetsAndRules()
     {
         var flag = TestFlags.Flag("f").HitMiss().Off(TestFlags.MissId)
@@ -40,6 +41,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-01")]
     public void Evaluate_TargetedUser_BeatsRules()
     {
         var flag = TestFlags.Flag("f").HitMiss()
@@ -56,6 +58,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-01")]
     public void Evaluate_KeyInTwoTargetLists_FirstListWins()
     {
         var flag = TestFlags.Flag("f").HitMiss()
@@ -78,6 +81,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-01")]
     public void Evaluate_SeveralMatchingRules_FirstInOrderWins()
     {
         var flag = TestFlags.Flag("f").HitMiss().Variation("v-third", "third")
@@ -100,6 +104,7 @@ public sealed class EvaluatorTests
     [InlineData("premium", "GB", true)]
     [InlineData("premium", "US", false)]
     [InlineData("free", "GB", false)]
+    [Trait("Conformance", "EVAL-01")]
     public void Evaluate_RuleConditions_AllMustMatch(string plan, string country, bool expected)
     {
         var flag = TestFlags.OneRule("f", Equal("plan", "premium"), Equal("country", "GB"));
@@ -120,6 +125,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-01")]
     public void Evaluate_NothingMatches_FallsThrough()
     {
         var flag = TestFlags.Flag("f").HitMiss().Target(TestFlags.HitId, "someone-else").Rule("r", TestFlags.HitId, Equal("plan", "premium")).Fallthrough(TestFlags.MissId).Build();
@@ -134,6 +140,7 @@ public sealed class EvaluatorTests
     [InlineData(null)]
     [InlineData("")]
     [InlineData("   ")]
+    [Trait("Conformance", "EVAL-05")]
     public void Evaluate_BlankDispatchKey_HashesUserKey(string? dispatchKey)
     {
         var flag = HelloFlag(dispatchKey, ("A", 0, 0.5), ("B", 0.5, 1));
@@ -144,6 +151,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-05")]
     public void Evaluate_CustomDispatchKey_HashesThatAttribute()
     {
         var flag = HelloFlag("tenant", ("A", 0, 0.5), ("B", 0.5, 1));
@@ -175,6 +183,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-05")]
     public void Evaluate_MissingDispatchAttribute_HashesEmptyValueDeterministically()
     {
         // "hello" + "" -> 0.33008...: only B's [0.3, 0.4] holds it; every user's own key lands elsewhere.
@@ -202,6 +211,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-05")]
     public void Evaluate_BucketOnUpperBound_IsInsideInterval()
     {
         var flag = HelloFlag(null, ("A", 0, BucketU1), ("B", BucketU1, 1));
@@ -210,6 +220,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-05")]
     public void Evaluate_BucketOnLowerBound_IsInsideInterval()
     {
         var flag = HelloFlag(null, ("A", 0, 0.2), ("B", BucketU1, 0.3), ("C", 0.3, 1));
@@ -218,6 +229,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-05")]
     public void Evaluate_ZeroWidthAtZero_NeverMatches()
     {
         var flag = HelloFlag(null, ("A", 0, 0), ("B", 0, 1));
@@ -235,6 +247,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-01")]
     public void Evaluate_RuleRolloutWithGap_IsMalformedAndLaterRulesAreNotTried()
     {
         var flag = TestFlags.Flag(Hello).HitMiss()
@@ -264,6 +277,7 @@ public sealed class EvaluatorTests
     [InlineData("u1", "A", false)]
     [InlineData("u2", "B", true)]
     [InlineData("u3", "A", true)]
+    [Trait("Conformance", "EVT-05")]
     public void Evaluate_ExperimentVectors_Match(string key, string variation, bool sendToExperiment)
     {
         var result = Evaluate(ExperimentFlag(exptIncludeAllTargets: false, includedInExpt: true), FlagUser.Create(key));
@@ -275,6 +289,7 @@ public sealed class EvaluatorTests
     [InlineData("u1")]
     [InlineData("u2")]
     [InlineData("u3")]
+    [Trait("Conformance", "EVT-05")]
     public void Evaluate_NotIncludedInExperiment_NeverSends(string key)
         => Assert.False(Evaluate(ExperimentFlag(exptIncludeAllTargets: false, includedInExpt: false), FlagUser.Create(key)).SendToExperiment);
 
@@ -282,6 +297,7 @@ public sealed class EvaluatorTests
     [InlineData("u1")]
     [InlineData("u2")]
     [InlineData("u3")]
+    [Trait("Conformance", "EVT-05")]
     public void Evaluate_ExptIncludeAllTargets_AlwaysSends(string key)
     {
         Assert.True(Evaluate(ExperimentFlag(exptIncludeAllTargets: true, includedInExpt: true), FlagUser.Create(key)).SendToExperiment);
@@ -289,6 +305,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-05")]
     public void Evaluate_FlagOff_NeverSendsToExperiment()
     {
         var flag = TestFlags.Flag(Hello).Variation("A", "A").Variation("B", "B").Off("A").ExptIncludeAllTargets()
@@ -303,6 +320,7 @@ public sealed class EvaluatorTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    [Trait("Conformance", "EVT-05")]
     public void Evaluate_TargetedUser_SendsPerExptIncludeAllTargets(bool exptIncludeAllTargets)
     {
         var flag = TestFlags.Flag(Hello).Variation("A", "A").Variation("B", "B").Target("A", "u2").ExptIncludeAllTargets(exptIncludeAllTargets)
@@ -317,6 +335,7 @@ public sealed class EvaluatorTests
     [Theory]
     [InlineData(true, false, true)]
     [InlineData(false, true, false)]
+    [Trait("Conformance", "EVT-05")]
     public void Evaluate_RuleMatch_UsesTheRulesOwnIncludedInExpt(bool ruleIncluded, bool fallthroughIncluded, bool expected)
     {
         var flag = TestFlags.Flag(Hello).Variation("A", "A").Variation("B", "B")
@@ -330,6 +349,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-05")]
     public void Evaluate_ZeroExptRollout_NeverSends()
     {
         var flag = TestFlags.Flag(Hello).Variation("A", "A").Variation("B", "B")
@@ -359,12 +379,14 @@ public sealed class EvaluatorTests
     [Theory]
     [InlineData(TestFlags.InSegment)]
     [InlineData(TestFlags.NotInSegment)]
+    [Trait("Conformance", "EVAL-04")]
     public void Evaluate_MissingSegment_IsMalformed(string property)
         => AssertMalformed(TestFlags.OneRule("f", TestFlags.SegmentCondition(property, SegmentId)), User);
 
     [Theory]
     [InlineData(TestFlags.InSegment)]
     [InlineData(TestFlags.NotInSegment)]
+    [Trait("Conformance", "EVAL-04")]
     public void Evaluate_ArchivedSegment_IsMalformed(string property)
     {
         var segment = TestFlags.Segment(SegmentId).Included("user-1").Archived().Build();
@@ -375,10 +397,12 @@ public sealed class EvaluatorTests
     [Theory]
     [InlineData("not-a-guid")]
     [InlineData("[\"not-a-guid\"]")]
+    [Trait("Conformance", "EVAL-04")]
     public void Evaluate_SegmentConditionWithBadIds_IsMalformed(string value)
         => AssertMalformed(TestFlags.OneRule("f", TestFlags.Condition(TestFlags.InSegment, null, value)), User);
 
     [Fact]
+    [Trait("Conformance", "EVAL-04")]
     public void Evaluate_BrokenSegmentRule_IsMalformedWhenReached()
     {
         var segment = TestFlags.Segment(SegmentId).Included("included").Rule(TestFlags.Condition("keyId", "MatchRegex", "[")).Build();
@@ -398,6 +422,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-06")]
     public void Evaluate_RuleWithMissingVariation_IsMalformed()
         => AssertMalformed(TestFlags.Flag("f").HitMiss().Rule("r", "v-gone").Fallthrough(TestFlags.MissId).Build(), User);
 
@@ -473,6 +498,7 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-07")]
     public void GetAllFlags_OneBrokenFlag_DoesNotAffectOthers()
     {
         var broken = TestFlags.OneRule("broken", TestFlags.Condition("keyId", "MatchRegex", "(unclosed"));

@@ -19,6 +19,7 @@ public sealed class FeatureFlagClientTests
     private static readonly FlagUser User = FlagUser.Create("user-1");
 
     [Fact]
+    [Trait("Conformance", "EVAL-01")]
     public void Variation_StoreNotInitialized_ReturnsDefaultWithClientNotReady()
     {
         var client = TestFlags.Client(Fixtures.NewStore());
@@ -32,6 +33,7 @@ public sealed class FeatureFlagClientTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-01")]
     public void Variation_AfterEmptyFullSync_IsInitialized()
     {
         var store = Fixtures.NewStore();
@@ -44,6 +46,7 @@ public sealed class FeatureFlagClientTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-01")]
     public void Variation_UnknownFlag_ReturnsDefaultWithFlagNotFound()
     {
         var client = TestFlags.Client(TestFlags.Store(OneValue("known", "true")));
@@ -63,6 +66,7 @@ public sealed class FeatureFlagClientTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-03")]
     public void Variation_ArchivedFlag_IsNotFoundAndHidden()
     {
         var archived = TestFlags.Flag("archived").Variation("t", "true").Fallthrough("t").Archived().Build();
@@ -81,6 +85,7 @@ public sealed class FeatureFlagClientTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-06")]
     public void IntVariation_DecimalValue_ReturnsDefaultWithWrongType()
     {
         var client = TestFlags.Client(TestFlags.Store(OneValue("n", "1.5")));
@@ -96,6 +101,7 @@ public sealed class FeatureFlagClientTests
     [InlineData("yes")]
     [InlineData("1")]
     [InlineData("")]
+    [Trait("Conformance", "EVAL-06")]
     public void BoolVariation_NonBooleanValue_ReturnsDefaultWithWrongType(string value)
     {
         var client = TestFlags.Client(TestFlags.Store(OneValue("b", value)));
@@ -109,6 +115,7 @@ public sealed class FeatureFlagClientTests
     [InlineData("true", true)]
     [InlineData("True", true)]
     [InlineData("FALSE", false)]
+    [Trait("Conformance", "EVAL-06")]
     public void BoolVariation_BooleanText_ParsesCaseInsensitively(string value, bool expected)
     {
         var client = TestFlags.Client(TestFlags.Store(OneValue("b", value)));
@@ -121,6 +128,7 @@ public sealed class FeatureFlagClientTests
     [Theory]
     [InlineData("42", 42)]
     [InlineData("-7", -7)]
+    [Trait("Conformance", "EVAL-06")]
     public void IntVariation_IntegerText_Parses(string value, int expected)
         => Assert.Equal(expected, TestFlags.Client(TestFlags.Store(OneValue("n", value))).IntVariation("n", User, 0));
 
@@ -128,6 +136,7 @@ public sealed class FeatureFlagClientTests
     [InlineData("de-DE")]
     [InlineData("tr-TR")]
     [InlineData("")]
+    [Trait("Conformance", "EVAL-06")]
     public void DoubleVariation_AnyCulture_ParsesInvariant(string culture)
     {
         var (savedCulture, savedUiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
@@ -155,6 +164,7 @@ public sealed class FeatureFlagClientTests
     [InlineData("Infinity")]
     [InlineData("-Infinity")]
     [InlineData("abc")]
+    [Trait("Conformance", "EVAL-06")]
     public void DoubleVariation_NonFiniteOrNonNumeric_ReturnsDefaultWithWrongType(string value)
     {
         var detail = TestFlags.Client(TestFlags.Store(OneValue("d", value))).DoubleVariationDetail("d", User, -1);
@@ -163,6 +173,7 @@ public sealed class FeatureFlagClientTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-06")]
     public void StringVariation_AnyValue_ReturnsRawText()
     {
         var detail = TestFlags.Client(TestFlags.Store(OneValue("s", " 1.5 "))).StringVariationDetail("s", User, "default");
@@ -187,6 +198,7 @@ public sealed class FeatureFlagClientTests
     [InlineData("{\"code\":\"two hundred\"}")]
     [InlineData("null")]
     [InlineData("[1,2]")]
+    [Trait("Conformance", "EVAL-06")]
     public void JsonVariation_InvalidJson_ReturnsDefaultWithWrongType(string value)
     {
         var fallback = new JsonCode(-1, "default");
@@ -210,6 +222,7 @@ public sealed class FeatureFlagClientTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-01")]
     public void Variation_NullFlagKeyOrUser_ReturnsDefaultWithoutThrowing()
     {
         var client = TestFlags.Client(TestFlags.Store(OneValue("b", "true")));
@@ -226,6 +239,7 @@ public sealed class FeatureFlagClientTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-07")]
     public void GetAllFlags_NotReady_IsEmptyAndSaysWhy()
     {
         var all = TestFlags.Client(Fixtures.NewStore()).GetAllFlags(User);
@@ -236,6 +250,8 @@ public sealed class FeatureFlagClientTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-07")]
+    [Trait("Conformance", "API-01")]
     public void GetAllFlags_NullUser_IsEmptyWithoutThrowing()
     {
         var all = TestFlags.Client(TestFlags.Store(OneValue("b", "true"))).GetAllFlags(null!);
@@ -245,6 +261,7 @@ public sealed class FeatureFlagClientTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-07")]
     public void GetAllFlags_Ready_EvaluatesEveryLiveFlagWithRawValues()
     {
         var targeted = TestFlags.Flag("targeted").Variation("on", "true").Variation("off", "false").Target("on", "user-1").Fallthrough("off").Build();
@@ -344,6 +361,7 @@ public sealed class FeatureFlagClientTests
         }
 
         Assert.Equal(FeatureFlagClient.MaxReportedKeys, logger.Collector.GetSnapshot().Count(r => r.Id.Id == 1203));
+        Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 1204);
         Assert.Equal(4, client.UnreportedProblems);
     }
 

@@ -21,6 +21,7 @@ public sealed class FlagTrackerTests
     private static readonly FlagUser Bob = FlagUser.Create("bob");
 
     [Fact]
+    [Trait("Conformance", "NOTE-02")]
     public void OnFlagChanged_PatchOfThatFlag_FiresOnlyForThatFlag()
     {
         var store = Fixtures.NewStore();
@@ -39,6 +40,7 @@ public sealed class FlagTrackerTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-02")]
     public void OnFlagChanged_IgnoredOlderPatch_DoesNotFire()
     {
         var store = Fixtures.NewStore();
@@ -53,6 +55,7 @@ public sealed class FlagTrackerTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-02")]
     public void OnFlagChanged_SegmentUsedByFlagChanges_FiresForThatFlagOnly()
     {
         var store = Fixtures.NewStore();
@@ -71,6 +74,7 @@ public sealed class FlagTrackerTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-02")]
     public void OnFlagChanged_FullSync_FiresOnlyForChangedAddedAndRemovedFlags()
     {
         var store = Fixtures.NewStore();
@@ -106,6 +110,7 @@ public sealed class FlagTrackerTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-01")]
     public void OnFlagValueChanged_RuleChangeMovesThisUser_FiresWithOldAndNewValues()
     {
         var store = Fixtures.NewStore();
@@ -125,6 +130,7 @@ public sealed class FlagTrackerTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-02")]
     public void OnFlagValueChanged_SegmentChangeMovesThisUser_Fires()
     {
         var store = Fixtures.NewStore();
@@ -212,6 +218,7 @@ public sealed class FlagTrackerTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-04")]
     public void Handler_Throws_IsLoggedAndOtherHandlersStillRun()
     {
         var logger = new FakeLogger<FlagTracker>();
@@ -235,6 +242,7 @@ public sealed class FlagTrackerTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-05")]
     public void Handler_DisposesOwnAndLaterSubscriptions_NoDeadlockAndNoFurtherCalls()
     {
         var store = Fixtures.NewStore();
@@ -259,6 +267,7 @@ public sealed class FlagTrackerTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-05")]
     public void Handler_SubscribesDuringNotification_NewListenerSeesOnlyLaterCommits()
     {
         var store = Fixtures.NewStore();
@@ -286,6 +295,7 @@ public sealed class FlagTrackerTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-03")]
     public void Notifications_AcrossSeveralCommits_ArriveInCommitOrder()
     {
         var store = Fixtures.NewStore();
@@ -314,6 +324,7 @@ public sealed class FlagTrackerTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-03")]
     public async Task OnFlagValueChanged_SubscribingWhileCommitsRace_MissesNoChange()
     {
         const int Commits = 300;

@@ -62,6 +62,7 @@ public sealed class VocabularyTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-01")]
     public void JsonVariation_NullTypeInfo_OnBothSurfaces_ReturnsTheDefaultWithoutThrowing()
     {
         var (client, flags) = JsonFlag();

@@ -27,6 +27,7 @@ public sealed class EvaluationEventTests
     ];
 
     [Fact]
+    [Trait("Conformance", "EVT-01")]
     public async Task TypedEvaluations_EachSuccessfulOne_RecordsAnEventWithVariationAndExperimentFlag()
     {
         await using var h = await EventHarness.CreateAsync(flags: Flags);
@@ -56,6 +57,8 @@ public sealed class EvaluationEventTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-01")]
+    [Trait("Conformance", "EVT-03")]
     public async Task Evaluations_ThatReturnTheDefault_RecordNothing()
     {
         await using var h = await EventHarness.CreateAsync(flags: Flags);
@@ -73,6 +76,7 @@ public sealed class EvaluationEventTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-03")]
     public async Task Evaluations_BeforeFlagDataArrives_RecordNothing()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -84,6 +88,7 @@ public sealed class EvaluationEventTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-03")]
     public async Task FlagTracker_ItsOwnEvaluations_RecordNothing()
     {
         await using var h = await EventHarness.CreateAsync(flags: Flags);
@@ -100,6 +105,8 @@ public sealed class EvaluationEventTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-02")]
+    [Trait("Conformance", "EVT-04")]
     public async Task TrackAfterEvaluation_SendsBothInOrderForTheSameUser()
     {
         await using var h = await EventHarness.CreateAsync(flags: Flags);
@@ -119,6 +126,7 @@ public sealed class EvaluationEventTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-01")]
     public async Task ScopedFlags_EvaluationsAndTrack_RecordForTheScopesUser()
     {
         await using var h = await EventHarness.CreateAsync(flags: Flags);

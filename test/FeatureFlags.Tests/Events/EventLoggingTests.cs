@@ -19,6 +19,7 @@ public sealed class EventLoggingTests
     private static readonly FlagUser User = FlagUser.Create("u1", "User One");
 
     [Fact]
+    [Trait("Conformance", "DLV-04")]
     public async Task Send_OutageOverSeveralFlushIntervals_LogsOneWarningAndNothingFromTheResilienceHandler()
     {
         await using var h = await EventHarness.CreateAsync();

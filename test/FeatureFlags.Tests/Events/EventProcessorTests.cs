@@ -17,6 +17,7 @@ public sealed class EventProcessorTests
     private static readonly FlagUser User = FlagUser.Create("u1", "User One");
 
     [Fact]
+    [Trait("Conformance", "DLV-01")]
     public async Task Track_FewEvents_SentOnlyWhenTheFlushIntervalElapses()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -43,6 +44,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-01")]
     public async Task Track_FullBatches_SentAtOnceWithoutWaitingForTheInterval()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -66,6 +68,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-01")]
     public async Task FlushAsync_SendsEverythingInBatchesOfAtMostMaxEventsPerRequest()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -83,6 +86,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-01")]
     public async Task FlushAsync_CustomBatchSize_IsHonoured()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.MaxEventsPerRequest = 7);
@@ -98,6 +102,8 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-01")]
+    [Trait("Conformance", "EVT-06")]
     public async Task Send_Request_HasTheProtocolHeadersAndKeepsThePathPrefix()
     {
         await using var h = await EventHarness.CreateAsync(pathPrefix: "/featbit");
@@ -118,6 +124,8 @@ public sealed class EventProcessorTests
     [InlineData(HttpStatusCode.ServiceUnavailable)]
     [InlineData(HttpStatusCode.RequestTimeout)]
     [InlineData(HttpStatusCode.TooManyRequests)]
+    [Trait("Conformance", "EVT-04")]
+    [Trait("Conformance", "DLV-03")]
     public async Task Send_TransientFailureThenSuccess_IsRetriedAndDelivered(HttpStatusCode status)
     {
         await using var h = await EventHarness.CreateAsync();
@@ -134,6 +142,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-04")]
     public async Task Send_AttemptSlowerThanTheTimeout_IsRetriedAndDelivered()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.SendTimeout = TimeSpan.FromSeconds(2));
@@ -150,6 +159,8 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-04")]
+    [Trait("Conformance", "DLV-07")]
     public async Task Send_StillFailingAfterTheRetries_DropsTheBatchAndDeliveryGoesOn()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -172,6 +183,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-03")]
     public async Task Send_EndpointDown_FailsWithoutThrowingAndCallersNeverWait()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -187,6 +199,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-03")]
     public async Task Send_BadRequest_DropsTheBatchWithoutRetryAndDeliveryGoesOn()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -206,6 +219,7 @@ public sealed class EventProcessorTests
     [InlineData(HttpStatusCode.Unauthorized)]
     [InlineData(HttpStatusCode.Forbidden)]
     [InlineData(HttpStatusCode.NotFound)]
+    [Trait("Conformance", "DLV-03")]
     public async Task Send_Unauthorized_StopsDeliveryForGoodWithOneErrorLog(HttpStatusCode status)
     {
         await using var h = await EventHarness.CreateAsync(flags: [TestFlags.Flag("f").HitMiss().Fallthrough(TestFlags.HitId).Build()]);
@@ -226,6 +240,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-02")]
     public async Task Enqueue_BufferFull_DropsCountsAndWarnsOnce()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.BufferCapacity = 5);
@@ -247,6 +262,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-06")]
     public async Task StopAsync_BufferedEvents_AreSentByTheFinalFlush()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -263,6 +279,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-07")]
     public async Task StopAsync_EndpointHangs_FinalFlushIsBoundedByTheTimeout()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.ShutdownFlushTimeout = TimeSpan.FromSeconds(2));
@@ -280,6 +297,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-05")]
     public async Task TrackAndIdentify_BadInput_LoggedDroppedAndNeverThrown()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -298,6 +316,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-05")]
     public async Task Track_EventNameAtTheKeyLimitSent_OneOverRefused()
     {
         await using var h = await EventHarness.CreateAsync();
@@ -313,6 +332,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-04")]
     public async Task Evaluation_UserAtTheLimits_TheEventCarriesTheUserTheEvaluationSaw()
     {
         // The rule targets the full 256-character key: a truncated key would neither match nor be what the event reports.
@@ -330,6 +350,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-02")]
     public async Task Enqueue_BufferFullInBytes_DropsCountsAndWarnsNamingBothBounds()
     {
         const long MaxBytes = 1024 * 1024;
@@ -363,6 +384,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-03")]
     public async Task DisableEvents_NothingRecordedOrSent()
     {
         await using var h = await EventHarness.CreateAsync(
@@ -434,6 +456,7 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-03")]
     public void Sink_Offline_WithoutSink_EventsAreOff()
     {
         var services = new ServiceCollection();

@@ -19,6 +19,7 @@ public sealed class EventSerializerTests
     private static readonly CompiledVariation V1 = new("v1Id", "v1");
 
     [Fact]
+    [Trait("Conformance", "EVT-06")]
     public void Write_EvaluationEvent_MatchesOfficialSnapshot()
     {
         var json = Serialize(InsightEvent.ForEvaluation(User, "hello", V1, sendToExperiment: true, Timestamp));
@@ -27,6 +28,7 @@ public sealed class EventSerializerTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-06")]
     public void Write_MetricEvent_MatchesOfficialSnapshot()
     {
         var json = Serialize(InsightEvent.ForMetric(User, "click-button", 1.5, Timestamp));
@@ -35,6 +37,7 @@ public sealed class EventSerializerTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-06")]
     public void Write_MixedBatch_MatchesOfficialSnapshot()
     {
         var json = Serialize(
@@ -45,6 +48,7 @@ public sealed class EventSerializerTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-06")]
     public void Write_UserEvent_IsTheUserAlone()
     {
         var json = Serialize(InsightEvent.ForUser(FlagUser.Create("k", "n"), Timestamp));
@@ -68,6 +72,7 @@ public sealed class EventSerializerTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-06")]
     public void Write_MetricValues_AreJsonNumbersAndTextIsEscaped()
     {
         var json = Serialize(

@@ -7,6 +7,7 @@ namespace FeatureFlags.Tests.Internal;
 public sealed class EventOptionsValidationTests
 {
     [Fact]
+    [Trait("Conformance", "CONF-02")]
     public void Validate_Defaults_Succeed()
     {
         var options = new FeatureFlagsOptions { EnvSecret = "secret" };

@@ -92,6 +92,7 @@ public sealed class WireModelTests
     [InlineData("2023-01-28T04:04:55.616+02:00", 1674871495616)]
     [InlineData("2023-01-28T02:04:55Z", 1674871495000)]
     [InlineData("2023-01-28T02:04:55.616", 1674871495616)]
+    [Trait("Conformance", "STORE-06")]
     public void UnixMilliseconds_AnyFractionOrOffset_TruncatesToMilliseconds(string iso, long expected)
     {
         Assert.True(UnixMillisecondsConverter.TryParse(iso, out var ms));
@@ -106,6 +107,7 @@ public sealed class WireModelTests
         => Assert.False(UnixMillisecondsConverter.TryParse(text, out _));
 
     [Fact]
+    [Trait("Conformance", "INV-02")]
     public void ReadDataSync_UnknownFieldsAndOneMalformedEntity_SkipsOnlyThatEntity()
     {
         const string Json = """
@@ -132,6 +134,7 @@ public sealed class WireModelTests
     [InlineData("null")]
     [InlineData("{\"messageType\":\"ping\",\"data\":{}}")]
     [InlineData("{\"hello\":1}")]
+    [Trait("Conformance", "INV-01")]
     public void ReadDataSync_NotADataSync_ThrowsJsonException(string json)
         => Assert.ThrowsAny<JsonException>(() => WireJson.ReadDataSync(Encoding.UTF8.GetBytes(json)));
 

@@ -76,6 +76,8 @@ public sealed class BadConfigurationTests
 
     [Theory]
     [MemberData(nameof(BadValues))]
+    [Trait("Conformance", "CONF-01")]
+    [Trait("Conformance", "CONF-03")]
     public async Task Start_BadValue_FailsBeforeConnecting_NamingTheKey(string key, string value, string expected)
     {
         var logs = new FakeLogCollector();
@@ -90,6 +92,8 @@ public sealed class BadConfigurationTests
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-01")]
+    [Trait("Conformance", "CONF-03")]
     public async Task Start_SeveralBadValues_ReportsEveryKeyAtOnce()
     {
         using var host = BuildHost(new()
@@ -107,6 +111,7 @@ public sealed class BadConfigurationTests
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-02")]
     public async Task Start_LimitValues_AreAccepted()
     {
         using var host = BuildHost(new()

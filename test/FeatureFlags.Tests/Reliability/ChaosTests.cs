@@ -44,6 +44,8 @@ public sealed class ChaosTests(ITestOutputHelper output)
     private const int ThreadTolerance = 4;
 
     [Fact]
+    [Trait("Conformance", "SYNC-04")]
+    [Trait("Conformance", "API-03")]
     public async Task Chaos_FaultsWhileFlagsChange_StoreConvergesExactlyAndNothingFailsOrLeaks()
     {
         var seed = EnvInt("FEATUREFLAGS_CHAOS_SEED") ?? Random.Shared.Next();

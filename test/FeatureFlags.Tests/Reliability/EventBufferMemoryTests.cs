@@ -16,6 +16,7 @@ public sealed class EventBufferMemoryTests
     private const long MaxBufferBytes = 16 * 1024 * 1024; // the default
 
     [Fact]
+    [Trait("Conformance", "API-06")]
     public void Builder_TheAttacksThirtyKilobyteKey_IsRefusedWithoutEchoingIt()
     {
         var key = new string('a', 30 * 1024);
@@ -27,6 +28,7 @@ public sealed class EventBufferMemoryTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-01")]
     public async Task HungEndpoint_DistinctUsersAtTheLengthLimits_RetainAtMostTheByteBoundAndDropsAreCounted()
     {
         await using var h = await EventHarness.CreateAsync(flags: [TestFlags.Flag("f").HitMiss().Fallthrough(TestFlags.HitId).Build()]);

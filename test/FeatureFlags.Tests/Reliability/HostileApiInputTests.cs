@@ -77,6 +77,7 @@ public sealed class HostileApiInputTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Conformance", "API-01")]
     public void Variation_NullBlankOrUnknownKeys_ReturnTheDefaultWithAnErrorReason()
     {
         var user = FlagUser.Create("u");
@@ -107,6 +108,7 @@ public sealed class HostileApiInputTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Conformance", "API-01")]
     public void Variation_NullUser_ReturnsTheDefaultWithUserNotSpecified()
     {
         foreach (var detail in AllDetails(_client, Hostile[0], null!))
@@ -141,6 +143,7 @@ public sealed class HostileApiInputTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Conformance", "API-01")]
     public void Builder_ThrowsArgumentExceptionOnlyWhereDocumented()
     {
         Assert.Throws<ArgumentNullException>(() => FlagUser.Builder(null!));
@@ -171,6 +174,7 @@ public sealed class HostileApiInputTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Conformance", "API-01")]
     public async Task ScopedFeatureFlags_NoUserOrHostileInput_NeverThrows()
     {
         await using var scope = _services.CreateAsyncScope();
@@ -208,6 +212,7 @@ public sealed class HostileApiInputTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-05")]
     public async Task TrackAndIdentify_HostileInput_NeverThrow_AndEveryEventIsSentOrCounted()
     {
         var processor = _services.GetRequiredService<EventProcessor>();

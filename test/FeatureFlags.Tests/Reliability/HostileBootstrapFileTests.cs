@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using FeatureFlags.Bootstrap.Internal;
-using FeatureFlags.Sync.Internal;
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,7 +44,7 @@ public sealed class HostileBootstrapFileTests : IDisposable
         var path = Path.Combine(_directory, "flags.json");
         await File.WriteAllTextAsync(path, """{"flags":{"good":true}}""", TestContext.Current.CancellationToken);
         await using var sp = Build(path);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         await sync.StartAsync(TestContext.Current.CancellationToken);
         var client = sp.GetRequiredService<IFeatureFlagClient>();
         Assert.True(client.BoolVariation("good", User));
@@ -71,7 +71,7 @@ public sealed class HostileBootstrapFileTests : IDisposable
         flag["description"] = new string('d', 8 * 1024 * 1024);
         await File.WriteAllTextAsync(path, "{\"junk\":\"" + new string('j', 4 * 1024 * 1024) + "\",\"data\":{\"featureFlags\":[" + flag.ToJsonString() + "],\"segments\":[]}}", TestContext.Current.CancellationToken);
         await using var sp = Build(path);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
@@ -81,6 +81,7 @@ public sealed class HostileBootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "API-01")]
     public void JsonVariation_DeeplyNestedOrHugeValue_ReturnsTheDefaultOrTheValue_NeverThrows()
     {
         var nested = HostileInputTests.Nest("[", "]");

@@ -23,6 +23,7 @@ public sealed class HostileInputTests
     [Theory]
     [InlineData("[", "]")]
     [InlineData("{\"a\":", "}")]
+    [Trait("Conformance", "INV-01")]
     public async Task DeeplyNestedMessage_BeforeTheMessageType_IsSkippedAndTheConnectionGoesOn(string open, string close)
     {
         await using var h = await StartWithFlagAsync();
@@ -35,6 +36,7 @@ public sealed class HostileInputTests
     [Theory]
     [InlineData("[", "]")]
     [InlineData("{\"a\":", "}")]
+    [Trait("Conformance", "INV-01")]
     public async Task DeeplyNestedMessage_InsideTheDataSync_IsSkippedAndTheConnectionGoesOn(string open, string close)
     {
         await using var h = await StartWithFlagAsync();
@@ -70,6 +72,7 @@ public sealed class HostileInputTests
     [InlineData(new byte[] { 0xFF, 0xFE })]
     [InlineData(new byte[] { 0xC3 })] // a truncated two-byte sequence
     [InlineData(new byte[] { 0xED, 0xA0, 0x80 })] // an encoded lone surrogate
+    [Trait("Conformance", "INV-05")]
     public async Task InvalidUtf8TextFrame_EndsTheSessionCleanly_ReconnectsAndKeepsServing(byte[] invalid)
     {
         await using var h = await StartWithFlagAsync();
@@ -88,6 +91,7 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-01")]
     public async Task CatastrophicRegexPushedByTheServer_ReturnsTheDefault_WhileOtherFlagsServe()
     {
         await using var h = await SyncHarness.CreateAsync(o => o.Evaluation.RegexMatchTimeout = TimeSpan.FromMilliseconds(5));

@@ -18,6 +18,8 @@ public sealed class LoadTests(ITestOutputHelper output)
     private static readonly TimeSpan Bounded = TimeSpan.FromMinutes(2);
 
     [Fact]
+    [Trait("Conformance", "STORE-04")]
+    [Trait("Conformance", "API-03")]
     public async Task Evaluate_SixteenThreadsWhilePatchesStream_NoTornReadsVersionsMonotonicAndEveryThreadProgresses()
     {
         const int MinPatches = 1_000;
@@ -105,7 +107,7 @@ public sealed class LoadTests(ITestOutputHelper output)
                     break;
                 }
 
-                store.ApplyFromServer(WireJson.ReadDataSync(LoadWorkload.Patch(++n)));
+                store.Apply(WireJson.ReadDataSync(LoadWorkload.Patch(++n)));
             }
 
             Volatile.Write(ref writerDone, 1);
@@ -128,6 +130,7 @@ public sealed class LoadTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-01")]
     public async Task EventBuffer_SixteenThreadsWhileTheSenderIsStuck_StaysBoundedCountsEveryDropAndNeverBlocksCallers()
     {
         const int Capacity = 1_000;

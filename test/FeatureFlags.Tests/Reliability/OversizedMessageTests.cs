@@ -23,6 +23,7 @@ public sealed class OversizedMessageTests
     private const long AllocationBound = MessageSize / 4;
 
     [Fact]
+    [Trait("Conformance", "INV-05")]
     public async Task MessageFarAboveMaxMessageSize_IsRefusedWithoutBufferingIt_ThenTheConnectionRecovers()
     {
         await using var h = await SyncHarness.CreateAsync(o => o.Streaming.MaxMessageSize = MaxMessageSize);

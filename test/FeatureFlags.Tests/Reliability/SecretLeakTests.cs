@@ -41,6 +41,7 @@ public sealed class SecretLeakTests
     private static readonly ActivitySource RequestSource = new("FeatureFlags.Tests.SecretLeak");
 
     [Fact]
+    [Trait("Conformance", "API-06")]
     public async Task FullRun_SecretAndTokensNeverAppearInLogsTelemetryHealthOrErrors()
     {
         Assert.Equal(44, Secret.Length);

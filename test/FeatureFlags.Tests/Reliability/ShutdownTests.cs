@@ -1,5 +1,5 @@
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Events.Internal;
-using FeatureFlags.Sync.Internal;
 using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -28,6 +28,8 @@ public sealed class ShutdownTests
     private readonly FakeLogCollector _logs = new();
 
     [Fact]
+    [Trait("Conformance", "SYNC-06")]
+    [Trait("Conformance", "API-04")]
     public async Task Stop_DuringTheWebSocketHandshake_CompletesWithoutWaitingForTheConnectTimeout()
     {
         await using var silent = new SilentTcpServer();
@@ -38,13 +40,15 @@ public sealed class ShutdownTests
         // Fake time never reaches the connect timeout: only the stop can end the connect.
         await host.StopAsync(CancellationToken.None).WaitAsync(ReliabilityHost.Bound, TestContext.Current.CancellationToken);
 
-        var sync = host.Services.GetRequiredService<StreamingSyncService>();
+        var sync = host.Services.GetRequiredService<FlagDataSystem>();
         Assert.True(sync.Loop!.IsCompletedSuccessfully);
         Assert.Equal(FeatureFlagsState.Off, host.Services.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State);
         Assert.True(ReliabilityHost.HasLog(_logs, 2015));
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-06")]
+    [Trait("Conformance", "API-04")]
     public async Task Stop_WhileTheServerStallsAfterTheHandshake_ClosesWithinCloseTimeout()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -57,10 +61,12 @@ public sealed class ShutdownTests
         await ReliabilityHost.AdvanceUntilAsync(_time, () => stop.IsCompleted, TimeSpan.FromMilliseconds(500), "the stop");
         await stop;
 
-        Assert.True(host.Services.GetRequiredService<StreamingSyncService>().Loop!.IsCompletedSuccessfully);
+        Assert.True(host.Services.GetRequiredService<FlagDataSystem>().Loop!.IsCompletedSuccessfully);
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-06")]
+    [Trait("Conformance", "API-04")]
     public async Task Stop_DuringReconnectBackoff_CompletesWithoutAdvancingTheClock()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -71,11 +77,13 @@ public sealed class ShutdownTests
 
         await host.StopAsync(CancellationToken.None).WaitAsync(ReliabilityHost.Bound, TestContext.Current.CancellationToken);
 
-        Assert.True(host.Services.GetRequiredService<StreamingSyncService>().Loop!.IsCompletedSuccessfully);
+        Assert.True(host.Services.GetRequiredService<FlagDataSystem>().Loop!.IsCompletedSuccessfully);
         Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == Reconnecting);
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-07")]
+    [Trait("Conformance", "API-04")]
     public async Task Stop_EventEndpointNeverAnswers_FinalFlushEndsAtEventShutdownFlushTimeout_AndEveryEventIsAccounted()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -107,6 +115,8 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVT-03")]
+    [Trait("Conformance", "API-05")]
     public async Task Stop_EventEndpointNeverAnswers_NoEventIsLeftUncounted()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -131,6 +141,8 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-07")]
+    [Trait("Conformance", "API-04")]
     public async Task Stop_HostShutdownTimeoutShorterThanTheFlushTimeout_HostTokenEndsTheFlush()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);
@@ -151,6 +163,7 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-06")]
     public async Task Stop_PendingEvents_AreDeliveredByTheFinalFlush()
     {
         await using var server = await FakeFeatBitServer.StartAsync(_time, TestContext.Current.CancellationToken);

@@ -1,8 +1,7 @@
 using System.Text;
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Internal;
 using FeatureFlags.Model.Internal;
-using FeatureFlags.Store.Internal;
-using FeatureFlags.Sync.Internal;
 using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
@@ -67,11 +66,11 @@ public sealed class CacheFileWriteTests : IDisposable
         File.CreateSymbolicLink(cache + ".tmp", victim);
 
         await using var sp = Online(cache);
-        await sp.GetRequiredService<StreamingSyncService>().StartAsync(TestContext.Current.CancellationToken);
+        await sp.GetRequiredService<FlagDataSystem>().StartAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(["victim.txt"], Directory.GetFileSystemEntries(_directory).Select(p => Path.GetFileName(p)!).ToArray());
         Assert.Equal("precious", await File.ReadAllTextAsync(victim, TestContext.Current.CancellationToken));
-        await sp.GetRequiredService<StreamingSyncService>().StopAsync(TestContext.Current.CancellationToken);
+        await sp.GetRequiredService<FlagDataSystem>().StopAsync(TestContext.Current.CancellationToken);
     }
 
     [Fact]
@@ -103,10 +102,10 @@ public sealed class CacheFileWriteTests : IDisposable
     private async Task WriteServerDataAsync(string cache)
     {
         await using var sp = Online(cache);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         await sync.StartAsync(TestContext.Current.CancellationToken);
         var message = "{\"messageType\":\"data-sync\",\"data\":{\"eventType\":\"full\",\"featureFlags\":[" + FakeFeatBitServer.BoolFlag("flag-a", true, V1).ToJsonString() + "],\"segments\":[]}}";
-        sp.GetRequiredService<FlagStore>().ApplyFromServer(WireJson.ReadDataSync(Encoding.UTF8.GetBytes(message)));
+        sync.Apply(FeatureFlags.DataSystem.FlagDataSet.Parse(message));
 
         _time.Advance(TimeSpan.FromSeconds(1));
 

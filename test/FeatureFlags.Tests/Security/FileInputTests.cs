@@ -1,7 +1,7 @@
 using System.Text;
 using FeatureFlags.Bootstrap.Internal;
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Internal;
-using FeatureFlags.Sync.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using Xunit;
@@ -32,7 +32,7 @@ public sealed class FileInputTests : IDisposable
         await using var sp = Offline(path);
         var before = GC.GetAllocatedBytesForCurrentThread();
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sp.GetRequiredService<StreamingSyncService>().StartAsync(TestContext.Current.CancellationToken));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sp.GetRequiredService<FlagDataSystem>().StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains("not a regular file", ex.Message, StringComparison.Ordinal);
         Assert.Contains(path, ex.Message, StringComparison.Ordinal);
@@ -49,7 +49,7 @@ public sealed class FileInputTests : IDisposable
         await using var sp = Offline(path);
 
         // Opening a FIFO for reading blocks until a writer comes: the start must not get that far.
-        var start = Task.Run(() => sp.GetRequiredService<StreamingSyncService>().StartAsync(TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
+        var start = Task.Run(() => sp.GetRequiredService<FlagDataSystem>().StartAsync(TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => start.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
 
         Assert.Contains("not a regular file", ex.Message, StringComparison.Ordinal);
@@ -62,7 +62,7 @@ public sealed class FileInputTests : IDisposable
         await File.WriteAllTextAsync(path, """{"flags":{"good":true},"padding":" """ + new string('x', 4096) + "\"}", TestContext.Current.CancellationToken);
         await using var sp = Offline(path, new() { ["FeatureFlags:MaxFileSize"] = "2048" });
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sp.GetRequiredService<StreamingSyncService>().StartAsync(TestContext.Current.CancellationToken));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => sp.GetRequiredService<FlagDataSystem>().StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains("larger than FeatureFlags:MaxFileSize (2048 bytes)", ex.Message, StringComparison.Ordinal);
     }
@@ -76,7 +76,7 @@ public sealed class FileInputTests : IDisposable
         File.CreateSymbolicLink(path, target);
         await using var sp = Offline(path);
 
-        await sp.GetRequiredService<StreamingSyncService>().StartAsync(TestContext.Current.CancellationToken);
+        await sp.GetRequiredService<FlagDataSystem>().StartAsync(TestContext.Current.CancellationToken);
 
         Assert.True(sp.GetRequiredService<IFeatureFlagClient>().BoolVariation("good", User));
     }
@@ -96,7 +96,7 @@ public sealed class FileInputTests : IDisposable
         var path = Path.Combine(_directory, "flags.json");
         await File.WriteAllTextAsync(path, """{"flags":{"good":true}}""", TestContext.Current.CancellationToken);
         await using var sp = Offline(path, new() { ["FeatureFlags:MaxFileSize"] = "2048" });
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         await sync.StartAsync(TestContext.Current.CancellationToken);
         var client = sp.GetRequiredService<IFeatureFlagClient>();
 
@@ -145,7 +145,7 @@ public sealed class FileInputTests : IDisposable
                 ["FeatureFlags:CacheFile"] = cache,
             },
             _logs);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
 

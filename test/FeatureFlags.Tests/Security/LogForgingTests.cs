@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using FeatureFlags.Bootstrap.Internal;
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Internal;
-using FeatureFlags.Sync.Internal;
 using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
@@ -25,6 +25,7 @@ public sealed class LogForgingTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
+    [Trait("Conformance", "INV-04")]
     public async Task FlagKeyWithLineBreaks_IsEscapedInStoreAndEvaluationLogs()
     {
         // A flag whose fallthrough serves a variation it does not have: broken data (1004), malformed when evaluated (1201).
@@ -40,7 +41,7 @@ public sealed class LogForgingTests : IDisposable
         var envelope = new JsonObject { ["messageType"] = "data-sync", ["data"] = new JsonObject { ["featureFlags"] = new JsonArray(broken, text), ["segments"] = new JsonArray() } };
         await File.WriteAllTextAsync(path, envelope.ToJsonString(), TestContext.Current.CancellationToken);
         await using var sp = Offline(path);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         await sync.StartAsync(TestContext.Current.CancellationToken);
         var client = sp.GetRequiredService<IFeatureFlagClient>();
 
@@ -61,7 +62,7 @@ public sealed class LogForgingTests : IDisposable
         var path = Path.Combine(_directory, "flags.json");
         await File.WriteAllTextAsync(path, """{"flags":{"good":true}}""", TestContext.Current.CancellationToken);
         await using var sp = Offline(path);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
         await sync.StartAsync(TestContext.Current.CancellationToken);
 
         // The parser's error names the flag: "Flag 'evil\r\n...': the value for user 'alice' is a string, not a boolean".

@@ -1,3 +1,4 @@
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Internal;
 using FeatureFlags.Sync.Internal;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,7 @@ public sealed class UriSecurityTests
     [Theory]
     [InlineData("Streaming:Uri", "ws://admin:" + Password + "@127.0.0.1:1")]
     [InlineData("Events:Uri", "http://admin:" + Password + "@127.0.0.1:1")]
+    [Trait("Conformance", "API-06")]
     public void Start_UserInfoInAnEndpoint_FailsNamingTheKey_AndNeverShowsThePassword(string key, string uri)
     {
         var settings = new Dictionary<string, string?>
@@ -53,14 +55,14 @@ public sealed class UriSecurityTests
     [InlineData("wss://flags.example.com", false)]
     [InlineData("https://flags.example.com", false)]
     public void IsCleartextToRemoteHost_OnlyUnencryptedToAnotherMachine(string uri, bool expected)
-        => Assert.Equal(expected, StreamingSyncService.IsCleartextToRemoteHost(new Uri(uri)));
+        => Assert.Equal(expected, FlagDataSystem.IsCleartextToRemoteHost(new Uri(uri)));
 
     [Fact]
     public async Task Start_UnencryptedRemoteEndpoints_WarnOnceEach()
     {
         // 192.0.2.0/24 is reserved for documentation: nothing answers there, and it is not loopback.
         await using var sp = Online("ws://192.0.2.1:5100", "http://192.0.2.1:5100");
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
         await sync.StopAsync(TestContext.Current.CancellationToken);
@@ -79,7 +81,7 @@ public sealed class UriSecurityTests
     public async Task Start_LoopbackOrEncryptedEndpoints_DoNotWarn(string streaming, string events)
     {
         await using var sp = Online(streaming, events);
-        var sync = sp.GetRequiredService<StreamingSyncService>();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
 
         await sync.StartAsync(TestContext.Current.CancellationToken);
         await sync.StopAsync(TestContext.Current.CancellationToken);
@@ -88,6 +90,7 @@ public sealed class UriSecurityTests
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-01")]
     public void Validate_UserInfo_IsRefusedForBothEndpoints()
     {
         var options = new FeatureFlagsOptions { EnvSecret = SecurityHost.Secret };

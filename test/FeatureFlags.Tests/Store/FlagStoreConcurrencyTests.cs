@@ -9,6 +9,8 @@ namespace FeatureFlags.Tests.Store;
 public sealed class FlagStoreConcurrencyTests
 {
     [Fact]
+    [Trait("Conformance", "STORE-04")]
+    [Trait("Conformance", "API-03")]
     public async Task PatchStorm_ConcurrentWritersAndEightReaders_NoTornReadsAndExactFinalState()
     {
         const int Keys = 50;

@@ -23,6 +23,7 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-01")]
     public void ApplyFull_ReplacesEverythingRegardlessOfVersions()
     {
         var store = Fixtures.NewStore();
@@ -40,6 +41,7 @@ public sealed class FlagStoreTests
     [InlineData(101, true)]
     [InlineData(100, false)]
     [InlineData(99, false)]
+    [Trait("Conformance", "STORE-02")]
     public void ApplyPatch_NewerWinsEqualOrOlderIgnored(long version, bool applied)
     {
         var store = Fixtures.NewStore();
@@ -53,6 +55,7 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-02")]
     public void ApplyPatch_NewFlag_IsInserted()
     {
         var store = Fixtures.NewStore();
@@ -65,6 +68,7 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-03")]
     public void ArchivedFlag_IsHiddenButItsVersionBlocksOlderUpdatesAndCountsInCursor()
     {
         var store = Fixtures.NewStore();
@@ -83,6 +87,7 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-03")]
     public void ArchivedFlag_NewerLiveVersion_RestoresIt()
     {
         var store = Fixtures.NewStore();
@@ -94,6 +99,7 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-06")]
     public void Version_IsMaxOverFlagsAndSegmentsIncludingTombstones()
     {
         var store = Fixtures.NewStore();
@@ -104,6 +110,7 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-02")]
     public void FlagsChanged_AfterPatch_ListsChangedFlagsAndFlagsUsingChangedSegment()
     {
         var store = Fixtures.NewStore();
@@ -127,6 +134,7 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-02")]
     public void FlagsChanged_FullSync_ListsAddedChangedAndRemovedOnly()
     {
         var store = Fixtures.NewStore();
@@ -143,6 +151,7 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-04")]
     public void FlagsChanged_FailingHandler_IsLoggedAndOthersStillRun()
     {
         var logger = new FakeLogger<FlagStore>();
@@ -175,6 +184,7 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "EVAL-04")]
     public void SegmentArchived_DependentFlagBecomesMalformedNotSilentlyOut()
     {
         var store = Fixtures.NewStore();
@@ -187,6 +197,8 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "INV-02")]
+    [Trait("Conformance", "INV-03")]
     public void Apply_EntitiesWithoutKeyOrId_AreSkippedAndCounted()
     {
         var store = Fixtures.NewStore();
@@ -198,6 +210,7 @@ public sealed class FlagStoreTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-04")]
     public void Snapshot_HeldByReader_IsNotAffectedByLaterCommits()
     {
         var store = Fixtures.NewStore();

@@ -72,6 +72,7 @@ public sealed class RegexPolicyTests
 
     [Theory]
     [MemberData(nameof(ParityPatterns))]
+    [Trait("Conformance", "EVAL-03")]
     public void Compile_AnyAcceptedPattern_AnswersIsMatchAsTheBacktrackingEngine(string pattern)
     {
         string[] inputs =

@@ -14,6 +14,7 @@ public sealed class ErrorMaskingTests
     private static readonly Uri Base = new("wss://flags.example.com/base");
 
     [Fact]
+    [Trait("Conformance", "API-06")]
     public void MaskToken_TokenisedUrlAndTokenParameter_AreMaskedAndTheRestIsKept()
     {
         const string Token = "QBWSPaQBWSPHDXZUQBWSPtoken";
@@ -38,6 +39,7 @@ public sealed class ErrorMaskingTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-06")]
     public async Task ConnectFailed_SecretIsOneLetter_ErrorWordsAreIntactAndNoTokenAppears()
     {
         var deadPort = FreeLoopbackPort();

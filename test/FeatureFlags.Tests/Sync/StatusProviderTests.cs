@@ -11,6 +11,7 @@ public sealed class StatusProviderTests
     private readonly FakeLogger<StatusProvider> _logger = new();
 
     [Fact]
+    [Trait("Conformance", "API-08")]
     public void New_IsInitializingWithoutError()
     {
         var status = new StatusProvider(_time, _logger).Current;
@@ -19,6 +20,7 @@ public sealed class StatusProviderTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-07")]
     public async Task WaitForReady_CompletesWhenReady()
     {
         var provider = new StatusProvider(_time, _logger);
@@ -32,6 +34,7 @@ public sealed class StatusProviderTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-07")]
     public async Task WaitForReady_TimesOutOnTheInjectedClock()
     {
         var provider = new StatusProvider(_time, _logger);
@@ -45,6 +48,8 @@ public sealed class StatusProviderTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-06")]
+    [Trait("Conformance", "API-07")]
     public async Task WaitForReady_OffEndsTheWaitWithFalse()
     {
         var provider = new StatusProvider(_time, _logger);
@@ -57,6 +62,7 @@ public sealed class StatusProviderTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-07")]
     public async Task WaitForReady_AfterInterruption_WaitsForTheNextReady()
     {
         var provider = new StatusProvider(_time, _logger);
@@ -71,6 +77,8 @@ public sealed class StatusProviderTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-03")]
+    [Trait("Conformance", "NOTE-04")]
     public void Set_RecordsErrorAndTimesAndNotifiesInOrderIsolatingFailures()
     {
         var provider = new StatusProvider(_time, _logger);

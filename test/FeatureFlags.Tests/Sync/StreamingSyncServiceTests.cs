@@ -25,6 +25,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "NOTE-01")]
     public async Task Push_FlagChange_IsVisibleAfterCommit()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -39,6 +40,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "STORE-02")]
     public async Task Push_OlderVersionAfterNewer_IsIgnored()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -56,6 +58,7 @@ public sealed class StreamingSyncServiceTests
     [Theory]
     [InlineData(WebSocketCloseStatus.NormalClosure)]
     [InlineData(WebSocketCloseStatus.InternalServerError)]
+    [Trait("Conformance", "SYNC-04")]
     public async Task ServerClose_1000Or1011_ReconnectsWithCursor(WebSocketCloseStatus code)
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -71,6 +74,9 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-04")]
+    [Trait("Conformance", "STORE-07")]
+    [Trait("Conformance", "API-08")]
     public async Task ServerClose_WhileServing_StatusIsInterruptedAndFlagsKeepServing()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -94,9 +100,11 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-05")]
+    [Trait("Conformance", "API-08")]
     public async Task Reject4003_StopsForGoodWithClearError()
     {
-        await using var h = await SyncHarness.CreateAsync();
+        await using var h = await SyncHarness.CreateAsync(o => o.Streaming.RetryAfterRejection = Timeout.InfiniteTimeSpan);
         h.Server.EnqueueScript(ConnectionScript.RejectWith4003);
 
         await h.Service.StartAsync(CancellationToken.None);
@@ -112,6 +120,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-05")]
     public async Task ExpiredToken_ClockSkewOver30s_IsRejectedWith4003()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -128,6 +137,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-04")]
     public async Task Liveness_NoFrameForThreePingIntervals_ReconnectsAndSendsPings()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -160,6 +170,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-04")]
     public async Task LongOutage_ReconnectRequestsFullResync()
     {
         await using var h = await SyncHarness.CreateAsync(o => o.Streaming.FullResyncAfterOutage = TimeSpan.FromMinutes(5));
@@ -177,6 +188,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-04")]
     public async Task ShortOutage_ReconnectRequestsChangesSinceCursor()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -193,6 +205,8 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-02")]
+    [Trait("Conformance", "SYNC-03")]
     public async Task StartWait_TimesOutThenLateDataMakesItReady()
     {
         await using var h = await SyncHarness.CreateAsync(o => o.StartWaitTime = TimeSpan.FromSeconds(15));
@@ -217,6 +231,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-06")]
     public async Task Stop_DuringReconnectBackoff_CompletesPromptly()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -233,6 +248,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-06")]
     public async Task Stop_WhileConnected_ClosesTheSocketCleanly()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -247,6 +263,10 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "INV-01")]
+    [Trait("Conformance", "INV-02")]
+    [Trait("Conformance", "INV-04")]
+    [Trait("Conformance", "INV-05")]
     public async Task Garbage_MalformedFramesAreSkippedAndSyncContinues()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -281,6 +301,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "INV-01")]
     public async Task OversizedMessage_IsRefusedAndLastGoodFlagsKeepServing()
     {
         await using var h = await SyncHarness.CreateAsync(o => o.Streaming.MaxMessageSize = 4096);
@@ -305,6 +326,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-04")]
     public async Task DroppedConnection_ReconnectsAndResyncs()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -318,6 +340,7 @@ public sealed class StreamingSyncServiceTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-06")]
     public async Task Logs_NeverContainTheSecretOrTheToken()
     {
         await using var h = await SyncHarness.CreateAsync();
@@ -338,6 +361,7 @@ public sealed class StreamingSyncServiceTests
     [InlineData("wss://contoso.com/featbit/", "wss://contoso.com/featbit/streaming?type=server&token=T")]
     [InlineData("https://app-eval.featbit.co", "wss://app-eval.featbit.co/streaming?type=server&token=T")]
     [InlineData("http://localhost:5100", "ws://localhost:5100/streaming?type=server&token=T")]
+    [Trait("Conformance", "CONF-01")]
     public void BuildUri_KeepsPathPrefixAndMapsHttp(string baseUri, string expected)
         => Assert.Equal(expected, StreamingSession.BuildUri(new Uri(baseUri), "T").ToString());
 }

@@ -1,3 +1,4 @@
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
@@ -27,7 +28,9 @@ internal sealed class SyncHarness : IAsyncDisposable
         Store = new FlagStore(Microsoft.Extensions.Options.Options.Create(options), loggerFactory.CreateLogger<FlagStore>());
         Status = new StatusProvider(time, loggerFactory.CreateLogger<StatusProvider>());
         Client = new FeatureFlagClient(Store, Microsoft.Extensions.Options.Options.Create(options), logger: loggerFactory.CreateLogger<FeatureFlagClient>());
-        Service = new StreamingSyncService(Microsoft.Extensions.Options.Options.Create(options), Store, Status, new ConnectionTokenProvider(time), time, loggerFactory);
+        Source = new StreamingDataSource(Microsoft.Extensions.Options.Options.Create(options), new ConnectionTokenProvider(time), time, loggerFactory);
+        var persistent = options.CacheFile is null ? null : new FeatureFlags.Cache.Internal.FileFlagStore(Microsoft.Extensions.Options.Options.Create(options), time, loggerFactory.CreateLogger<FeatureFlags.Cache.Internal.FileFlagStore>());
+        Service = new FlagDataSystem(Microsoft.Extensions.Options.Options.Create(options), Store, Status, time, loggerFactory.CreateLogger<FlagDataSystem>(), Source, persistent);
     }
 
     public FakeFeatBitServer Server { get; }
@@ -44,7 +47,9 @@ internal sealed class SyncHarness : IAsyncDisposable
 
     public FeatureFlagClient Client { get; }
 
-    public StreamingSyncService Service { get; }
+    public FlagDataSystem Service { get; }
+
+    public StreamingDataSource Source { get; }
 
     public static async Task<SyncHarness> CreateAsync(Action<FeatureFlagsOptions>? configure = null)
     {

@@ -11,6 +11,7 @@ public sealed class SyncLoggingTests
     private const long V1 = 1_700_000_000_000;
 
     [Fact]
+    [Trait("Conformance", "SYNC-05")]
     public async Task StartAsync_Rejected4003_LogsTheRejectionButNotTheStartWaitWarning()
     {
         await using var h = await SyncHarness.CreateAsync(o => o.StartWaitTime = TimeSpan.FromSeconds(15));

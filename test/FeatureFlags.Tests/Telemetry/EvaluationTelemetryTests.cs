@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Telemetry.Internal;
@@ -24,7 +25,8 @@ public sealed class EvaluationTelemetryTests : IDisposable
 
     public EvaluationTelemetryTests()
     {
-        var options = new FeatureFlagsOptions { Overrides = { ["overridden"] = "true" } };
+        // TraceUserKey is off by default; on here so that the events' user key can be checked.
+        var options = new FeatureFlagsOptions { Overrides = { ["overridden"] = "true" }, Evaluation = { TraceUserKey = true } };
         _store = new FlagStore(Options.Create(options), NullLogger<FlagStore>.Instance, metrics: _metrics);
         _store.ApplyFull(
             [
@@ -70,6 +72,7 @@ public sealed class EvaluationTelemetryTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "API-06")]
     public void Evaluate_TraceUserKeyOff_EventHasEverythingButTheUserKey()
     {
         var client = new FeatureFlagClient(_store, Options.Create(new FeatureFlagsOptions { Evaluation = { TraceUserKey = false } }));
@@ -81,6 +84,21 @@ public sealed class EvaluationTelemetryTests : IDisposable
         var tags = TelemetryCapture.SingleEvaluation(activity);
         Assert.False(tags.ContainsKey("feature_flag.context.id"));
         Assert.Equal(("targeted", "targeting_match", HitId), (tags["feature_flag.key"], tags["feature_flag.result.reason"], tags["feature_flag.result.variant"]));
+        Assert.DoesNotContain(tags.Values, v => Equals(v, Alice.Key));
+    }
+
+    [Fact]
+    public void Evaluate_DefaultOptions_EventHasNoUserKey()
+    {
+        Assert.False(new FeatureFlagsOptions().Evaluation.TraceUserKey);
+        var client = new FeatureFlagClient(_store, Options.Create(new FeatureFlagsOptions()));
+        using var capture = new TelemetryCapture();
+        using var activity = capture.Start();
+
+        client.StringVariation("targeted", Alice, "default");
+
+        var tags = TelemetryCapture.SingleEvaluation(activity);
+        Assert.False(tags.ContainsKey("feature_flag.context.id"));
         Assert.DoesNotContain(tags.Values, v => Equals(v, Alice.Key));
     }
 
@@ -107,6 +125,7 @@ public sealed class EvaluationTelemetryTests : IDisposable
         Assert.True(_client.BoolVariation("no-such-flag", Alice, defaultValue: true));
 
         var tags = TelemetryCapture.SingleEvaluation(activity);
+        Assert.Equal("(unknown)", tags["feature_flag.key"]);
         Assert.Equal("error", tags["feature_flag.result.reason"]);
         Assert.Equal("flag_not_found", tags["error.type"]);
         Assert.Equal(Reasons.FlagNotFound, tags["error.message"]);
@@ -218,7 +237,7 @@ public sealed class EvaluationTelemetryTests : IDisposable
         Assert.False(measurements[0].ContainsTags("error.type"));
         Assert.Equal(("rollout", "split"), (measurements[1].Tags["feature_flag.key"], measurements[1].Tags["feature_flag.result.reason"]));
         Assert.Contains(measurements[1].Tags["feature_flag.result.variant"], new object[] { HitId, MissId });
-        Assert.Equal(("no-such-flag", "error", "flag_not_found"), Tags(measurements[2], "feature_flag.key", "feature_flag.result.reason", "error.type"));
+        Assert.Equal(("(unknown)", "error", "flag_not_found"), Tags(measurements[2], "feature_flag.key", "feature_flag.result.reason", "error.type"));
         Assert.False(measurements[2].ContainsTags("feature_flag.result.variant"));
         Assert.All(measurements, m => Assert.False(m.ContainsTags("feature_flag.context.id")));
     }
@@ -242,6 +261,78 @@ public sealed class EvaluationTelemetryTests : IDisposable
 
         Assert.Empty(collector.GetMeasurementSnapshot());
         Assert.Empty(activity.Events);
+    }
+
+    [Fact]
+    public void Evaluate_ThousandDistinctUnknownKeys_CounterHasOneKeyTagValue()
+    {
+        var keys = new HashSet<string?>(StringComparer.Ordinal);
+        long count = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter, _metrics.Meter) && instrument.Name == "featureflags.evaluations")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            lock (keys)
+            {
+                count += value;
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "feature_flag.key")
+                    {
+                        keys.Add(tag.Value as string);
+                    }
+                }
+            }
+        });
+        listener.Start();
+
+        for (var i = 0; i < 1_000; i++)
+        {
+            var key = "no-such-flag-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(EvaluationReasonKind.FlagNotFound, _client.BoolVariationDetail(key, Alice).Kind);
+        }
+
+        _client.BoolVariation(null!, Alice);
+        _client.BoolVariation("archived-or-never-existed", null!);
+
+        lock (keys)
+        {
+            Assert.Equal(1_002, count);
+            Assert.Equal("(unknown)", Assert.Single(keys));
+        }
+    }
+
+    [Fact]
+    public void Evaluate_RealFlagWithNullUser_CounterAndEventKeepTheKey()
+    {
+        using var collector = new MetricCollector<long>(_metrics.Meter, "featureflags.evaluations");
+        using var capture = new TelemetryCapture();
+        using var activity = capture.Start();
+
+        _client.BoolVariation("static", null!);
+
+        Assert.Equal("static", Assert.Single(collector.GetMeasurementSnapshot()).Tags["feature_flag.key"]);
+        Assert.Equal("static", TelemetryCapture.SingleEvaluation(activity)["feature_flag.key"]);
+    }
+
+    [Fact]
+    public void Evaluate_StoreNotReady_KeyIsUnknown()
+    {
+        using var store = new FlagStore(Options.Create(new FeatureFlagsOptions()), NullLogger<FlagStore>.Instance, metrics: _metrics);
+        var client = new FeatureFlagClient(store, Options.Create(new FeatureFlagsOptions()));
+        using var collector = new MetricCollector<long>(_metrics.Meter, "featureflags.evaluations");
+
+        client.BoolVariation("static", Alice);
+
+        Assert.Equal("(unknown)", Assert.Single(collector.GetMeasurementSnapshot()).Tags["feature_flag.key"]);
     }
 
     private static (object?, object?, object?) Tags(CollectedMeasurement<long> m, string a, string b, string c) => (m.Tags[a], m.Tags[b], m.Tags[c]);

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
@@ -74,6 +75,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-08")]
     public async Task ServerClose1011_CountsFailureReconnectAndSecondConnect()
     {
         await using var h = await SdkHost.CreateAsync();
@@ -93,6 +95,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "SYNC-05")]
     public async Task Reject4003_CountsRejectedFailureAndNoReconnect()
     {
         await using var h = await SdkHost.CreateAsync();
@@ -101,8 +104,13 @@ public sealed class FeatureFlagsMetricsTests
         h.Server.EnqueueScript(ConnectionScript.RejectWith4003);
 
         await h.Sync.StartAsync(CancellationToken.None);
-        await h.Sync.Loop!.WaitAsync(Wait, TestContext.Current.CancellationToken);
-        h.Time.Advance(TimeSpan.FromMinutes(10));
+        for (var i = 0; i < 1000 && h.Status.Current.State != FeatureFlagsState.Off; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System, TestContext.Current.CancellationToken);
+        }
+
+        // Before RetryAfterRejection (1 min) passes, nothing reconnects.
+        h.Time.Advance(TimeSpan.FromSeconds(50));
 
         var failure = Assert.Single(failures.GetMeasurementSnapshot());
         Assert.Equal("rejected", failure.Tags["error.type"]);
@@ -141,6 +149,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "DLV-02")]
     public async Task Events_ObservableCounters_ReadTheProcessorsCounts()
     {
         await using var h = await EventHarness.CreateAsync(o => o.Events.BufferCapacity = 2);
@@ -172,6 +181,7 @@ public sealed class FeatureFlagsMetricsTests
     }
 
     [Fact]
+    [Trait("Conformance", "API-06")]
     public async Task EveryTagAndEvent_NeverCarriesTheSecret()
     {
         await using var h = await SdkHost.CreateAsync();
@@ -248,13 +258,14 @@ public sealed class FeatureFlagsMetricsTests
                 o.Streaming.Uri = server.StreamingUri;
                 o.StartWaitTime = TimeSpan.Zero;
                 o.Events.Enabled = false;
+                o.Evaluation.TraceUserKey = true; // off by default; the secret test checks user keys too
             });
             Services = services.BuildServiceProvider();
             Metrics = Services.GetRequiredService<FeatureFlagsMetrics>();
             Store = Services.GetRequiredService<FlagStore>();
             Client = Services.GetRequiredService<IFeatureFlagClient>();
             Status = Services.GetRequiredService<StatusProvider>();
-            Sync = Services.GetRequiredService<StreamingSyncService>();
+            Sync = Services.GetRequiredService<FlagDataSystem>();
 
             // Applying costs a known amount of (fake) time, so durations are exact.
             Store.FlagsChanged += (_, _) => Time.Advance(ApplyCost);
@@ -274,7 +285,7 @@ public sealed class FeatureFlagsMetricsTests
 
         public StatusProvider Status { get; }
 
-        public StreamingSyncService Sync { get; }
+        public FlagDataSystem Sync { get; }
 
         public static async Task<SdkHost> CreateAsync()
         {

@@ -16,4 +16,7 @@ internal sealed partial class FeatureFlagClient
 
     [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "Flag '{FlagKey}' has {VariationType} values, not {RequestedType}: the caller's default is served with reason 'type mismatch'. Logged once per flag and requested type")]
     private partial void LogWrongType(string flagKey, string variationType, string requestedType);
+
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "The client has logged problems (1201-1203) for {MaxReportedKeys} distinct flags or flag/type pairs, the most it remembers: problems with further ones are counted, not logged individually. Logged once")]
+    private partial void LogReportingCapped(int maxReportedKeys);
 }

@@ -58,6 +58,9 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     /// <summary>Problems not logged because a "logged once" set was full (<see cref="MaxReportedKeys"/>).</summary>
     internal long UnreportedProblems => Interlocked.Read(ref _unreported);
 
+    /// <summary>How many flags the "failure logged once" set remembers (at most <see cref="MaxReportedKeys"/>).</summary>
+    internal int ReportedFailureKeys => _reportedFailures.Count;
+
     public bool IsEnabled(string flagKey, FlagUser user)
         => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, false).Value;
 
@@ -157,11 +160,20 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         served = null;
         sendToExperiment = false;
         split = false;
-        if (flagKey is null || user is null)
+        if (flagKey is null)
         {
-            return flagKey is null
-                ? new(string.Empty, defaultValue, string.Empty, EvaluationReasonKind.FlagNotFound, Reasons.FlagKeyNotSpecified)
-                : new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.Error, Reasons.UserNotSpecified);
+            return new(string.Empty, defaultValue, string.Empty, EvaluationReasonKind.FlagNotFound, Reasons.FlagKeyNotSpecified);
+        }
+
+        if (user is null)
+        {
+            // The flag is looked up only so that telemetry tags a real flag with its key (an unknown key is not recorded).
+            if (snapshot.IsInitialized)
+            {
+                snapshot.TryGetLiveFlag(flagKey, out flag);
+            }
+
+            return new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.Error, Reasons.UserNotSpecified);
         }
 
         if (!snapshot.IsInitialized)
@@ -261,7 +273,8 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     /// <summary>
     /// Whether <paramref name="key"/> at <paramref name="version"/> is reported for the first time, remembering it. A set
     /// holds at most <see cref="MaxReportedKeys"/> keys: past that, a new key is counted in <see cref="UnreportedProblems"/>
-    /// and not logged, so neither memory nor log volume grows with the keys callers pass.
+    /// and not logged (the first such key logs one note, 1204), so neither memory nor log volume grows with the keys
+    /// callers pass. Unknown keys never get here: only flags found in the store are reported.
     /// </summary>
     private bool FirstReport<TKey>(ConcurrentDictionary<TKey, long> reported, TKey key, long version)
         where TKey : notnull
@@ -279,7 +292,11 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
         if (reported.Count >= MaxReportedKeys)
         {
-            Interlocked.Increment(ref _unreported);
+            if (Interlocked.Increment(ref _unreported) == 1)
+            {
+                LogReportingCapped(MaxReportedKeys);
+            }
+
             return false;
         }
 
@@ -354,47 +371,5 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         split = false;
         ReportWrongType(flag!, typeof(T));
         return new(raw.FlagKey, defaultValue, string.Empty, EvaluationReasonKind.WrongType, Reasons.WrongType);
-    }
-}
-
-/// <summary>Converts a compiled variation to a requested type without allocating (values are pre-parsed).</summary>
-internal interface IVariationConverter<T>
-{
-    static abstract bool TryConvert(CompiledVariation variation, out T value);
-}
-
-internal readonly struct BoolConverter : IVariationConverter<bool>
-{
-    public static bool TryConvert(CompiledVariation variation, out bool value)
-    {
-        value = variation.Bool;
-        return variation.HasBool;
-    }
-}
-
-internal readonly struct StringConverter : IVariationConverter<string>
-{
-    public static bool TryConvert(CompiledVariation variation, out string value)
-    {
-        value = variation.Value;
-        return true;
-    }
-}
-
-internal readonly struct IntConverter : IVariationConverter<int>
-{
-    public static bool TryConvert(CompiledVariation variation, out int value)
-    {
-        value = variation.Int;
-        return variation.HasInt;
-    }
-}
-
-internal readonly struct DoubleConverter : IVariationConverter<double>
-{
-    public static bool TryConvert(CompiledVariation variation, out double value)
-    {
-        value = variation.Double;
-        return variation.HasDouble;
     }
 }

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using FeatureFlags.DataSystem;
 using FeatureFlags.Internal;
 using FeatureFlags.Model.Internal;
-using FeatureFlags.DataSystem;
 using FeatureFlags.Telemetry.Internal;
 using Microsoft.Extensions.Logging;
 

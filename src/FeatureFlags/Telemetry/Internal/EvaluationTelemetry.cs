@@ -21,7 +21,10 @@ internal static class EvaluationTelemetry
     /// <param name="metrics">The metrics of the store evaluated against; null when the store has none.</param>
     /// <param name="flag">The flag found in the snapshot, or null.</param>
     /// <param name="user">The user (may be null: an error outcome).</param>
-    /// <param name="flagKey">The key as asked for.</param>
+    /// <param name="flagKey">
+    /// The key as asked for. It is recorded only when <paramref name="flag"/> is not null (a live flag); any other key is
+    /// recorded as <see cref="UnknownFlagKey"/>, so callers cannot create unbounded metric series or trace values.
+    /// </param>
     /// <param name="variationId">The served variation's id, or empty when the default was returned.</param>
     /// <param name="kind">The outcome's kind.</param>
     /// <param name="reason">The outcome's reason text.</param>
@@ -51,6 +54,12 @@ internal static class EvaluationTelemetry
         _ => Reason.Error,
     };
 
+    /// <summary>
+    /// The <c>feature_flag.key</c> recorded for an evaluation: the key of a live flag, else <see cref="UnknownFlagKey"/>
+    /// (bounded cardinality whatever keys callers pass).
+    /// </summary>
+    public static string KeyOf(CompiledFlag? flag, string? flagKey) => flag is null || flagKey is null ? UnknownFlagKey : flagKey;
+
     /// <summary>The <c>error.type</c> of an outcome, or null when it is not an error.</summary>
     public static string? ErrorTypeOf(EvaluationReasonKind kind, string reason) => kind switch
     {
@@ -72,7 +81,8 @@ internal static class EvaluationTelemetry
         var resultReason = ReasonOf(kind, flag, split);
         var errorType = ErrorTypeOf(kind, reason);
         var variant = string.IsNullOrEmpty(variationId) ? null : variationId;
-        metrics?.RecordEvaluation(flagKey, variant, resultReason, errorType);
+        var key = KeyOf(flag, flagKey);
+        metrics?.RecordEvaluation(key, variant, resultReason, errorType);
 
         if (Activity.Current is not { IsAllDataRequested: true } activity || !Source.HasListeners())
         {
@@ -81,7 +91,7 @@ internal static class EvaluationTelemetry
 
         var tags = new ActivityTagsCollection
         {
-            [FlagKey] = flagKey,
+            [FlagKey] = key,
             [ProviderName] = Provider,
             [ResultReason] = resultReason,
         };

@@ -17,6 +17,14 @@ internal static class SemanticConventions
     public const string ErrorType = "error.type";
     public const string ErrorMessage = "error.message";
 
+    /// <summary>
+    /// The <c>feature_flag.key</c> of every evaluation of a key that is not a live flag in the store evaluated against
+    /// (unknown, archived, null, or asked before the store was ready). Keys come from callers, so recording them as
+    /// given would let any caller create unbounded metric series; FeatBit flag keys never contain parentheses, so this
+    /// value cannot be mistaken for a real flag.
+    /// </summary>
+    public const string UnknownFlagKey = "(unknown)";
+
     /// <summary>The SDK's own attribute: <c>full</c> or <c>patch</c>, the kind of data-sync message.</summary>
     public const string SyncType = "featureflags.sync.type";
 

@@ -1,0 +1,151 @@
+using System.Globalization;
+using FeatureFlags.DataSystem.Internal;
+using FeatureFlags.Tests.Support;
+using FeatureFlags.Tests.Sync;
+using Microsoft.Extensions.Logging;
+using Xunit;
+
+namespace FeatureFlags.Tests.DataSystem;
+
+/// <summary>
+/// The data system against the in-process FeatBit server (issue 15): recovery as fast as the server, bounded load,
+/// rejections that don't kill a client behind a relay for good, and a reply that never comes.
+/// </summary>
+public sealed class DataSystemTests
+{
+    private const long V1 = 1_700_000_000_000;
+
+    [Fact]
+    [Trait("Conformance", "SYNC-08")]
+    public async Task ServerRestart_AfterAHealthySession_ReadyWithinOneSecondOfTheServerBeingBack()
+    {
+        await using var h = await SyncHarness.CreateAsync();
+        h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
+        await h.StartAndSyncAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(10)); // healthy for longer than HealthyConnectionTime (5 s)
+
+        // Two restarts 35 s apart (a rolling restart): each time the SDK is back within a second of the server.
+        for (var restart = 0; restart < 2; restart++)
+        {
+            await h.Server.StopAsync();
+            await h.AdvanceUntilAsync(() => h.Status.Current.State == FeatureFlagsState.Interrupted, TimeSpan.FromMilliseconds(50), "interrupted");
+            for (var i = 0; i < 24; i++)
+            {
+                h.Time.Advance(TimeSpan.FromMilliseconds(250)); // the server is down for 6 s
+                await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System, TestContext.Current.CancellationToken);
+            }
+
+            await h.Server.RestartAsync(TestContext.Current.CancellationToken);
+            var back = h.Time.GetTimestamp();
+            await h.AdvanceUntilAsync(() => h.Status.Current.State == FeatureFlagsState.Ready, TimeSpan.FromMilliseconds(50), "ready again", maxSteps: 400);
+
+            var elapsed = h.Time.GetElapsedTime(back);
+            Assert.True(elapsed <= TimeSpan.FromSeconds(1), $"restart {restart + 1}: Ready {elapsed.TotalMilliseconds} ms after the server was back");
+            h.Time.Advance(TimeSpan.FromSeconds(35));
+        }
+    }
+
+    [Fact]
+    [Trait("Conformance", "SYNC-08")]
+    public async Task LongOutage_AttemptsArePaced()
+    {
+        await using var h = await SyncHarness.CreateAsync();
+        h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
+        await h.StartAndSyncAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(10));
+        await h.Server.StopAsync();
+
+        // The quick phase (30 s), then ten minutes of a server that is down.
+        for (var i = 0; i < 130; i++)
+        {
+            h.Time.Advance(TimeSpan.FromMilliseconds(250));
+            await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System, TestContext.Current.CancellationToken);
+        }
+
+        var quick = ConnectFailures(h);
+        for (var i = 0; i < 120; i++)
+        {
+            h.Time.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System, TestContext.Current.CancellationToken);
+        }
+
+        var paced = ConnectFailures(h) - quick;
+        Assert.InRange(quick, 20, 125);
+        Assert.InRange(paced, 10, 45); // 600 s at 15-30 s per attempt once the backoff has grown
+        Assert.Equal(FeatureFlagsState.Interrupted, h.Status.Current.State);
+    }
+
+    [Fact]
+    [Trait("Conformance", "SYNC-09")]
+    public async Task RejectionAfterASync_ProbesAgain_AndIsReadyOnceAccepted()
+    {
+        await using var h = await SyncHarness.CreateAsync(o => o.Streaming.RetryAfterRejection = TimeSpan.FromMinutes(1));
+        h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
+        await h.StartAndSyncAsync();
+
+        // A relay that restarted: it rejects the (valid) secret until it is loaded again.
+        var secret = h.Server.Secret;
+        h.Server.Secret = "another-secret-another-secret-another-secret";
+        await h.Server.CloseAllAsync(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable, "restart", TestContext.Current.CancellationToken);
+        await h.AdvanceUntilAsync(() => h.Status.Current.State == FeatureFlagsState.Off, TimeSpan.FromMilliseconds(500), "off after the rejection");
+        Assert.Contains("4003", h.Status.Current.LastError, StringComparison.Ordinal);
+        Assert.True(h.Client.BoolVariation("flag-a", FlagUser.Create("u")), "the last flags keep serving");
+        var connections = h.Server.ConnectionCount;
+
+        h.Server.Secret = secret;
+        h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", false, V1 + 1));
+        await h.AdvanceUntilAsync(() => h.Status.Current.State == FeatureFlagsState.Ready, TimeSpan.FromSeconds(5), "ready after the probe");
+
+        Assert.False(h.Client.BoolVariation("flag-a", FlagUser.Create("u"), true));
+        Assert.Equal(0L, h.Server.DataSyncTimestamps[^1]); // a relay that lost its data: everything is asked for again
+        Assert.InRange(h.Server.ConnectionCount - connections, 1, 2);
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 2023);
+    }
+
+    [Fact]
+    [Trait("Conformance", "SYNC-05")]
+    public async Task Rejection_WithRetryAfterRejectionInfinite_StopsForGood()
+    {
+        await using var h = await SyncHarness.CreateAsync(o => o.Streaming.RetryAfterRejection = Timeout.InfiniteTimeSpan);
+        h.Server.EnqueueScript(ConnectionScript.RejectWith4003);
+
+        await h.Service.StartAsync(CancellationToken.None);
+        await h.Service.Loop!.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
+        h.Time.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.Equal(FeatureFlagsState.Off, h.Status.Current.State);
+        Assert.Equal(1, h.Server.ConnectionCount);
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 2009 && r.Level == LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task NoReplyToTheDataSyncRequest_ReplacesTheConnectionAfterDataSyncTimeout()
+    {
+        await using var h = await SyncHarness.CreateAsync(o => o.Streaming.DataSyncTimeout = TimeSpan.FromSeconds(10));
+        h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
+        h.Server.RespondToDataSync = false;
+        await h.Service.StartAsync(CancellationToken.None);
+        await h.Server.WaitForDataSyncAsync(1, TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
+
+        h.Server.RespondToDataSync = true;
+        await h.AdvanceUntilAsync(() => h.Status.Current.State == FeatureFlagsState.Ready, TimeSpan.FromSeconds(1), "ready on the next connection");
+
+        Assert.Equal(2, h.Server.ConnectionCount);
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 2010 && r.Message.Contains("NoReply", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void EnvironmentIdentity_IsStable_DiffersPerSecret_AndDoesNotContainTheSecret()
+    {
+        const string Secret = "v3faJy3RCUO8d-EJiVdN6waRfGjfNan02Ms9c0LiTD6w";
+        var id = EnvironmentIdentity.Of(Secret);
+
+        Assert.Equal(id, EnvironmentIdentity.Of(Secret));
+        Assert.NotEqual(id, EnvironmentIdentity.Of(Secret + "x"));
+        Assert.Equal(32, id.Length);
+        Assert.True(long.TryParse(id[..8], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _));
+        Assert.DoesNotContain(Secret[..8], id, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static int ConnectFailures(SyncHarness h) => h.Logs.GetSnapshot().Count(r => r.Id.Id == 2003);
+}
