@@ -15,7 +15,8 @@ namespace FeatureFlags.Testing;
 /// </para>
 /// <para>
 /// A change bumps the version of every flag whose rules use the segment and raises its change notifications
-/// (<see cref="IFlagStore.FlagsChanged"/>, <see cref="IFlagTracker"/>) before the call returns.
+/// (<see cref="IFlagStore.FlagsChanged"/>, <see cref="IFlagTracker"/>) on the SDK's notification thread, shortly
+/// after the call returns.
 /// </para>
 /// </remarks>
 /// <example>

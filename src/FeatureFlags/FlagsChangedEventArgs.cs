@@ -1,3 +1,5 @@
+using FeatureFlags.Store.Internal;
+
 namespace FeatureFlags;
 
 /// <summary>Describes a committed store update.</summary>
@@ -24,4 +26,10 @@ public sealed class FlagsChangedEventArgs : EventArgs
 
     /// <summary>Gets the store version after the update.</summary>
     public long Version { get; }
+
+    /// <summary>The snapshot this update published (set by the store; the tracker evaluates against it).</summary>
+    internal FlagSnapshot? Snapshot { get; init; }
+
+    /// <summary>The store's number for the commit (set by the store; orders notifications against tracker baselines).</summary>
+    internal long Commit { get; init; }
 }

@@ -2,8 +2,10 @@ namespace FeatureFlags;
 
 /// <summary>Tells whether flag data is current, and when that changes (the featureflag.co Python SDK's <c>update_status_provider</c>).</summary>
 /// <remarks>
-/// Singleton and thread-safe. <see cref="StatusChanged"/> is raised after each change, in order, on the thread that
-/// made it (the sync loop); keep handlers short. A handler that throws is logged and does not affect the others.
+/// Singleton and thread-safe. <see cref="StatusChanged"/> is raised after each change on the SDK's notification
+/// thread, in commit order (after the flag change that caused it, when one did), never under a lock:
+/// <see cref="Current"/> and <see cref="WaitForReadyAsync"/> reflect the change at once, whatever the handlers do.
+/// A handler that throws is logged and does not affect the others.
 /// </remarks>
 /// <example>
 /// <code>

@@ -6,8 +6,10 @@ namespace FeatureFlags;
 /// <remarks>
 /// The store holds an immutable snapshot that is swapped atomically when data arrives: readers never lock and never
 /// see a half-applied update. Archived flags and segments are kept as tombstones (hidden, but their version blocks
-/// older updates). <see cref="FlagsChanged"/> is raised after each commit, in commit order, on the thread that
-/// applied the update; keep handlers short. A handler that throws is logged and does not affect the others.
+/// older updates). <see cref="FlagsChanged"/> is raised after each commit on the SDK's notification thread, in commit
+/// order, never under a lock: the update is already visible to evaluations when the handler runs (and later updates
+/// may be too), and a slow handler delays only the notifications behind it, never the next update. A handler that
+/// throws is logged and does not affect the others.
 /// </remarks>
 public interface IFlagStore
 {

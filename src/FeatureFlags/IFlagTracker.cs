@@ -6,16 +6,16 @@ namespace FeatureFlags;
 /// </summary>
 /// <remarks>
 /// <para>
-/// One per application (singleton); thread-safe. Handlers run synchronously on the thread that committed the update
-/// (usually the sync loop), after the commit and in commit order, while the store holds its write lock: keep them
-/// short and hand slow work to another thread. Within one commit, flags are notified in the order the store lists
-/// them, and each flag's handlers in the order they subscribed. A handler that throws is logged and does not stop the
-/// other handlers or the store.
+/// One per application (singleton); thread-safe. Handlers run on the SDK's notification thread, after the commit, in
+/// commit order, never under a lock; each notification carries the data of its own commit, even when newer updates
+/// are already applied. A slow handler delays the notifications behind it, never the store. Within one commit, flags
+/// are notified in the order the store lists them, and each flag's handlers in the order they subscribed. A handler
+/// that throws is logged and does not stop the other handlers or the store.
 /// </para>
 /// <para>
 /// Handlers may subscribe or unsubscribe (including themselves) from inside a handler without deadlocking; a
-/// subscription made during a notification sees the next commit, not the current one. Disposing a subscription stops
-/// further calls; a notification already running on another thread may still complete.
+/// subscription hears the commits made after it, not those still queued for delivery when it was made. Disposing a
+/// subscription stops further calls; a notification already running on another thread may still complete.
 /// </para>
 /// </remarks>
 /// <example>
@@ -47,7 +47,7 @@ public interface IFlagTracker
     /// (for example, a renamed flag). Use <see cref="OnFlagValueChanged"/> to hear only real changes for one user.
     /// </remarks>
     /// <param name="flagKey">The flag key (ordinal); the flag does not need to exist yet.</param>
-    /// <param name="handler">Called on the committing thread with the change.</param>
+    /// <param name="handler">Called on the SDK's notification thread, in commit order, with the change.</param>
     /// <returns>The subscription; dispose it to unsubscribe (idempotent).</returns>
     /// <exception cref="ArgumentException"><paramref name="flagKey"/> is null, empty or white space.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="handler"/> is null.</exception>
@@ -68,7 +68,7 @@ public interface IFlagTracker
     /// </remarks>
     /// <param name="flagKey">The flag key (ordinal); the flag does not need to exist yet.</param>
     /// <param name="user">The user to evaluate the flag for.</param>
-    /// <param name="handler">Called on the committing thread with the old and new values.</param>
+    /// <param name="handler">Called on the SDK's notification thread, in commit order, with the old and new values.</param>
     /// <returns>The subscription; dispose it to unsubscribe (idempotent).</returns>
     /// <exception cref="ArgumentException"><paramref name="flagKey"/> is null, empty or white space.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="user"/> or <paramref name="handler"/> is null.</exception>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using FeatureFlags.Internal;
 using Xunit;
 
 namespace FeatureFlags.Testing.Tests;
@@ -39,6 +40,18 @@ internal sealed class Harness : IDisposable
     public IFlagTracker Tracker => Services.GetRequiredService<IFlagTracker>();
 
     public IFlagStore Store => Services.GetRequiredService<IFlagStore>();
+
+    /// <summary>
+    /// Waits (bounded) until the change notifications queued so far were delivered: handlers run on the SDK's
+    /// notification thread, after the change returns. (The one core internal these tests use.)
+    /// </summary>
+    public void Delivered()
+    {
+        if (!Services.GetRequiredService<NotificationDispatcher>().WhenDeliveredAsync().Wait(TimeSpan.FromSeconds(10)))
+        {
+            throw new TimeoutException("The change notifications were not delivered within 10 s.");
+        }
+    }
 
     /// <summary>What a host's start does: starts every hosted service (the SDK's data system and events among them).</summary>
     public static async Task StartAsync(IServiceProvider services, CancellationToken cancellationToken)

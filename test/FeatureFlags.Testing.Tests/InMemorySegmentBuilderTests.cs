@@ -188,6 +188,7 @@ public sealed class InMemorySegmentBuilderTests : IDisposable
         _h.Store.FlagsChanged += (_, e) => changes.Add(e);
 
         segment.Include("erin");
+        _h.Delivered();
 
         var change = Assert.Single(changes);
         Assert.Equal(["new-search", "upsell"], change.FlagKeys.Order(StringComparer.Ordinal));
@@ -205,6 +206,7 @@ public sealed class InMemorySegmentBuilderTests : IDisposable
             f.Segment("beta-testers").Include("alice");
             f.Flag("new-search").Rule(r => r.InSegment("beta-testers").Serve(true));
         });
+        _h.Delivered();
 
         var change = Assert.Single(changes);
         Assert.Equal(["new-search"], change.FlagKeys);
@@ -225,6 +227,7 @@ public sealed class InMemorySegmentBuilderTests : IDisposable
         var fired = 0;
         using var subscription = _h.Tracker.OnFlagChanged("new-search", _ => fired++);
         _h.Flags.Segment("nobody-defined-this").Include("alice");
+        _h.Delivered();
 
         Assert.Equal(1, fired);
         var fixedNow = _h.Client.BoolVariationDetail("new-search", Alice);
@@ -252,6 +255,7 @@ public sealed class InMemorySegmentBuilderTests : IDisposable
         using var subscription = _h.Tracker.OnFlagChanged("new-search", _ => fired++);
 
         Assert.True(segment.Remove());
+        _h.Delivered();
 
         Assert.Equal(1, fired);
         Assert.Empty(_h.Flags.SegmentNames);

@@ -48,6 +48,7 @@ public sealed class RecordedEventsTests : IDisposable
         using var subscription = _h.Tracker.OnFlagValueChanged("f", Alice, _ => { });
 
         flag.Off();
+        _h.Delivered(); // the tracker's evaluation has run
 
         Assert.Empty(_h.Flags.Events.Evaluations);
     }

@@ -39,13 +39,14 @@ public sealed class RuntimeChangeTests : IDisposable
     }
 
     [Fact]
-    public void Change_NotificationsHaveRunWhenTheCallReturns()
+    public void Change_NotificationsAreDeliveredAfterTheCall()
     {
         var flag = _h.Flags.Flag("f").On();
         var seen = new List<string>();
         using var subscription = _h.Tracker.OnFlagChanged("f", e => seen.Add(e.FlagKey));
 
         flag.Off();
+        _h.Delivered();
 
         Assert.Equal(["f"], seen);
     }
@@ -58,6 +59,7 @@ public sealed class RuntimeChangeTests : IDisposable
         using var subscription = _h.Tracker.OnFlagValueChanged("ui", Alice, _ => fired++);
 
         flag.ForUser("bob", "v2");
+        _h.Delivered();
 
         Assert.Equal(0, fired);
     }
@@ -75,6 +77,7 @@ public sealed class RuntimeChangeTests : IDisposable
             f.Flag("b").ValueForAll("x").ForUser("alice", "y");
             Assert.False(_h.Store.ContainsFlag("b")); // nothing is applied before the update ends
         });
+        _h.Delivered();
 
         var change = Assert.Single(changes);
         Assert.Equal(["a", "b"], change.FlagKeys.Order(StringComparer.Ordinal));

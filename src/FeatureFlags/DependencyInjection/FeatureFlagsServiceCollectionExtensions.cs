@@ -133,6 +133,7 @@ public static class FeatureFlagsServiceCollectionExtensions
         // to the client and the sync service.
         services.AddMetrics();
         services.TryAddSingleton(static sp => new FeatureFlagsMetrics(sp.GetService<IMeterFactory>(), sp.GetService<EventProcessor>()));
+        services.TryAddSingleton<NotificationDispatcher>();
         services.TryAddSingleton<FlagStore>();
         services.TryAddSingleton<IFlagStore>(static sp => sp.GetRequiredService<FlagStore>());
         services.TryAddSingleton<FeatureFlagClient>();

@@ -26,6 +26,7 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("a", 1), Targeted("b", 1)], []);
+        store.Delivered();
         using var tracker = Tracker(store);
         var a = new List<FlagChangedEvent>();
         var b = new List<FlagChangedEvent>();
@@ -33,6 +34,7 @@ public sealed class FlagTrackerTests
         using var subB = tracker.OnFlagChanged("b", b.Add);
 
         store.ApplyPatch([Targeted("a", 5, "alice")], []);
+        store.Delivered();
 
         var e = Assert.Single(a);
         Assert.Equal(("a", false, 5L), (e.FlagKey, e.IsFullSync, e.Version));
@@ -45,11 +47,13 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("a", 10)], []);
+        store.Delivered();
         using var tracker = Tracker(store);
         var calls = 0;
         using var sub = tracker.OnFlagChanged("a", _ => calls++);
 
         store.ApplyPatch([Targeted("a", 9, "alice")], []);
+        store.Delivered();
 
         Assert.Equal(0, calls);
     }
@@ -60,6 +64,7 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([SegmentFlag("uses-segment", 1), Targeted("other", 1)], [Segment(1, "alice")]);
+        store.Delivered();
         using var tracker = Tracker(store);
         var uses = new List<FlagChangedEvent>();
         var other = new List<FlagChangedEvent>();
@@ -67,6 +72,7 @@ public sealed class FlagTrackerTests
         using var subOther = tracker.OnFlagChanged("other", other.Add);
 
         store.ApplyPatch([], [Segment(7, "bob")]);
+        store.Delivered();
 
         var e = Assert.Single(uses);
         Assert.Equal(("uses-segment", false, 7L), (e.FlagKey, e.IsFullSync, e.Version));
@@ -79,11 +85,13 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("same", 1), Targeted("changed", 1), Targeted("removed", 1)], []);
+        store.Delivered();
         using var tracker = Tracker(store);
         var events = new List<FlagChangedEvent>();
         var subs = new[] { "same", "changed", "removed", "added" }.Select(k => tracker.OnFlagChanged(k, events.Add)).ToList();
 
         store.ApplyFull([Targeted("same", 1), Targeted("changed", 2, "alice"), Targeted("added", 3)], []);
+        store.Delivered();
 
         Assert.Equal(["added", "changed", "removed"], events.Select(e => e.FlagKey).Order(StringComparer.Ordinal));
         Assert.All(events, e => Assert.Equal((true, 3L), (e.IsFullSync, e.Version)));
@@ -95,6 +103,7 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("f", 1)], []);
+        store.Delivered();
         using var tracker = Tracker(store);
         var alice = new List<FlagValueChangedEvent>();
         var bob = new List<FlagValueChangedEvent>();
@@ -102,6 +111,7 @@ public sealed class FlagTrackerTests
         using var subBob = tracker.OnFlagValueChanged("f", Bob, bob.Add);
 
         store.ApplyPatch([Targeted("f", 2, "bob")], []);
+        store.Delivered();
 
         Assert.Empty(alice);
         var e = Assert.Single(bob);
@@ -116,13 +126,17 @@ public sealed class FlagTrackerTests
         var store = Fixtures.NewStore();
         var frenchAlice = FlagUser.Builder("alice").Country("fr").Build();
         store.ApplyFull([CountryRule("f", 1, "us")], []);
+        store.Delivered();
         using var tracker = Tracker(store);
         var events = new List<FlagValueChangedEvent>();
         using var sub = tracker.OnFlagValueChanged("f", frenchAlice, events.Add);
 
         store.ApplyPatch([CountryRule("f", 2, "de")], []); // still a miss for her: no event
+        store.Delivered();
         store.ApplyPatch([CountryRule("f", 3, "fr")], []); // now a hit
+        store.Delivered();
         store.ApplyPatch([CountryRule("f", 4, "us")], []); // and back
+        store.Delivered();
 
         Assert.Equal(
             [(TestFlags.Miss, TestFlags.Hit, 3L), (TestFlags.Hit, TestFlags.Miss, 4L)],
@@ -135,6 +149,7 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([SegmentFlag("f", 1)], [Segment(1, "alice")]);
+        store.Delivered();
         using var tracker = Tracker(store);
         var alice = new List<FlagValueChangedEvent>();
         var carol = new List<FlagValueChangedEvent>();
@@ -142,6 +157,7 @@ public sealed class FlagTrackerTests
         using var subCarol = tracker.OnFlagValueChanged("f", FlagUser.Create("carol"), carol.Add);
 
         store.ApplyPatch([], [Segment(2, "bob")]);
+        store.Delivered();
 
         var e = Assert.Single(alice);
         Assert.Equal((TestFlags.Hit, TestFlags.Miss, 2L), (e.OldValue, e.NewValue, e.Version));
@@ -153,6 +169,7 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("f", 1, "alice")], []);
+        store.Delivered();
         using var tracker = Tracker(store);
         var events = new List<FlagValueChangedEvent>();
         using var sub = tracker.OnFlagValueChanged("f", Alice, events.Add);
@@ -160,6 +177,7 @@ public sealed class FlagTrackerTests
         var archived = Targeted("f", 2, "alice");
         archived.IsArchived = true;
         store.ApplyPatch([archived], []);
+        store.Delivered();
 
         var e = Assert.Single(events);
         Assert.Equal((TestFlags.Hit, string.Empty, 2L), (e.OldValue, e.NewValue, e.Version));
@@ -174,6 +192,7 @@ public sealed class FlagTrackerTests
         using var sub = tracker.OnFlagValueChanged("f", Alice, events.Add);
 
         store.ApplyFull([Targeted("f", 1, "alice")], []);
+        store.Delivered();
 
         var e = Assert.Single(events);
         Assert.Equal((string.Empty, TestFlags.Hit, 1L), (e.OldValue, e.NewValue, e.Version));
@@ -184,17 +203,20 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("f", 1)], []);
+        store.Delivered();
         using var tracker = Tracker(store);
         var changed = 0;
         var valueChanged = 0;
         var maybe = tracker.OnFlagChanged("f", _ => changed++);
         var value = tracker.OnFlagValueChanged("f", Alice, _ => valueChanged++);
         store.ApplyPatch([Targeted("f", 2, "alice")], []);
+        store.Delivered();
 
         maybe.Dispose();
         value.Dispose();
         value.Dispose(); // idempotent
         store.ApplyPatch([Targeted("f", 3)], []);
+        store.Delivered();
 
         Assert.Equal((1, 1), (changed, valueChanged));
     }
@@ -204,6 +226,7 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("f", 1)], []);
+        store.Delivered();
         var tracker = Tracker(store);
         var calls = 0;
         var sub = tracker.OnFlagChanged("f", _ => calls++);
@@ -211,6 +234,7 @@ public sealed class FlagTrackerTests
         tracker.Dispose();
         tracker.Dispose();
         store.ApplyPatch([Targeted("f", 2)], []);
+        store.Delivered();
         sub.Dispose();
 
         Assert.Equal(0, calls);
@@ -224,6 +248,7 @@ public sealed class FlagTrackerTests
         var logger = new FakeLogger<FlagTracker>();
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("f", 1)], []);
+        store.Delivered();
         using var tracker = Tracker(store, logger);
         var calls = new List<string>();
         using var first = tracker.OnFlagChanged("f", _ => calls.Add("first"));
@@ -232,7 +257,9 @@ public sealed class FlagTrackerTests
         using var last = tracker.OnFlagValueChanged("f", Alice, e => calls.Add("last:" + e.NewValue));
 
         store.ApplyPatch([Targeted("f", 2, "alice")], []);
+        store.Delivered();
         store.ApplyPatch([Targeted("f", 3)], []);
+        store.Delivered();
 
         Assert.Equal(["first", "last:hit", "first", "last:miss"], calls);
         var errors = logger.Collector.GetSnapshot().Where(r => r.Level == LogLevel.Error).ToList();
@@ -247,6 +274,7 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("f", 1)], []);
+        store.Delivered();
         using var tracker = Tracker(store);
         var calls = new List<string>();
         IDisposable? self = null;
@@ -261,7 +289,9 @@ public sealed class FlagTrackerTests
         using var survivor = tracker.OnFlagChanged("f", _ => calls.Add("survivor"));
 
         store.ApplyPatch([Targeted("f", 2, "alice")], []);
+        store.Delivered();
         store.ApplyPatch([Targeted("f", 3)], []);
+        store.Delivered();
 
         Assert.Equal(["self", "survivor", "survivor"], calls);
     }
@@ -272,6 +302,7 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("f", 1)], []);
+        store.Delivered();
         using var tracker = Tracker(store);
         var added = new List<IDisposable>();
         var maybe = new List<long>();
@@ -286,8 +317,11 @@ public sealed class FlagTrackerTests
         });
 
         store.ApplyPatch([Targeted("f", 2, "alice")], []); // alice: miss -> hit; the new value listener's baseline is "hit"
+        store.Delivered();
         store.ApplyPatch([Targeted("f", 3, "alice", "bob")], []); // alice unchanged
+        store.Delivered();
         store.ApplyPatch([Targeted("f", 4)], []); // alice: hit -> miss
+        store.Delivered();
 
         Assert.Equal([3L, 4L], maybe);
         Assert.Equal([(TestFlags.Hit, TestFlags.Miss)], values);
@@ -300,6 +334,7 @@ public sealed class FlagTrackerTests
     {
         var store = Fixtures.NewStore();
         store.ApplyFull([Targeted("a", 1), SegmentFlag("s", 1)], [Segment(1, "bob")]);
+        store.Delivered();
         using var tracker = Tracker(store);
         var log = new List<string>();
         using var a = tracker.OnFlagChanged("a", e => log.Add($"a@{e.Version}"));
@@ -308,9 +343,13 @@ public sealed class FlagTrackerTests
         using var aliceS = tracker.OnFlagValueChanged("s", Alice, e => log.Add($"s:{e.NewValue}@{e.Version}"));
 
         store.ApplyPatch([Targeted("a", 2, "alice")], []);
+        store.Delivered();
         store.ApplyPatch([], [Segment(3, "alice")]);
+        store.Delivered();
         store.ApplyPatch([Targeted("a", 4)], []);
+        store.Delivered();
         store.ApplyFull([Targeted("a", 5, "alice"), SegmentFlag("s", 1)], [Segment(5, "bob")]);
+        store.Delivered();
 
         Assert.Equal(
             ["a@2", "a:hit@2", "s@3", "s:hit@3", "a@4", "a:miss@4"],
@@ -331,6 +370,7 @@ public sealed class FlagTrackerTests
         const int Subscribers = 40;
         var store = Fixtures.NewStore();
         store.ApplyFull([OffFlag("f", 1, "1")], []);
+        store.Delivered();
         using var tracker = Tracker(store);
         var logs = new List<FlagValueChangedEvent>[Subscribers];
         var subs = new IDisposable[Subscribers];
@@ -356,6 +396,7 @@ public sealed class FlagTrackerTests
         await Task.WhenAll(writer, subscriber).WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
 
         store.ApplyPatch([OffFlag("f", Commits + 1, "final")], []);
+        store.Delivered();
 
         for (var i = 0; i < Subscribers; i++)
         {

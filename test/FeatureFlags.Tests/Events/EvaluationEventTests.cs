@@ -99,6 +99,7 @@ public sealed class EvaluationEventTests
         var patch = TestFlags.Flag("rule").HitMiss().Fallthrough(TestFlags.MissId).Build();
         patch.UpdatedAt += 1;
         h.Store.ApplyPatch([patch], []);
+        h.Store.Delivered();
 
         Assert.Equal(1, changes);
         Assert.Empty(await FlushedAsync(h));

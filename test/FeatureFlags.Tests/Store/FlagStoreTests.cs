@@ -121,6 +121,7 @@ public sealed class FlagStoreTests
         store.ApplyPatch([], [Segment(SegmentA, 2, included: "u2")]);
         store.ApplyPatch([Flag("plain", 2)], []);
         store.ApplyPatch([Flag("plain", 2)], []); // stale: no notification
+        store.Delivered();
 
         Assert.Collection(
             seen,
@@ -143,6 +144,7 @@ public sealed class FlagStoreTests
         store.FlagsChanged += (_, e) => args = e;
 
         store.ApplyFull([Flag("same", 1), Flag("changed", 2), Flag("added", 1)], []);
+        store.Delivered();
 
         Assert.NotNull(args);
         Assert.True(args.IsFullSync);
@@ -162,6 +164,7 @@ public sealed class FlagStoreTests
         store.FlagsChanged += (_, _) => calls.Add("third");
 
         store.ApplyFull([Flag("a", 1)], []);
+        store.Delivered();
 
         Assert.Equal(["first", "third"], calls);
         var record = Assert.Single(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Error);

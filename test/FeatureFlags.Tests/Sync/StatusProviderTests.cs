@@ -1,4 +1,5 @@
 using FeatureFlags.Sync.Internal;
+using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
@@ -90,6 +91,7 @@ public sealed class StatusProviderTests
         _time.Advance(TimeSpan.FromSeconds(5));
         provider.Set(FeatureFlagsState.Interrupted, "connection lost");
         provider.Set(FeatureFlagsState.Interrupted); // no change: no notification
+        provider.Delivered();
 
         Assert.Equal([FeatureFlagsState.Ready, FeatureFlagsState.Interrupted], seen.Select(s => s.State));
         Assert.Equal("connection lost", seen[1].LastError);

@@ -238,7 +238,7 @@ public sealed class FeatureFlagsMetricsTests
     {
         var measurement = Assert.Single(collector.GetMeasurementSnapshot());
         Assert.Equal(type, measurement.Tags["featureflags.sync.type"]);
-        // The store's change handler below costs exactly ApplyCost of fake time, inside the apply.
+        // The store's ServerDataApplied handler below costs exactly ApplyCost of fake time, inside the apply.
         Assert.Equal(ApplyCost.TotalSeconds, measurement.Value, 9);
     }
 
@@ -267,8 +267,9 @@ public sealed class FeatureFlagsMetricsTests
             Status = Services.GetRequiredService<StatusProvider>();
             Sync = Services.GetRequiredService<FlagDataSystem>();
 
-            // Applying costs a known amount of (fake) time, so durations are exact.
-            Store.FlagsChanged += (_, _) => Time.Advance(ApplyCost);
+            // Applying costs a known amount of (fake) time, so durations are exact (ServerDataApplied is raised inside
+            // ApplyFromServer; FlagsChanged handlers run later, on the notification thread).
+            Store.ServerDataApplied += _ => Time.Advance(ApplyCost);
         }
 
         public FakeFeatBitServer Server { get; }

@@ -10,6 +10,10 @@ namespace FeatureFlags.Evaluation.Internal;
 /// the listeners of the flags it lists. Listener lists are copy-on-write arrays, so a notification iterates a stable
 /// array without holding a lock, and handlers may subscribe or unsubscribe while it runs.
 /// </summary>
+/// <remarks>
+/// The store's notifications arrive on the client's <see cref="NotificationDispatcher"/>, one at a time, in commit
+/// order and outside every lock, each with the snapshot it describes; the tracker's handlers run there too.
+/// </remarks>
 internal sealed partial class FlagTracker : IFlagTracker, IDisposable
 {
     private readonly FlagStore _store;
@@ -38,6 +42,9 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
         ArgumentNullException.ThrowIfNull(handler);
         var listener = new ChangeListener(this, flagKey, handler);
         Add(listener);
+
+        // Notifications of commits made before the subscription may still be queued: the listener does not get them.
+        listener.Since = _store.CurrentCommit().Commit;
         return listener;
     }
 
@@ -48,13 +55,12 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
         ArgumentNullException.ThrowIfNull(handler);
         var listener = new ValueListener(this, flagKey, user, handler);
 
-        // Register first, then take the baseline: a commit racing with this call is then either delivered to the
-        // listener (which adopts its value as the baseline if it comes first) or already visible in Current. The
-        // fences here and in OnFlagsChanged order "publish listener, read Current" against the store's "publish
-        // Current, read listeners", so at least one side sees the other.
+        // Register first, then take the baseline with the number of the commit it reflects: notifications of that
+        // commit or older (still queued) are ignored, newer ones compare against it. A newer notification delivered
+        // before the baseline is taken wins over it (the listener keeps the latest commit it saw).
         Add(listener);
-        Interlocked.MemoryBarrier();
-        listener.SetBaseline(Evaluate(_store.Current, flagKey, user));
+        var (snapshot, commit) = _store.CurrentCommit();
+        listener.SetBaseline(Evaluate(snapshot, flagKey, user), commit);
         return listener;
     }
 
@@ -86,12 +92,11 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
     private string Evaluate(FlagSnapshot snapshot, string flagKey, FlagUser user)
         => _client.Evaluate<string, StringConverter>(snapshot, flagKey, user, string.Empty, record: false).Value;
 
-    // Raised by the store after a commit, under its write lock: Current is the snapshot this event describes, and
-    // events arrive one at a time, in commit order.
+    // Raised by the dispatcher after a commit, outside every lock, one at a time, in commit order; e.Snapshot is the
+    // snapshot this event describes (Current may already be newer).
     private void OnFlagsChanged(object? sender, FlagsChangedEventArgs e)
     {
-        Interlocked.MemoryBarrier();
-        var snapshot = _store.Current;
+        var snapshot = e.Snapshot ?? _store.Current;
         foreach (var flagKey in e.FlagKeys)
         {
             if (!_listeners.TryGetValue(flagKey, out var listeners))
@@ -101,8 +106,9 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
 
             foreach (var listener in listeners)
             {
-                // A handler earlier in this loop may have disposed a later listener: it is skipped.
-                if (!listener.IsDisposed)
+                // A handler earlier in this loop may have disposed a later listener: it is skipped. So is a listener
+                // that subscribed after this commit (its notification was still queued).
+                if (!listener.IsDisposed && e.Commit > listener.Since)
                 {
                     listener.Notify(snapshot, e);
                 }
@@ -151,8 +157,16 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
     private abstract class Listener(FlagTracker owner, string flagKey) : IDisposable
     {
         private int _disposed;
+        private long _since = -1;
 
         public string FlagKey { get; } = flagKey;
+
+        /// <summary>The last commit before the subscription; -1 until known.</summary>
+        public long Since
+        {
+            get => Volatile.Read(ref _since);
+            set => Volatile.Write(ref _since, value);
+        }
 
         protected FlagTracker Owner { get; } = owner;
 
@@ -192,14 +206,20 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
     {
         private readonly Lock _lock = new();
 
-        // The value last seen; null until the baseline is taken (at subscription, or by a commit that raced it).
+        // The value last seen and the commit it reflects; null until the baseline is taken (at subscription, or by
+        // a newer commit delivered before it).
         private string? _last;
+        private long _lastCommit = -1;
 
-        public void SetBaseline(string value)
+        public void SetBaseline(string value, long commit)
         {
             lock (_lock)
             {
-                _last ??= value;
+                if (commit > _lastCommit)
+                {
+                    _last = value;
+                    _lastCommit = commit;
+                }
             }
         }
 
@@ -209,8 +229,15 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
             string? old;
             lock (_lock)
             {
+                if (e.Commit <= _lastCommit)
+                {
+                    // Committed before the subscription's baseline: already reflected in it.
+                    return;
+                }
+
                 old = _last;
                 _last = now;
+                _lastCommit = e.Commit;
             }
 
             if (old is null || string.Equals(old, now, StringComparison.Ordinal))

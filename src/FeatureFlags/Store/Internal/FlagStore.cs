@@ -24,24 +24,30 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
     private readonly FlagCompiler _compiler;
     private readonly ILogger<FlagStore> _logger;
     private readonly IDisposable? _overridesSubscription;
+    private readonly NotificationDispatcher _dispatcher;
+    private readonly NotificationDispatcher? _ownDispatcher;
     private FlagSnapshot _current = FlagSnapshot.Empty;
     private FlagSnapshot _base = FlagSnapshot.Empty;
     private Dictionary<string, string> _overrides = new(StringComparer.Ordinal);
 
     public FlagStore(
         IOptions<FeatureFlagsOptions> options, ILogger<FlagStore> logger, IOptionsMonitor<FeatureFlagsOptions>? monitor = null,
-        FeatureFlagsMetrics? metrics = null, TimeProvider? time = null)
-        : this(options, logger, RegexPolicy.For(options.Value.Evaluation, time ?? TimeProvider.System), monitor, metrics)
+        FeatureFlagsMetrics? metrics = null, TimeProvider? time = null, NotificationDispatcher? dispatcher = null)
+        : this(options, logger, RegexPolicy.For(options.Value.Evaluation, time ?? TimeProvider.System), monitor, metrics, dispatcher)
     {
     }
 
     /// <summary>A store whose rule regexes follow <paramref name="regexPolicy"/> (the benchmarks compare policies).</summary>
     internal FlagStore(
         IOptions<FeatureFlagsOptions> options, ILogger<FlagStore> logger, RegexPolicy regexPolicy, IOptionsMonitor<FeatureFlagsOptions>? monitor = null,
-        FeatureFlagsMetrics? metrics = null)
+        FeatureFlagsMetrics? metrics = null, NotificationDispatcher? dispatcher = null)
     {
         _compiler = new FlagCompiler(regexPolicy);
         _logger = logger;
+
+        // Without the client's dispatcher (a store built directly, in tests), the store has its own and disposes it.
+        _ownDispatcher = dispatcher is null ? new NotificationDispatcher(logger) : null;
+        _dispatcher = dispatcher ?? _ownDispatcher!;
         Metrics = metrics;
         metrics?.ObserveStore(this);
         SetOverrides(options.Value.Overrides);
@@ -289,7 +295,11 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
         return list.Errors.Count;
     }
 
-    public void Dispose() => _overridesSubscription?.Dispose();
+    public void Dispose()
+    {
+        _overridesSubscription?.Dispose();
+        _ownDispatcher?.Dispose();
+    }
 
     /// <summary>Replaces the local overrides and re-publishes the snapshot; the flags whose value changed are notified.</summary>
     public void SetOverrides(IDictionary<string, string>? overrides)
@@ -383,24 +393,16 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
         }
 
         Volatile.Write(ref _current, snapshot);
+        _commits++;
         var handlers = FlagsChanged;
         if (handlers is null || (changed.Count == 0 && !isFullSync))
         {
             return;
         }
 
-        // Still under the write lock: notifications go out in commit order; one failing handler does not stop the rest.
-        var args = new FlagsChangedEventArgs(changed.AsReadOnly(), isFullSync, snapshot.Version);
-        foreach (var handler in handlers.GetInvocationList())
-        {
-            try
-            {
-                ((EventHandler<FlagsChangedEventArgs>)handler)(this, args);
-            }
-            catch (Exception ex)
-            {
-                LogHandlerFailed(ex);
-            }
-        }
+        // Queued under the write lock, so notifications go out in commit order; the handlers run later on the
+        // dispatcher's worker, outside every lock (RaiseFlagsChanged).
+        var args = new FlagsChangedEventArgs(changed.AsReadOnly(), isFullSync, snapshot.Version) { Snapshot = snapshot, Commit = _commits };
+        _dispatcher.Post(() => RaiseFlagsChanged(handlers, args));
     }
 }

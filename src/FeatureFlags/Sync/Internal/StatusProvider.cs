@@ -1,3 +1,4 @@
+using FeatureFlags.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace FeatureFlags.Sync.Internal;
@@ -8,19 +9,28 @@ internal sealed partial class StatusProvider : IFeatureFlagsStatusProvider
     private readonly Lock _lock = new();
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<StatusProvider> _logger;
+    private readonly NotificationDispatcher _dispatcher;
     private FeatureFlagsStatus _current;
     private TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public StatusProvider(TimeProvider timeProvider, ILogger<StatusProvider> logger)
+    /// <summary>A status provider whose <see cref="StatusChanged"/> handlers run on <paramref name="dispatcher"/>.</summary>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="dispatcher">The client's notification dispatcher; null (tests) for one of its own.</param>
+    public StatusProvider(TimeProvider timeProvider, ILogger<StatusProvider> logger, NotificationDispatcher? dispatcher = null)
     {
         _timeProvider = timeProvider;
         _logger = logger;
+        _dispatcher = dispatcher ?? new NotificationDispatcher(logger);
         _current = new FeatureFlagsStatus(FeatureFlagsState.Initializing, timeProvider.GetUtcNow(), null, null);
     }
 
     public event EventHandler<FeatureFlagsStatus>? StatusChanged;
 
     public FeatureFlagsStatus Current => Volatile.Read(ref _current);
+
+    /// <summary>The dispatcher that delivers <see cref="StatusChanged"/> (the client's, or the provider's own).</summary>
+    internal NotificationDispatcher Dispatcher => _dispatcher;
 
     public async Task<bool> WaitForReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -99,23 +109,30 @@ internal sealed partial class StatusProvider : IFeatureFlagsStatusProvider
                 _ready.TrySetResult(false);
             }
 
-            // Published under the lock, so subscribers see changes in the order they happened.
+            // Queued under the lock, so subscribers see changes in the order they happened (and after the flag
+            // change that caused them); the handlers run later on the dispatcher's worker, outside every lock.
             var handlers = StatusChanged;
             if (handlers is null)
             {
                 return;
             }
 
-            foreach (var handler in handlers.GetInvocationList())
+            _dispatcher.Post(() => RaiseStatusChanged(handlers, next));
+        }
+    }
+
+    // On the dispatcher's worker, outside every lock: one failing handler does not stop the rest.
+    private void RaiseStatusChanged(EventHandler<FeatureFlagsStatus> handlers, FeatureFlagsStatus status)
+    {
+        foreach (var handler in handlers.GetInvocationList())
+        {
+            try
             {
-                try
-                {
-                    ((EventHandler<FeatureFlagsStatus>)handler)(this, next);
-                }
-                catch (Exception ex)
-                {
-                    LogHandlerFailed(ex);
-                }
+                ((EventHandler<FeatureFlagsStatus>)handler)(this, status);
+            }
+            catch (Exception ex)
+            {
+                LogHandlerFailed(ex);
             }
         }
     }
