@@ -238,7 +238,7 @@ public sealed class FeatureFlagsMetricsTests
     {
         var measurement = Assert.Single(collector.GetMeasurementSnapshot());
         Assert.Equal(type, measurement.Tags["featureflags.sync.type"]);
-        // The store's ServerDataApplied handler below costs exactly ApplyCost of fake time, inside the apply.
+        // The persistent store below costs exactly ApplyCost of fake time, inside the commit.
         Assert.Equal(ApplyCost.TotalSeconds, measurement.Value, 9);
     }
 
@@ -260,6 +260,10 @@ public sealed class FeatureFlagsMetricsTests
                 o.Events.Enabled = false;
                 o.Evaluation.TraceUserKey = true; // off by default; the secret test checks user keys too
             });
+            // Applying costs a known amount of (fake) time, so durations are exact: the persistent store is saved to
+            // inside the commit (FlagsChanged handlers run later, on the notification thread).
+            FeatureFlags.DataSystem.FeatureFlagsDataSystemBuilderExtensions.UsePersistentStore(
+                services.AddFeatureFlags(static _ => { }), _ => new CostlyStore(time));
             Services = services.BuildServiceProvider();
             Metrics = Services.GetRequiredService<FeatureFlagsMetrics>();
             Store = Services.GetRequiredService<FlagStore>();
@@ -267,9 +271,6 @@ public sealed class FeatureFlagsMetricsTests
             Status = Services.GetRequiredService<StatusProvider>();
             Sync = Services.GetRequiredService<FlagDataSystem>();
 
-            // Applying costs a known amount of (fake) time, so durations are exact (ServerDataApplied is raised inside
-            // ApplyFromServer; FlagsChanged handlers run later, on the notification thread).
-            Store.ServerDataApplied += _ => Time.Advance(ApplyCost);
         }
 
         public FakeFeatBitServer Server { get; }
@@ -315,5 +316,15 @@ public sealed class FeatureFlagsMetricsTests
             await Services.DisposeAsync();
             await Server.DisposeAsync();
         }
+    }
+
+    /// <summary>A persistent store whose save costs <see cref="ApplyCost"/> of fake time.</summary>
+    private sealed class CostlyStore(FakeTimeProvider time) : FeatureFlags.DataSystem.IPersistentFlagStore
+    {
+        public ValueTask<FeatureFlags.DataSystem.FlagDataSet?> LoadAsync(string environmentId, CancellationToken cancellationToken) => ValueTask.FromResult<FeatureFlags.DataSystem.FlagDataSet?>(null);
+
+        public void Save(string environmentId, FeatureFlags.DataSystem.FlagDataSet data) => time.Advance(ApplyCost);
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 }
