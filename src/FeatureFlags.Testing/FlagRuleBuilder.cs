@@ -1,4 +1,3 @@
-using FeatureFlags.Model.Internal;
 using FeatureFlags.Testing.Internal;
 
 namespace FeatureFlags.Testing;
@@ -14,13 +13,13 @@ namespace FeatureFlags.Testing;
 /// </remarks>
 public sealed class FlagRuleBuilder
 {
-    private readonly List<ConditionDto> _conditions = [];
+    private readonly List<Condition> _conditions = [];
 
     internal FlagRuleBuilder()
     {
     }
 
-    internal IReadOnlyList<ConditionDto> Conditions => _conditions;
+    internal IReadOnlyList<Condition> Conditions => _conditions;
 
     internal Serve? Served { get; private set; }
 

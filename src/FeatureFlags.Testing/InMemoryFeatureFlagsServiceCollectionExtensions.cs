@@ -1,17 +1,23 @@
 using FeatureFlags;
-using FeatureFlags.Events.Internal;
-using FeatureFlags.Store.Internal;
-using FeatureFlags.Sync.Internal;
+using FeatureFlags.DataSystem;
+using FeatureFlags.Events;
 using FeatureFlags.Testing;
 using FeatureFlags.Testing.Internal;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Replaces the FeatBit server with an <see cref="InMemoryFlags"/> in a service collection (tests).</summary>
 public static class InMemoryFeatureFlagsServiceCollectionExtensions
 {
+    /// <summary>The secret the options carry when the app has none: it is never sent anywhere.</summary>
+    internal const string PlaceholderSecret = "featureflags-testing-in-memory";
+
+    /// <summary>
+    /// How long the host's start may wait for the flags: the in-memory source is ready at once, so this is only a
+    /// bound that keeps the start deterministic whatever the app's own <c>StartWaitTime</c> (zero included).
+    /// </summary>
+    internal static readonly TimeSpan StartWaitTime = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Serves <paramref name="flags"/> through the app's real feature-flag SDK instead of a FeatBit server, and records
     /// its events in <see cref="InMemoryFlags.Events"/> instead of sending them. One line in
@@ -22,15 +28,27 @@ public static class InMemoryFeatureFlagsServiceCollectionExtensions
     /// <returns>The SDK's builder, for further set-up such as a user enricher.</returns>
     /// <remarks>
     /// <para>
-    /// Nothing connects: the streaming sync service is removed, so no FeatBit server, secret or network is needed
-    /// (options are validated as in offline mode), and events never leave the process. The store is loaded and the
-    /// status is <see cref="FeatureFlagsState.Ready"/> as soon as the app first asks for its store, client or status.
-    /// The app's <c>FeatureFlags:BootstrapFile</c>, <c>CacheFile</c> and <c>Overrides</c> are ignored: the test's
-    /// flags are the only source. Every other option (user claims, gates, <c>Events:Enabled</c>, ...) stays the app's.
+    /// Nothing connects: <paramref name="flags"/> is the app's data source in place of FeatBit streaming
+    /// (<see cref="FeatureFlagsDataSystemBuilderExtensions.UseDataSource"/>), so no FeatBit server, secret or network
+    /// is needed (a placeholder secret makes the options valid), and events go to <see cref="InMemoryFlags.Events"/>
+    /// (<see cref="FeatureFlagsEventsBuilderExtensions.UseEventSink"/>) and never leave the process.
+    /// </para>
+    /// <para>
+    /// The flags are loaded, and the status turns <see cref="FeatureFlagsState.Ready"/>, when the host starts: the
+    /// host's <c>StartAsync</c> returns with them in place (a <c>WebApplicationFactory</c> client, a started
+    /// <c>IHost</c>). A bare service provider has no host: start its hosted services first (see the docs' "Without a
+    /// host"); until then the store is empty and evaluations return defaults.
+    /// </para>
+    /// <para>
+    /// The app's <c>FeatureFlags:Offline</c>, <c>BootstrapFile</c>, <c>CacheFile</c> (and any persistent store),
+    /// <c>Overrides</c> and <c>StartWaitTime</c> are ignored: the test's flags are the only source, and the start
+    /// waits for them (they are there at once). Every other option (user claims, gates, <c>Events:Enabled</c>, ...)
+    /// stays the app's.
     /// </para>
     /// <para>
     /// One <see cref="InMemoryFlags"/> may serve several hosts at once (each change reaches all of them); each host
-    /// stops following it when its service provider is disposed. Calling this again with another object replaces it.
+    /// stops following it when it stops or its service provider is disposed. Calling this again with another object
+    /// replaces it.
     /// </para>
     /// </remarks>
     /// <example>
@@ -50,43 +68,25 @@ public static class InMemoryFeatureFlagsServiceCollectionExtensions
         // Registers the SDK when the app has not (a worker under test); otherwise adds a no-op configure step only.
         var builder = services.AddFeatureFlags(static _ => { });
 
-        // After every Configure: offline needs no secret and stops the SDK's own sources; the recorder keeps events on.
+        // After every Configure: the in-memory source must run (offline runs none), the options must be valid without
+        // a real secret, and the test's flags are the only data.
         services.PostConfigure<FeatureFlagsOptions>(static o =>
         {
-            o.Offline = true;
+            o.Offline = false;
+            if (string.IsNullOrWhiteSpace(o.EnvSecret))
+            {
+                o.EnvSecret = PlaceholderSecret;
+            }
+
             o.BootstrapFile = null;
             o.CacheFile = null;
             o.Overrides.Clear();
+            o.StartWaitTime = StartWaitTime;
         });
 
-        for (var i = services.Count - 1; i >= 0; i--)
-        {
-            if (IsStreamingSyncHostedService(services[i]))
-            {
-                services.RemoveAt(i);
-            }
-        }
-
-        services.RemoveAll<InMemoryFlagsBinding>();
-        services.AddSingleton(sp => new InMemoryFlagsBinding(
-            flags, ActivatorUtilities.CreateInstance<FlagStore>(sp), sp.GetRequiredService<StatusProvider>()));
-        services.Replace(ServiceDescriptor.Singleton(static sp => sp.GetRequiredService<InMemoryFlagsBinding>().Store));
-
-        // Whoever asks for the status first (a health check before any evaluation) gets the flags loaded too.
-        services.Replace(ServiceDescriptor.Singleton<IFeatureFlagsStatusProvider>(static sp =>
-        {
-            _ = sp.GetRequiredService<InMemoryFlagsBinding>();
-            return sp.GetRequiredService<StatusProvider>();
-        }));
-        services.Replace(ServiceDescriptor.Singleton<IInsightEventSink>(new EventRecorderSink(flags.Events)));
+        builder.UseDataSource(_ => new InMemoryFlagDataSource(flags));
+        builder.UsePersistentStore(static _ => new NoPersistentStore());
+        builder.UseEventSink(_ => new EventRecorderSink(flags.Events));
         return builder;
     }
-
-    /// <summary>The hosted-service registration of the streaming sync (registered through a typed factory).</summary>
-    private static bool IsStreamingSyncHostedService(ServiceDescriptor descriptor)
-        => descriptor.ServiceType == typeof(IHostedService)
-           && !descriptor.IsKeyedService
-           && (descriptor.ImplementationType == typeof(FeatureFlags.DataSystem.Internal.FlagDataSystem)
-               || descriptor.ImplementationInstance is FeatureFlags.DataSystem.Internal.FlagDataSystem
-               || descriptor.ImplementationFactory?.GetType().GenericTypeArguments is [_, var type] && type == typeof(FeatureFlags.DataSystem.Internal.FlagDataSystem));
 }

@@ -1,4 +1,4 @@
-using FeatureFlags.Model.Internal;
+using FeatureFlags.DataSystem;
 using FeatureFlags.Testing.Internal;
 
 namespace FeatureFlags.Testing;
@@ -23,8 +23,7 @@ namespace FeatureFlags.Testing;
 /// version of the flag (or, for a segment, of every flag that uses it); evaluations see it when the call returns.
 /// <see cref="IFlagStore.FlagsChanged"/> and the <see cref="IFlagTracker"/> handlers run shortly after, on the SDK's
 /// notification thread, in commit order (a test that asserts on a handler's effect waits for it, with a bounded
-/// timeout). <see cref="Update"/> groups several changes
-/// into one. Thread-safe; a test may change flags while requests run.
+/// timeout). <see cref="Update"/> groups several changes into one. Thread-safe; a test may change flags while requests run.
 /// </para>
 /// </remarks>
 /// <example>
@@ -41,12 +40,12 @@ namespace FeatureFlags.Testing;
 /// Assert.Contains(flags.Events.Tracks, t => t.EventName == "purchase");
 /// </code>
 /// </example>
-public sealed class InMemoryFlags
+public sealed partial class InMemoryFlags
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, FlagDefinition> _flags = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SegmentDefinition> _segments = new(StringComparer.Ordinal);
-    private readonly List<InMemoryFlagsBinding> _bindings = [];
+    private readonly List<IFlagDataSourceUpdates> _apps = [];
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pendingSegments = new(StringComparer.Ordinal);
     private long _version;
@@ -236,191 +235,29 @@ public sealed class InMemoryFlags
         }
     }
 
-    /// <summary>Sets the status the apps report (<see cref="IFeatureFlagsStatusProvider"/>, the health check); <see cref="FeatureFlagsState.Ready"/> at first.</summary>
-    /// <param name="state">The state to report.</param>
+    /// <summary>
+    /// Sets the status the apps report (<see cref="IFeatureFlagsStatusProvider"/>, the health check), as a data source
+    /// would: <see cref="FeatureFlagsState.Ready"/> at first.
+    /// </summary>
+    /// <param name="state">
+    /// The state to report: <see cref="FeatureFlagsState.Ready"/>, <see cref="FeatureFlagsState.Interrupted"/> or
+    /// <see cref="FeatureFlagsState.Off"/>. The app's data system owns the status, so an app that has its flags never
+    /// goes back to <see cref="FeatureFlagsState.Initializing"/>: that state records only <paramref name="error"/>.
+    /// </param>
     /// <param name="error">The last error to report, if any.</param>
-    /// <remarks>Flags keep being served whatever the state, as they are when a real connection drops.</remarks>
+    /// <remarks>
+    /// Flags keep being served whatever the state, as they are when a real connection drops. An app started later
+    /// reports Ready first (its flags are loaded), then this state.
+    /// </remarks>
     public void SetStatus(FeatureFlagsState state, string? error = null)
     {
         lock (_lock)
         {
             _state = state;
             _error = error;
-            foreach (var binding in _bindings)
+            foreach (var app in _apps)
             {
-                binding.Status.Set(state, error);
-            }
-        }
-    }
-
-    /// <summary>Changes one flag under the lock and publishes it (or queues it inside <see cref="Update"/>).</summary>
-    internal void Change(string key, Action<FlagDefinition> change)
-    {
-        lock (_lock)
-        {
-            if (!_flags.TryGetValue(key, out var definition))
-            {
-                definition = new FlagDefinition(key);
-                _flags[key] = definition;
-            }
-
-            // On a failed check the change throws before it mutates anything; a new, undefined flag is dropped again.
-            try
-            {
-                change(definition);
-            }
-            catch when (!definition.IsDefined)
-            {
-                _flags.Remove(key);
-                throw;
-            }
-
-            definition.IsDefined = true;
-            Commit(key);
-        }
-    }
-
-    /// <summary>Changes one segment under the lock and publishes it (or queues it inside <see cref="Update"/>).</summary>
-    internal void ChangeSegment(string name, Action<SegmentDefinition> change)
-    {
-        lock (_lock)
-        {
-            if (!_segments.TryGetValue(name, out var definition))
-            {
-                definition = new SegmentDefinition(name);
-                _segments[name] = definition;
-            }
-
-            change(definition);
-            definition.IsDefined = true;
-            CommitSegment(name);
-        }
-    }
-
-    /// <summary>Removes one segment; flags that still use it then evaluate to "malformed flag" where they reach it.</summary>
-    internal bool RemoveSegment(string name)
-    {
-        lock (_lock)
-        {
-            if (!_segments.Remove(name, out var removed) || !removed.IsDefined)
-            {
-                return false;
-            }
-
-            CommitSegment(name);
-            return true;
-        }
-    }
-
-    /// <summary>Loads every flag and segment into a newly built app's store and reports the current status there.</summary>
-    internal void Attach(InMemoryFlagsBinding binding)
-    {
-        lock (_lock)
-        {
-            _bindings.Add(binding);
-            binding.Store.ApplyFull(
-                [.. _flags.Values.Where(static f => f.IsDefined).Select(static f => f.ToDto())],
-                [.. _segments.Values.Where(static s => s.IsDefined).Select(static s => s.ToDto())]);
-            binding.Status.Set(_state, _error);
-        }
-    }
-
-    internal void Detach(InMemoryFlagsBinding binding)
-    {
-        lock (_lock)
-        {
-            _bindings.Remove(binding);
-        }
-    }
-
-    private void Commit(string key)
-    {
-        if (_batchDepth > 0)
-        {
-            _pending.Add(key);
-            return;
-        }
-
-        Publish([key], []);
-    }
-
-    private void CommitSegment(string name)
-    {
-        if (_batchDepth > 0)
-        {
-            _pendingSegments.Add(name);
-            return;
-        }
-
-        Publish([], [name]);
-    }
-
-    private void Publish(string[] keys, string[] segmentNames)
-    {
-        var version = ++_version;
-        var segments = new List<SegmentDto>(segmentNames.Length);
-        foreach (var name in segmentNames)
-        {
-            if (_segments.TryGetValue(name, out var definition) && definition.IsDefined)
-            {
-                definition.Version = version;
-                segments.Add(definition.ToDto());
-            }
-            else
-            {
-                segments.Add(SegmentDefinition.Tombstone(name, version));
-            }
-        }
-
-        var dtos = new List<FlagDto>(keys.Length);
-        foreach (var key in keys)
-        {
-            if (_flags.TryGetValue(key, out var definition) && definition.IsDefined)
-            {
-                definition.Version = version;
-                dtos.Add(definition.ToDto());
-            }
-            else
-            {
-                dtos.Add(FlagDefinition.Tombstone(key, version));
-            }
-        }
-
-        // Under the lock: every app sees the changes in the same order; the store queues its notifications (its
-        // dispatcher runs the handlers after this returns, in commit order). The
-        // store also recompiles, and notifies, the flags that use a changed segment.
-        foreach (var binding in _bindings)
-        {
-            binding.Store.ApplyPatch(dtos, segments);
-        }
-    }
-
-    private void Restore(string key, FlagDefinition? previous)
-    {
-        lock (_lock)
-        {
-            if (previous is null)
-            {
-                _flags.Remove(key);
-            }
-            else
-            {
-                _flags[key] = previous;
-            }
-
-            Commit(key);
-        }
-    }
-
-    private sealed class Scope(InMemoryFlags owner, string key, FlagDefinition? previous) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                owner.Restore(key, previous);
+                app.UpdateStatus(state, error);
             }
         }
     }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using FeatureFlags.Events.Internal;
+using FeatureFlags.Events;
 
 namespace FeatureFlags.Testing;
 
@@ -78,22 +78,21 @@ public sealed class RecordedEvents
         }
     }
 
-    internal void Add(in InsightEvent e)
+    internal void Add(in InsightEventRecord e)
     {
-        var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp);
         lock (_lock)
         {
             var sequence = ++_sequence;
             switch (e.Kind)
             {
-                case InsightEventKind.Evaluation:
-                    _evaluations.Add(new RecordedEvaluation(sequence, timestamp, e.User, e.Name!, e.Variation!.Id, e.Variation.Value, e.SendToExperiment));
+                case InsightEventRecordKind.Evaluation:
+                    _evaluations.Add(new RecordedEvaluation(sequence, e.Timestamp, e.User, e.Key!, e.VariationId!, e.Value!, e.SendToExperiment));
                     break;
-                case InsightEventKind.Metric:
-                    _tracks.Add(new RecordedTrack(sequence, timestamp, e.User, e.Name!, e.NumericValue));
+                case InsightEventRecordKind.Track:
+                    _tracks.Add(new RecordedTrack(sequence, e.Timestamp, e.User, e.Key!, e.NumericValue));
                     break;
                 default:
-                    _identifies.Add(new RecordedIdentify(sequence, timestamp, e.User));
+                    _identifies.Add(new RecordedIdentify(sequence, e.Timestamp, e.User));
                     break;
             }
         }

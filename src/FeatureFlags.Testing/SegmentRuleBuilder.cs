@@ -1,4 +1,3 @@
-using FeatureFlags.Model.Internal;
 using FeatureFlags.Testing.Internal;
 
 namespace FeatureFlags.Testing;
@@ -10,13 +9,13 @@ namespace FeatureFlags.Testing;
 /// <remarks>The attributes and operators are those of <see cref="FlagRuleBuilder.When(string, RuleOperator, string[])"/>.</remarks>
 public sealed class SegmentRuleBuilder
 {
-    private readonly List<ConditionDto> _conditions = [];
+    private readonly List<Condition> _conditions = [];
 
     internal SegmentRuleBuilder()
     {
     }
 
-    internal IReadOnlyList<ConditionDto> Conditions => _conditions;
+    internal IReadOnlyList<Condition> Conditions => _conditions;
 
     /// <summary>Adds a condition on a user attribute.</summary>
     /// <param name="attribute">The attribute, for example <c>"plan"</c>.</param>

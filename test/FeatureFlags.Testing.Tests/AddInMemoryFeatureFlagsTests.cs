@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using FeatureFlags.DataSystem;
+using FeatureFlags.Events;
 using Xunit;
 
 namespace FeatureFlags.Testing.Tests;
@@ -37,41 +39,74 @@ public sealed class AddInMemoryFeatureFlagsTests
         var value = client.IntVariation("worker-batch-size", Alice, 10);
         client.Track(Alice, "batch", 3);
         await client.FlushAsync(Ct);
+        var state = host.Services.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State;
         await host.StopAsync(Ct);
 
         Assert.Equal(50, value);
-        Assert.Equal(FeatureFlagsState.Ready, host.Services.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State);
-        Assert.DoesNotContain(host.Services.GetServices<IHostedService>(), s => s is FeatureFlags.DataSystem.Internal.FlagDataSystem);
+        Assert.Equal(FeatureFlagsState.Ready, state);
         Assert.Single(flags.Events.Tracks);
         Assert.False(listener.Pending(), "the SDK connected to the configured server");
     }
 
     [Fact]
-    public void Status_AskedFirst_IsReadyWithTheFlagsLoaded()
+    public async Task NoHost_AfterTheHostedServicesStart_StatusIsReadyWithTheFlagsLoaded()
     {
         var flags = new InMemoryFlags();
         flags.Flag("f").On();
         var services = new ServiceCollection();
         services.AddInMemoryFeatureFlags(flags);
-        using var provider = services.BuildServiceProvider();
-
+        await using var provider = services.BuildServiceProvider();
         var status = provider.GetRequiredService<IFeatureFlagsStatusProvider>();
+        Assert.Equal(FeatureFlagsState.Initializing, status.Current.State); // nothing runs until something starts it
+
+        await Harness.StartAsync(provider, Ct);
 
         Assert.Equal(FeatureFlagsState.Ready, status.Current.State);
         Assert.True(provider.GetRequiredService<IFlagStore>().ContainsFlag("f"));
     }
 
     [Fact]
+    public async Task AppWithoutStartWaitTime_StartStillReturnsWithTheFlagsLoaded()
+    {
+        var flags = new InMemoryFlags();
+        flags.Flag("f").On();
+        var services = new ServiceCollection();
+        services.AddFeatureFlags(o => o.StartWaitTime = TimeSpan.Zero);
+        services.AddInMemoryFeatureFlags(flags);
+        await using var provider = services.BuildServiceProvider();
+
+        await Harness.StartAsync(provider, Ct);
+
+        Assert.True(provider.GetRequiredService<IFeatureFlagClient>().BoolVariation("f", Alice));
+    }
+
+    [Fact]
+    public async Task StatusSetBeforeStart_IsReportedAfterReady()
+    {
+        var flags = new InMemoryFlags();
+        flags.Flag("f").On();
+        flags.SetStatus(FeatureFlagsState.Interrupted, "connection lost");
+        var services = new ServiceCollection();
+        services.AddInMemoryFeatureFlags(flags);
+        await using var provider = services.BuildServiceProvider();
+
+        await Harness.StartAsync(provider, Ct);
+
+        var status = provider.GetRequiredService<IFeatureFlagsStatusProvider>().Current;
+        Assert.Equal(FeatureFlagsState.Interrupted, status.State);
+        Assert.Equal("connection lost", status.LastError);
+        Assert.True(provider.GetRequiredService<IFeatureFlagClient>().BoolVariation("f", Alice)); // flags keep serving
+    }
+
+    [Fact]
     public void NoFlags_StoreIsStillInitialized()
     {
-        var services = new ServiceCollection();
-        services.AddInMemoryFeatureFlags(new InMemoryFlags());
-        using var provider = services.BuildServiceProvider();
+        using var h = new Harness();
 
-        var detail = provider.GetRequiredService<IFeatureFlagClient>().BoolVariationDetail("f", Alice);
+        var detail = h.Client.BoolVariationDetail("f", Alice);
 
         Assert.Equal("flag not found", detail.Reason);
-        Assert.True(provider.GetRequiredService<IFlagStore>().IsInitialized);
+        Assert.True(h.Store.IsInitialized);
     }
 
     [Fact]
@@ -93,7 +128,7 @@ public sealed class AddInMemoryFeatureFlagsTests
     }
 
     [Fact]
-    public void CalledBeforeTheAppsAddFeatureFlags_StillReplacesTheServer()
+    public async Task CalledBeforeTheAppsAddFeatureFlags_StillReplacesTheServer()
     {
         var flags = new InMemoryFlags();
         flags.Flag("f").On();
@@ -101,11 +136,31 @@ public sealed class AddInMemoryFeatureFlagsTests
         services.AddInMemoryFeatureFlags(flags);
         services.AddFeatureFlags(new ConfigurationBuilder().Build());
 
-        using var provider = services.BuildServiceProvider();
+        await using var provider = services.BuildServiceProvider();
+        await Harness.StartAsync(provider, Ct);
 
-        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationFactory?.Method.ReturnType == typeof(FeatureFlags.DataSystem.Internal.FlagDataSystem));
-        Assert.DoesNotContain(provider.GetServices<IHostedService>(), s => s is FeatureFlags.DataSystem.Internal.FlagDataSystem);
         Assert.True(provider.GetRequiredService<IFeatureFlagClient>().BoolVariation("f", Alice));
+        Assert.Equal(FeatureFlagsState.Ready, provider.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State);
+    }
+
+    [Fact]
+    public async Task AppsOwnEventSinkAndPersistentStore_AreReplaced()
+    {
+        var flags = new InMemoryFlags();
+        flags.Flag("f").On();
+        var appSink = new CountingSink();
+        var services = new ServiceCollection();
+        services.AddFeatureFlags(o => o.EnvSecret = "app-secret")
+            .UseEventSink(_ => appSink)
+            .UsePersistentStore(_ => new ThrowingStore());
+        services.AddInMemoryFeatureFlags(flags);
+        await using var provider = services.BuildServiceProvider();
+
+        await Harness.StartAsync(provider, Ct);
+        provider.GetRequiredService<IFeatureFlagClient>().BoolVariation("f", Alice);
+
+        Assert.Single(flags.Events.Evaluations);
+        Assert.Equal(0, appSink.Count);
     }
 
     [Fact]
@@ -135,5 +190,23 @@ public sealed class AddInMemoryFeatureFlagsTests
         var builder = services.AddInMemoryFeatureFlags(new InMemoryFlags());
 
         Assert.Same(services, builder.Services);
+    }
+
+    private sealed class CountingSink : IInsightEventSink
+    {
+        public int Count { get; private set; }
+
+        public void Record(in InsightEventRecord insightEvent) => Count++;
+    }
+
+    private sealed class ThrowingStore : IPersistentFlagStore
+    {
+        public ValueTask<FlagDataSet?> LoadAsync(string environmentId, CancellationToken cancellationToken)
+            => throw new InvalidOperationException("the app's store must not be used");
+
+        public void Save(string environmentId, FlagDataSet data)
+            => throw new InvalidOperationException("the app's store must not be used");
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 }

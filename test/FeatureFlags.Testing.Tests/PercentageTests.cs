@@ -1,5 +1,4 @@
 using System.Globalization;
-using FeatureFlags.Evaluation.Internal;
 using Xunit;
 
 namespace FeatureFlags.Testing.Tests;
@@ -22,7 +21,7 @@ public sealed class PercentageTests : IDisposable
         for (var i = 0; i < 1000; i++)
         {
             var user = User(i);
-            var expected = Bucketing.GetBucket("pricing", user.Key) <= 0.5 ? "A" : "B";
+            var expected = Harness.Bucket("pricing" + user.Key) <= 0.5 ? "A" : "B";
             Assert.Equal(expected, _h.Client.StringVariation("pricing", user, "default"));
         }
     }
@@ -93,7 +92,7 @@ public sealed class PercentageTests : IDisposable
         for (var company = 0; company < 50; company++)
         {
             var name = "company-" + company.ToString(CultureInfo.InvariantCulture);
-            var expected = Bucketing.GetBucket("f", name) <= 0.5 ? "A" : "B";
+            var expected = Harness.Bucket("f" + name) <= 0.5 ? "A" : "B";
             for (var user = 0; user < 5; user++)
             {
                 Assert.Equal(expected, _h.Client.StringVariation("f", Harness.User(name + "-" + user.ToString(CultureInfo.InvariantCulture), company: name), "default"));

@@ -1,3 +1,4 @@
+using FeatureFlags.Events;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -153,5 +154,52 @@ public sealed class RecordedEventsTests : IDisposable
 
         Assert.Empty(h.Flags.Events.Evaluations);
         Assert.Empty(h.Flags.Events.Tracks);
+    }
+
+    [Fact]
+    public async Task AppsOwnSink_ThatThrows_NeverBreaksTheCallerAndTheTestsRecorderWins()
+    {
+        // The app's sink (public UseEventSink) is replaced by the package's recorder; a sink that throws is the SDK's
+        // concern: the caller's evaluation or Track never sees it.
+        var flags = new InMemoryFlags();
+        flags.Flag("f").On();
+        var services = new ServiceCollection();
+        services.AddFeatureFlags(static _ => { }).UseEventSink(static _ => new ThrowingSink());
+        services.AddInMemoryFeatureFlags(flags);
+        await using var provider = services.BuildServiceProvider();
+        await Harness.StartAsync(provider, TestContext.Current.CancellationToken);
+        var client = provider.GetRequiredService<IFeatureFlagClient>();
+
+        Assert.True(client.BoolVariation("f", Alice));
+        client.Track(Alice, "x", 2);
+        client.Identify(Alice);
+
+        Assert.Single(flags.Events.Evaluations);
+        Assert.Equal(2, Assert.Single(flags.Events.Tracks).Value);
+        Assert.Single(flags.Events.Identifies);
+        var (evaluation, track, identify) = (flags.Events.Evaluations[0], flags.Events.Tracks[0], flags.Events.Identifies[0]);
+        Assert.True(evaluation.Sequence < track.Sequence && track.Sequence < identify.Sequence);
+    }
+
+    [Fact]
+    public async Task SinkThatThrows_EvaluationStillReturnsItsValue()
+    {
+        var flags = new InMemoryFlags();
+        flags.Flag("f").On();
+        var services = new ServiceCollection();
+        services.AddInMemoryFeatureFlags(flags).UseEventSink(static _ => new ThrowingSink()); // replaces the recorder
+        await using var provider = services.BuildServiceProvider();
+        await Harness.StartAsync(provider, TestContext.Current.CancellationToken);
+        var client = provider.GetRequiredService<IFeatureFlagClient>();
+
+        Assert.True(client.BoolVariation("f", Alice));
+        client.Track(Alice, "x");
+
+        Assert.Empty(flags.Events.Evaluations);
+    }
+
+    private sealed class ThrowingSink : IInsightEventSink
+    {
+        public void Record(in InsightEventRecord insightEvent) => throw new InvalidOperationException("sink failure");
     }
 }

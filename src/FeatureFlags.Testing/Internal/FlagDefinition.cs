@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using FeatureFlags.Model.Internal;
 
 namespace FeatureFlags.Testing.Internal;
 
@@ -51,11 +50,11 @@ internal sealed class Serve
 }
 
 /// <summary>One rule of a test flag: its name, its conditions (all must match) and what it serves.</summary>
-internal sealed record RuleDefinition(string Name, IReadOnlyList<ConditionDto> Conditions, Serve Serve);
+internal sealed record RuleDefinition(string Name, IReadOnlyList<Condition> Conditions, Serve Serve);
 
 /// <summary>
 /// The mutable definition of one test flag, kept by <see cref="InMemoryFlags"/> under its lock and turned into the
-/// FeatBit wire model (<see cref="ToDto"/>), which the real store compiles like server data.
+/// FeatBit wire model (<see cref="WriteTo"/>), which the real store compiles like server data.
 /// </summary>
 internal sealed class FlagDefinition
 {
@@ -154,7 +153,8 @@ internal sealed class FlagDefinition
     /// <summary>The value served when the flag is off, and to everyone no target or rule decides for until one is set.</summary>
     private FlagValue DefaultValue => Kind is FlagValueKind.Boolean or FlagValueKind.None ? FlagValue.FromBoolean(false) : Variations[0];
 
-    public FlagDto ToDto()
+    /// <summary>Writes the flag as FeatBit sends it (fixing its off value and fallthrough among its variations first).</summary>
+    public void WriteTo(Utf8JsonWriter writer)
     {
         if (Kind == FlagValueKind.None)
         {
@@ -166,64 +166,88 @@ internal sealed class FlagDefinition
         Accept([offValue]);
         Accept(fallthrough.Values);
 
-        var targets = new Dictionary<string, TargetUserDto>(StringComparer.Ordinal);
+        // Targets grouped by variation, in the order each variation was first targeted.
+        var targets = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var (user, value) in Targets)
         {
             var id = IdOf(value);
-            if (!targets.TryGetValue(id, out var target))
+            if (!targets.TryGetValue(id, out var keys))
             {
-                target = new TargetUserDto { VariationId = id, KeyIds = [] };
-                targets[id] = target;
+                keys = [];
+                targets[id] = keys;
             }
 
-            target.KeyIds!.Add(user);
+            keys.Add(user);
         }
 
-        var rules = new List<RuleDto>(Rules.Count);
+        writer.WriteStartObject();
+        writer.WriteString("id", "test-" + Key);
+        writer.WriteString("key", Key);
+        writer.WriteString("variationType", Describe(Kind));
+        writer.WriteStartArray("variations");
+        for (var i = 0; i < Variations.Count; i++)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", VariationId(i));
+            writer.WriteString("value", Variations[i].Text);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("targetUsers");
+        foreach (var (id, keys) in targets)
+        {
+            writer.WriteStartObject();
+            WireWriter.WriteStrings(writer, "keyIds", keys);
+            writer.WriteString("variationId", id);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("rules");
         for (var i = 0; i < Rules.Count; i++)
         {
             var rule = Rules[i];
-            rules.Add(new RuleDto
-            {
-                Id = "rule-" + i.ToString(CultureInfo.InvariantCulture),
-                Name = rule.Name,
-                DispatchKey = BucketBy,
-                IncludedInExpt = InExperiment,
-                Conditions = [.. rule.Conditions],
-                Variations = Rollout(rule.Serve),
-            });
+            writer.WriteStartObject();
+            writer.WriteString("id", "rule-" + i.ToString(CultureInfo.InvariantCulture));
+            writer.WriteString("name", rule.Name);
+            writer.WriteString("dispatchKey", BucketBy);
+            writer.WriteBoolean("includedInExpt", InExperiment);
+            WireWriter.WriteConditions(writer, "conditions", rule.Conditions);
+            WriteRollout(writer, rule.Serve);
+            writer.WriteEndObject();
         }
 
-        return new FlagDto
-        {
-            Id = "test-" + Key,
-            Key = Key,
-            VariationType = Describe(Kind),
-            Variations = [.. Variations.Select((v, i) => new VariationDto { Id = VariationId(i), Value = v.Text })],
-            TargetUsers = [.. targets.Values],
-            Rules = rules,
-            IsEnabled = IsEnabled,
-            DisabledVariationId = IdOf(offValue),
-            Fallthrough = new FallthroughDto { DispatchKey = BucketBy, IncludedInExpt = InExperiment, Variations = Rollout(fallthrough) },
-            ExptIncludeAllTargets = ExperimentIncludesTargets,
-            IsArchived = false,
-            UpdatedAt = Version,
-        };
+        writer.WriteEndArray();
+        writer.WriteBoolean("isEnabled", IsEnabled);
+        writer.WriteString("disabledVariationId", IdOf(offValue));
+        writer.WriteStartObject("fallthrough");
+        writer.WriteString("dispatchKey", BucketBy);
+        writer.WriteBoolean("includedInExpt", InExperiment);
+        WriteRollout(writer, fallthrough);
+        writer.WriteEndObject();
+        writer.WriteBoolean("exptIncludeAllTargets", ExperimentIncludesTargets);
+        writer.WriteBoolean("isArchived", false);
+        writer.WriteNumber("updatedAt", Version);
+        writer.WriteEndObject();
     }
 
-    /// <summary>An archived tombstone: the store then answers "flag not found" for the key.</summary>
-    public static FlagDto Tombstone(string key, long version) => new()
+    /// <summary>Writes an archived tombstone: the store then answers "flag not found" for the key.</summary>
+    public static void WriteTombstone(Utf8JsonWriter writer, string key, long version)
     {
-        Id = "test-" + key,
-        Key = key,
-        VariationType = "boolean",
-        Variations = [],
-        IsArchived = true,
-        UpdatedAt = version,
-    };
+        writer.WriteStartObject();
+        writer.WriteString("id", "test-" + key);
+        writer.WriteString("key", key);
+        writer.WriteString("variationType", "boolean");
+        writer.WriteStartArray("variations");
+        writer.WriteEndArray();
+        writer.WriteBoolean("isArchived", true);
+        writer.WriteNumber("updatedAt", version);
+        writer.WriteEndObject();
+    }
 
     /// <summary>A condition on a user attribute; throws <see cref="ArgumentException"/> on a bad attribute or operand count.</summary>
-    public static ConditionDto Condition(string attribute, RuleOperator op, IReadOnlyList<string> operands)
+    public static Condition Condition(string attribute, RuleOperator op, IReadOnlyList<string> operands)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(attribute);
         ArgumentNullException.ThrowIfNull(operands);
@@ -257,40 +281,55 @@ internal sealed class FlagDefinition
         {
             0 => string.Empty,
             1 => operands[0],
-            _ => JsonSerializer.Serialize(operands.ToList(), WireJsonContext.Default.ListString),
+            _ => WireWriter.StringArray(operands),
         };
-        return new ConditionDto { Property = attribute, Op = wire, Value = value };
+        return new Condition(attribute, wire, value);
     }
 
     /// <summary>A numeric operand as FeatBit stores it (invariant culture, round-trippable).</summary>
     public static string Operand(double number) => number.ToString("R", CultureInfo.InvariantCulture);
 
-    private List<RolloutVariationDto> Rollout(Serve serve)
+    /// <summary>Writes <c>variations</c>: the rollout slices of what a rule or the fallthrough serves.</summary>
+    private void WriteRollout(Utf8JsonWriter writer, Serve serve)
     {
+        writer.WriteStartArray("variations");
         if (serve.Split is not { } split)
         {
-            return [new RolloutVariationDto { Id = IdOf(serve.Value!.Value), Rollout = [0, 1], ExptRollout = InExperiment ? 1 : 0 }];
+            WriteSlice(writer, IdOf(serve.Value!.Value), 0, 1, InExperiment ? 1 : 0);
         }
-
-        var slices = new List<RolloutVariationDto>(split.Length);
-        var start = 0.0;
-        var cumulative = 0.0;
-        for (var i = 0; i < split.Length; i++)
+        else
         {
-            var (value, percent) = split[i];
-            cumulative += percent;
-            if (percent == 0)
+            var start = 0.0;
+            var cumulative = 0.0;
+            for (var i = 0; i < split.Length; i++)
             {
-                continue;
-            }
+                var (value, percent) = split[i];
+                cumulative += percent;
+                if (percent == 0)
+                {
+                    continue;
+                }
 
-            // The last non-empty slice ends at exactly 1, whatever the rounding of the sum.
-            var end = split.Skip(i + 1).All(static s => s.Percent == 0) ? 1.0 : cumulative / 100;
-            slices.Add(new RolloutVariationDto { Id = IdOf(value), Rollout = [start, end], ExptRollout = InExperiment ? end - start : 0 });
-            start = end;
+                // The last non-empty slice ends at exactly 1, whatever the rounding of the sum.
+                var end = split.Skip(i + 1).All(static s => s.Percent == 0) ? 1.0 : cumulative / 100;
+                WriteSlice(writer, IdOf(value), start, end, InExperiment ? end - start : 0);
+                start = end;
+            }
         }
 
-        return slices;
+        writer.WriteEndArray();
+    }
+
+    private static void WriteSlice(Utf8JsonWriter writer, string variationId, double start, double end, double exptRollout)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("id", variationId);
+        writer.WriteStartArray("rollout");
+        writer.WriteNumberValue(start);
+        writer.WriteNumberValue(end);
+        writer.WriteEndArray();
+        writer.WriteNumber("exptRollout", exptRollout);
+        writer.WriteEndObject();
     }
 
     private string IdOf(FlagValue value) => VariationId(Variations.IndexOf(value));

@@ -2,14 +2,12 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using FeatureFlags.Model.Internal;
-using FeatureFlags.Store.Internal;
 
 namespace FeatureFlags.Testing.Internal;
 
 /// <summary>
 /// The mutable definition of one test segment, kept by <see cref="InMemoryFlags"/> under its lock and turned into the
-/// FeatBit wire model (<see cref="ToDto"/>). Tests name segments; the wire uses the GUID <see cref="IdOf"/> derives.
+/// FeatBit wire model (<see cref="WriteTo"/>). Tests name segments; the wire uses the GUID <see cref="IdOf"/> derives.
 /// </summary>
 internal sealed class SegmentDefinition
 {
@@ -38,7 +36,7 @@ internal sealed class SegmentDefinition
     public List<string> Excluded { get; } = [];
 
     /// <summary>Each rule's conditions (all must match); a user matching any rule is in the segment.</summary>
-    public List<IReadOnlyList<ConditionDto>> Rules { get; } = [];
+    public List<IReadOnlyList<Condition>> Rules { get; } = [];
 
     /// <summary>Puts the users in <paramref name="add"/> (once each) and takes them out of <paramref name="remove"/>.</summary>
     public static void Move(IEnumerable<string> userKeys, List<string> add, List<string> remove)
@@ -68,39 +66,47 @@ internal sealed class SegmentDefinition
     }
 
     /// <summary>A flag condition on segment membership: <c>"User is (not) in segment"</c> with a JSON array of ids.</summary>
-    public static ConditionDto Condition(bool isIn, IReadOnlyList<string> segmentNames)
+    public static Condition Condition(bool isIn, IReadOnlyList<string> segmentNames)
+        => new(
+            isIn ? Internal.Condition.InSegmentProperty : Internal.Condition.NotInSegmentProperty,
+            null,
+            WireWriter.StringArray(segmentNames.Select(static name => IdOf(name).ToString("D"))));
+
+    /// <summary>Writes the segment as FeatBit sends it.</summary>
+    public void WriteTo(Utf8JsonWriter writer)
     {
-        var ids = segmentNames.Select(static name => IdOf(name).ToString("D")).ToList();
-        return new ConditionDto
+        writer.WriteStartObject();
+        writer.WriteString("id", Id.ToString("D"));
+        WireWriter.WriteStrings(writer, "included", Included);
+        WireWriter.WriteStrings(writer, "excluded", Excluded);
+        writer.WriteStartArray("rules");
+        for (var i = 0; i < Rules.Count; i++)
         {
-            Property = isIn ? FlagCompiler.InSegmentProperty : FlagCompiler.NotInSegmentProperty,
-            Op = null,
-            Value = JsonSerializer.Serialize(ids, WireJsonContext.Default.ListString),
-        };
+            writer.WriteStartObject();
+            writer.WriteString("name", "rule " + (i + 1).ToString(CultureInfo.InvariantCulture));
+            WireWriter.WriteConditions(writer, "conditions", Rules[i]);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteBoolean("isArchived", false);
+        writer.WriteNumber("updatedAt", Version);
+        writer.WriteEndObject();
     }
 
-    public SegmentDto ToDto() => new()
+    /// <summary>Writes an archived tombstone: flags that still use the segment then evaluate to "malformed flag".</summary>
+    public static void WriteTombstone(Utf8JsonWriter writer, string name, long version)
     {
-        Id = Id.ToString("D"),
-        Included = [.. Included],
-        Excluded = [.. Excluded],
-        Rules = [.. Rules.Select(static (conditions, i) => new SegmentRuleDto
-        {
-            Name = "rule " + (i + 1).ToString(CultureInfo.InvariantCulture),
-            Conditions = [.. conditions],
-        })],
-        IsArchived = false,
-        UpdatedAt = Version,
-    };
-
-    /// <summary>An archived tombstone: flags that still use the segment then evaluate to "malformed flag".</summary>
-    public static SegmentDto Tombstone(string name, long version) => new()
-    {
-        Id = IdOf(name).ToString("D"),
-        Included = [],
-        Excluded = [],
-        Rules = [],
-        IsArchived = true,
-        UpdatedAt = version,
-    };
+        writer.WriteStartObject();
+        writer.WriteString("id", IdOf(name).ToString("D"));
+        writer.WriteStartArray("included");
+        writer.WriteEndArray();
+        writer.WriteStartArray("excluded");
+        writer.WriteEndArray();
+        writer.WriteStartArray("rules");
+        writer.WriteEndArray();
+        writer.WriteBoolean("isArchived", true);
+        writer.WriteNumber("updatedAt", version);
+        writer.WriteEndObject();
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using FeatureFlags.Events;
 using FeatureFlags.Events.Internal;
 using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -445,7 +446,7 @@ public sealed class EventProcessorTests
         client.Track(User, " ");
 
         Assert.True(processor.IsEnabled); // offline sends nothing; a local recorder still records
-        Assert.Equal([InsightEventKind.Evaluation, InsightEventKind.Metric, InsightEventKind.User], sink.Events.Select(e => e.Kind));
+        Assert.Equal([InsightEventRecordKind.Evaluation, InsightEventRecordKind.Track, InsightEventRecordKind.Identify], sink.Events.Select(e => e.Kind));
         Assert.Equal(2, sink.Events[1].NumericValue);
         Assert.Equal(0, processor.Pending);
         Assert.Null(processor.Loop);
@@ -468,8 +469,8 @@ public sealed class EventProcessorTests
 
     private sealed class ListSink : IInsightEventSink
     {
-        public List<InsightEvent> Events { get; } = [];
+        public List<InsightEventRecord> Events { get; } = [];
 
-        public void Record(in InsightEvent insightEvent) => Events.Add(insightEvent);
+        public void Record(in InsightEventRecord insightEvent) => Events.Add(insightEvent);
     }
 }

@@ -29,7 +29,7 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     private readonly ConcurrentQueue<InsightEvent> _queue = new();
     private readonly EventSender _sender;
 
-    // Null unless the testing package registered a recorder: then events go there at once and nothing is sent.
+    // Null unless the app registered a sink (UseEventSink; the testing package's recorder): then events go there at once and nothing is sent.
     private readonly IInsightEventSink? _sink;
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
@@ -260,11 +260,24 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     /// <summary>Unix ms for an event's timestamp (see <see cref="EventClock"/>).</summary>
     private long Now() => _clock.Now();
 
+    /// <summary>Hands the event to the app's sink; a sink that throws loses the event (counted as dropped), never the caller's call.</summary>
+    private void RecordToSink(in InsightEvent e)
+    {
+        try
+        {
+            _sink!.Record(e.ToRecord());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
     private void Enqueue(in InsightEvent e)
     {
         if (_sink is not null)
         {
-            _sink.Record(e);
+            RecordToSink(e);
             return;
         }
 

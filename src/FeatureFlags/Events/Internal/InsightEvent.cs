@@ -60,6 +60,22 @@ internal readonly struct InsightEvent
     /// </summary>
     public int EstimatedBytes => EventOverheadBytes + User.EstimatedBytes + (Name is null ? 0 : 24 + (2 * Name.Length));
 
+    /// <summary>The event as an <see cref="IInsightEventSink"/> receives it (allocates nothing; only sinks call it).</summary>
+    public InsightEventRecord ToRecord() => new(
+        Kind switch
+        {
+            InsightEventKind.Evaluation => InsightEventRecordKind.Evaluation,
+            InsightEventKind.Metric => InsightEventRecordKind.Track,
+            _ => InsightEventRecordKind.Identify,
+        },
+        User,
+        Name,
+        Variation?.Id,
+        Variation?.Value,
+        SendToExperiment,
+        NumericValue,
+        DateTimeOffset.FromUnixTimeMilliseconds(Timestamp));
+
     public static InsightEvent ForUser(FlagUser user, long timestamp)
         => new(InsightEventKind.User, user, null, null, false, 0, timestamp);
 
