@@ -147,5 +147,24 @@ public sealed class DataSystemTests
         Assert.DoesNotContain(Secret[..8], id, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    [Trait("Conformance", "INV-01")]
+    public async Task UnknownEventType_IsLoggedAndIgnored()
+    {
+        await using var h = await SyncHarness.CreateAsync();
+        h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
+        await h.StartAndSyncAsync();
+
+        var surprise = "{\"messageType\":\"data-sync\",\"data\":{\"eventType\":\"surprise\",\"featureFlags\":[" + FakeFeatBitServer.BoolFlag("flag-a", false, V1 + 1).ToJsonString() + "],\"segments\":[]}}";
+        await h.Server.SendRawAsync(surprise, TestContext.Current.CancellationToken);
+        var marker = h.NextChangeAsync();
+        await h.Server.PushFlagAsync(FakeFeatBitServer.BoolFlag("marker", true, V1 + 2), TestContext.Current.CancellationToken);
+        await marker;
+
+        Assert.True(h.Client.BoolVariation("flag-a", FlagUser.Create("u")));
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 2005 && r.Message.Contains("surprise", StringComparison.Ordinal));
+        Assert.Equal(FeatureFlagsState.Ready, h.Status.Current.State);
+    }
+
     private static int ConnectFailures(SyncHarness h) => h.Logs.GetSnapshot().Count(r => r.Id.Id == 2003);
 }

@@ -59,18 +59,4 @@ public sealed class ReconnectScheduleTests
             Assert.InRange(schedule.NextDelay(), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30));
         }
     }
-
-    [Fact]
-    public void ASyncedSession_RestartsThePacedBackoffFromItsFirstDelay()
-    {
-        var schedule = new ReconnectSchedule(Options, new FakeTimeProvider());
-        for (var attempt = 0; attempt < 8; attempt++)
-        {
-            schedule.NextDelay();
-        }
-
-        schedule.OnSynced();
-
-        Assert.InRange(schedule.NextDelay(), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1));
-    }
 }

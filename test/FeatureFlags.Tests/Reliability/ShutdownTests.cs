@@ -13,7 +13,7 @@ namespace FeatureFlags.Tests.Reliability;
 /// Host stop and restart (issue 9, part 5) through a real generic host: a stop during the WebSocket connect, during a
 /// reconnect backoff and during an event flush against an endpoint that never answers completes within its bound, and
 /// every event produced is delivered or counted. Waits are bounded by <see cref="ReliabilityHost.Bound"/>, which only
-/// trips on a hang. Related unit-level tests: StreamingSyncServiceTests.Stop_DuringReconnectBackoff_CompletesPromptly and
+/// trips on a hang. Related unit-level tests: StreamingDataSourceTests.Stop_DuringReconnectBackoff_CompletesPromptly and
 /// Stop_WhileConnected_ClosesTheSocketCleanly, EventProcessorTests.StopAsync_EndpointHangs_FinalFlushIsBoundedByTheTimeout.
 /// </summary>
 public sealed class ShutdownTests

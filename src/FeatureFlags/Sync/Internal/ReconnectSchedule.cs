@@ -9,7 +9,7 @@ namespace FeatureFlags.Sync.Internal;
 /// <item>After a session that was in sync for at least <c>HealthyConnectionTime</c> ended: the first attempt after
 /// 0-250 ms, then one every 250-750 ms (uniform jitter) for <see cref="QuickPhase"/> (30 s). A restart shorter than that
 /// is followed by Ready within ~0.75 s plus the connect and sync time.</item>
-/// <item>Otherwise (never synced, a session that dropped sooner, or the quick phase is over): exponential backoff from
+/// <item>Otherwise (never synced, a session that dropped sooner - a flapping server -, or the quick phase is over): exponential backoff from
 /// <c>ReconnectDelay</c>, doubling up to <c>MaxReconnectDelay</c>, each delay drawn uniformly from [d/2, d] (jitter), so
 /// a server that keeps refusing sees at most one attempt per <c>MaxReconnectDelay</c>/2 per client.</item>
 /// </list>
@@ -38,9 +38,6 @@ internal sealed class ReconnectSchedule(StreamingOptions options, TimeProvider t
         _pacedAttempts = 0;
         return Uniform(TimeSpan.Zero, FirstQuickMax);
     }
-
-    /// <summary>A session synced (healthy or not): the paced backoff starts again from its first delay.</summary>
-    public void OnSynced() => _pacedAttempts = 0;
 
     /// <summary>The delay before the next attempt after a failed one.</summary>
     public TimeSpan NextDelay()

@@ -131,7 +131,6 @@ internal sealed partial class StreamingDataSource : IFlagDataSource
         if (result.Synced)
         {
             _requireFull = false;
-            _schedule.OnSynced();
 
             // The outage is measured from the end of the last session that was in sync, not from the last failed attempt.
             _disconnectedAt = _time.GetTimestamp();

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace FeatureFlags.Tests.Sync;
 
-public sealed class StreamingSyncServiceTests
+public sealed class StreamingDataSourceTests
 {
     private const long V1 = 1_700_000_000_000;
 
