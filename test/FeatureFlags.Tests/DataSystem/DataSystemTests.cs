@@ -2,7 +2,6 @@ using System.Globalization;
 using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Tests.Support;
 using FeatureFlags.Tests.Sync;
-using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace FeatureFlags.Tests.DataSystem;
@@ -100,22 +99,6 @@ public sealed class DataSystemTests
         Assert.Equal(0L, h.Server.DataSyncTimestamps[^1]); // a relay that lost its data: everything is asked for again
         Assert.InRange(h.Server.ConnectionCount - connections, 1, 2);
         Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 2023);
-    }
-
-    [Fact]
-    [Trait("Conformance", "SYNC-05")]
-    public async Task Rejection_WithRetryAfterRejectionInfinite_StopsForGood()
-    {
-        await using var h = await SyncHarness.CreateAsync(o => o.Streaming.RetryAfterRejection = Timeout.InfiniteTimeSpan);
-        h.Server.EnqueueScript(ConnectionScript.RejectWith4003);
-
-        await h.Service.StartAsync(CancellationToken.None);
-        await h.Service.Loop!.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
-        h.Time.Advance(TimeSpan.FromMinutes(10));
-
-        Assert.Equal(FeatureFlagsState.Off, h.Status.Current.State);
-        Assert.Equal(1, h.Server.ConnectionCount);
-        Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 2009 && r.Level == LogLevel.Error);
     }
 
     [Fact]
