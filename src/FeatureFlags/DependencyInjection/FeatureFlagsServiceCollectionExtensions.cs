@@ -163,7 +163,8 @@ public static class FeatureFlagsServiceCollectionExtensions
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<FlagDataSystem>>(),
             sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value.Offline ? null : sp.GetRequiredService<LiveDataSourceFactory>().Create(sp),
             sp.GetRequiredService<PersistentStoreFactory>().Create(sp),
-            sp.GetRequiredService<BootstrapFileSource>()));
+            sp.GetRequiredService<BootstrapFileSource>(),
+            eventsOverHttp: sp.GetService<FeatureFlags.Events.IInsightEventSink>() is null));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FlagDataSystem>(static sp => sp.GetRequiredService<FlagDataSystem>()));
 
         // Insight events: the named HttpClient with its resilience handler, the sender and the processor (hosted).

@@ -75,6 +75,30 @@ public sealed class UriSecurityTests
         Assert.DoesNotContain(warnings, w => w.Message.Contains(SecurityHost.Secret, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Start_CleartextEventsUri_WithTheAppsOwnEventSink_DoesNotWarnAboutEvents()
+    {
+        // Events go to the app's sink, never to Events:Uri: nothing would travel in clear text.
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(_logs)));
+        FeatureFlags.Events.FeatureFlagsEventsBuilderExtensions.UseEventSink(
+            services.AddFeatureFlags(o =>
+            {
+                o.EnvSecret = SecurityHost.Secret;
+                o.StartWaitTime = TimeSpan.Zero;
+                o.Streaming.Uri = new Uri("ws://127.0.0.1:1");
+                o.Events.Uri = new Uri("http://192.0.2.1:5100");
+            }),
+            _ => new NullSink());
+        await using var sp = services.BuildServiceProvider();
+        var sync = sp.GetRequiredService<FlagDataSystem>();
+
+        await sync.StartAsync(TestContext.Current.CancellationToken);
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id == Cleartext);
+    }
+
     [Theory]
     [InlineData("ws://127.0.0.1:1", "http://localhost:1")]
     [InlineData("wss://192.0.2.1:1", "https://192.0.2.1:1")]
@@ -111,4 +135,11 @@ public sealed class UriSecurityTests
             ["FeatureFlags:Events:Uri"] = events,
         },
         _logs);
+
+    private sealed class NullSink : FeatureFlags.Events.IInsightEventSink
+    {
+        public void Record(in FeatureFlags.Events.InsightEventRecord insightEvent)
+        {
+        }
+    }
 }

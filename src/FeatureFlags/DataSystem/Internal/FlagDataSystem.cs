@@ -34,6 +34,7 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
     private readonly IFlagDataSource? _source;
     private readonly IPersistentFlagStore? _persistent;
     private readonly BootstrapFileSource? _bootstrap;
+    private readonly bool _eventsOverHttp;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private string? _environmentId;
@@ -50,8 +51,10 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
         ILogger<FlagDataSystem> logger,
         IFlagDataSource? source,
         IPersistentFlagStore? persistent = null,
-        BootstrapFileSource? bootstrap = null)
+        BootstrapFileSource? bootstrap = null,
+        bool eventsOverHttp = true)
     {
+        _eventsOverHttp = eventsOverHttp;
         _options = options.Value;
         _store = store;
         _status = status;
@@ -316,7 +319,7 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
             LogCleartext("FeatureFlags:Streaming:Uri", StreamingSession.SafeEndpoint(_options.Streaming.Uri), "the connection token, which carries the environment secret,");
         }
 
-        if (_options.Events.Enabled && IsCleartextToRemoteHost(_options.Events.Uri))
+        if (_options.Events.Enabled && _eventsOverHttp && IsCleartextToRemoteHost(_options.Events.Uri))
         {
             LogCleartext("FeatureFlags:Events:Uri", EventSender.EndpointOf(_options.Events.Uri).AbsoluteUri, "the environment secret (the Authorization header) and user data");
         }
