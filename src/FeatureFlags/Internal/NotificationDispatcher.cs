@@ -29,7 +29,7 @@ namespace FeatureFlags.Internal;
 internal sealed partial class NotificationDispatcher : IDisposable, IAsyncDisposable
 {
     /// <summary>The most notifications that may wait for delivery.</summary>
-    internal const int DefaultCapacity = 10_000;
+    internal const int DefaultCapacity = 1_000;
 
     /// <summary>How long disposal waits for the queued notifications to be delivered.</summary>
     internal static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(5);

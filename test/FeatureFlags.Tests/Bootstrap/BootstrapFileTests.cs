@@ -250,6 +250,29 @@ public sealed class BootstrapFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Conformance", "CONF-05")]
+    public async Task ConfigurationReload_AfterStart_DoesNotChangeTheRunningClient_ExceptOverrides()
+    {
+        await using var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:Streaming:Uri"] = $"ws://127.0.0.1:{ClosedPort()}" });
+        var sync = sp.GetRequiredService<FlagDataSystem>();
+        var bound = sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value;
+        await sync.StartAsync(TestContext.Current.CancellationToken);
+
+        _configuration!["FeatureFlags:Streaming:PingInterval"] = "00:00:01";
+        _configuration["FeatureFlags:EnvSecret"] = "another-secret-another-secret-another-sec";
+        _configuration["FeatureFlags:Events:Enabled"] = "false";
+        _configuration.Reload();
+
+        // The client keeps the options it was started with (bound and validated once); only Overrides follow reloads.
+        var now = sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value;
+        Assert.Same(bound, now);
+        Assert.Equal(TimeSpan.FromSeconds(15), now.Streaming.PingInterval);
+        Assert.Equal(OnlineSecret, now.EnvSecret);
+        Assert.True(now.Events.Enabled);
+        await sync.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     [Trait("Conformance", "STORE-08")]
     public async Task Cache_ColdStartWithUnreachableServer_ServesCachedFlags()
     {
