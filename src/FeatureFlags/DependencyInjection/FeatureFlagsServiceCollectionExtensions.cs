@@ -9,6 +9,7 @@ using FeatureFlags.Events.Internal;
 using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
+using FeatureFlags.Sync.Internal.Polling;
 using FeatureFlags.Telemetry.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -149,7 +150,10 @@ public static class FeatureFlagsServiceCollectionExtensions
         // It owns the bootstrap file, the persistent store (the cache file unless replaced) and the live source
         // (FeatBit streaming unless replaced), and is the only writer of the status.
         services.TryAddSingleton<BootstrapFileSource>();
-        services.TryAddSingleton(new LiveDataSourceFactory(static sp => ActivatorUtilities.CreateInstance<StreamingDataSource>(sp)));
+        services.TryAddSingleton(new LiveDataSourceFactory(static sp =>
+            sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value.DataSync == DataSyncMode.Polling
+                ? ActivatorUtilities.CreateInstance<PollingDataSource>(sp)
+                : ActivatorUtilities.CreateInstance<StreamingDataSource>(sp)));
         services.TryAddSingleton(new PersistentStoreFactory(static sp =>
         {
             var options = sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value;
@@ -169,6 +173,9 @@ public static class FeatureFlagsServiceCollectionExtensions
 
         // Insight events: the named HttpClient with its resilience handler, the sender and the processor (hosted).
         services.AddFeatureFlagEvents();
+
+        // HTTP polling (FeatureFlags:DataSync = Polling): its named HttpClient, without retries or redirects.
+        services.AddFeatureFlagPolling();
         return builder;
     }
 }

@@ -20,11 +20,18 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        if (options.Streaming is null || options.Events is null || options.Evaluation is null)
+        if (options.Streaming is null || options.Polling is null || options.Events is null || options.Evaluation is null)
         {
             // Only code can null a group (configuration binds into the existing instances).
-            return ValidateOptionsResult.Fail($"{Prefix}Streaming, {Prefix}Events and {Prefix}Evaluation must not be null.");
+            return ValidateOptionsResult.Fail($"{Prefix}Streaming, {Prefix}Polling, {Prefix}Events and {Prefix}Evaluation must not be null.");
         }
+
+        if (!Enum.IsDefined(options.DataSync))
+        {
+            failures.Add($"{Prefix}{nameof(options.DataSync)} must be Streaming or Polling (was {(int)options.DataSync}).");
+        }
+
+        ValidatePolling(options.Polling, failures);
 
         if (!options.Offline && string.IsNullOrWhiteSpace(options.EnvSecret))
         {
@@ -108,6 +115,31 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        static void ValidatePolling(PollingOptions polling, List<string> failures)
+        {
+            if (polling.Uri is { } pollingUri)
+            {
+                if (!pollingUri.IsAbsoluteUri || pollingUri.Scheme is not ("http" or "https"))
+                {
+                    failures.Add($"{Prefix}Polling:{nameof(polling.Uri)} must be an absolute http:// or https:// URI (or unset: derived from {Prefix}Streaming:Uri).");
+                }
+                else if (pollingUri.UserInfo.Length > 0)
+                {
+                    failures.Add(UserInfoRefused($"Polling:{nameof(polling.Uri)}"));
+                }
+            }
+
+            if (polling.Interval < PollingOptions.MinInterval || polling.Interval > MaxDuration)
+            {
+                failures.Add($"{Prefix}Polling:{nameof(polling.Interval)} must be between {PollingOptions.MinInterval} and {MaxDuration} (was {polling.Interval}).");
+            }
+
+            if (polling.Timeout <= TimeSpan.Zero || polling.Timeout > MaxDuration)
+            {
+                failures.Add($"{Prefix}Polling:{nameof(polling.Timeout)} must be greater than zero and at most {MaxDuration} (was {polling.Timeout}).");
+            }
+        }
 
         // The URI itself is not quoted: its user info is a credential.
         static string UserInfoRefused(string key)

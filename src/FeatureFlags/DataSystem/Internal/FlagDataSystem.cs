@@ -3,6 +3,7 @@ using FeatureFlags.Events.Internal;
 using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
+using FeatureFlags.Sync.Internal.Polling;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -317,6 +318,12 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
         if (_source is StreamingDataSource && IsCleartextToRemoteHost(_options.Streaming.Uri))
         {
             LogCleartext("FeatureFlags:Streaming:Uri", StreamingSession.SafeEndpoint(_options.Streaming.Uri), "the connection token, which carries the environment secret,");
+        }
+
+        if (_source is PollingDataSource polling && IsCleartextToRemoteHost(polling.BaseUri))
+        {
+            var key = _options.Polling.Uri is null ? "FeatureFlags:Streaming:Uri (used for polling)" : "FeatureFlags:Polling:Uri";
+            LogCleartext(key, polling.Endpoint.AbsoluteUri, "the environment secret (the Authorization header)");
         }
 
         if (_options.Events.Enabled && _eventsOverHttp && IsCleartextToRemoteHost(_options.Events.Uri))

@@ -17,6 +17,7 @@ internal static class ConfigurationKeys
     private static readonly Dictionary<string, HashSet<string>> GroupKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         [nameof(FeatureFlagsOptions.Streaming)] = PropertyNames(typeof(StreamingOptions).GetProperties()),
+        [nameof(FeatureFlagsOptions.Polling)] = PropertyNames(typeof(PollingOptions).GetProperties()),
         [nameof(FeatureFlagsOptions.Events)] = PropertyNames(typeof(InsightEventsOptions).GetProperties()),
         [nameof(FeatureFlagsOptions.Evaluation)] = PropertyNames(typeof(EvaluationOptions).GetProperties()),
     };

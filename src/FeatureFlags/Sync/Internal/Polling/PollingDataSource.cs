@@ -1,0 +1,319 @@
+using System.Globalization;
+using System.Text.Json;
+using FeatureFlags.DataSystem;
+using FeatureFlags.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FeatureFlags.Sync.Internal.Polling;
+
+/// <summary>
+/// FeatBit HTTP polling (FeatBit server-SDK spec, "Polling mode"): one loop sends
+/// <c>GET &lt;base&gt;/api/public/sdk/server/latest-all[?timestamp=&lt;cursor&gt;]</c> with the raw secret as
+/// <c>Authorization</c>, commits the <c>data-sync</c> envelope through the data system, and schedules the next request
+/// <c>Polling:Interval</c> after this one ended, so requests never overlap and a late response never overwrites newer data.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>Cursor: the data system's <see cref="IFlagDataSourceUpdates.Cursor"/> (the version of committed data, 0 until
+/// this source committed a full set), never the clock. A 200 with an empty body means nothing changed: nothing is
+/// committed and the cursor stays.</item>
+/// <item>Ready after a valid response was committed (or an empty 200 once data was committed); Interrupted (Stale) with
+/// the error on a timeout, network error or unsuccessful status; a malformed payload is logged and ignored (status and
+/// cursor unchanged, as the spec's invalid-data rules say).</item>
+/// <item>Retries: after a failure the next request waits the interval, then doubles (jittered) up to
+/// <see cref="MaxBackoff"/> (or the interval if longer). A 429 or 503 with <c>Retry-After</c> (seconds or an HTTP date)
+/// waits that long, never less than the interval and at most <see cref="MaxRetryAfter"/>.</item>
+/// <item>401/403: terminal. Off with a clear error, one error log, and polling stops (no probing: a restarted FeatBit
+/// Agent answers HTTP 200 or 5xx, not 401, so the WebSocket source's <c>RetryAfterRejection</c> case does not arise).</item>
+/// <item>Stop: the in-flight request is cancelled, and a response read after stop is never committed.</item>
+/// </list>
+/// </remarks>
+internal sealed partial class PollingDataSource : IFlagDataSource
+{
+    /// <summary>The name of the <see cref="IHttpClientFactory"/> client (no retries, no redirects, no HttpClient logging).</summary>
+    public const string HttpClientName = "FeatureFlags.Polling";
+
+    /// <summary>The path of the polling endpoint, relative to the polling base.</summary>
+    public const string LatestAllPath = "api/public/sdk/server/latest-all";
+
+    /// <summary>The longest backoff after repeated failures (unless the interval is longer).</summary>
+    internal static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
+
+    /// <summary>The longest a <c>Retry-After</c> is honoured (unless the interval is longer).</summary>
+    internal static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(10);
+
+    private readonly IHttpClientFactory _factory;
+    private readonly FeatureFlagsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<PollingDataSource> _logger;
+    private int _failures;
+
+    public PollingDataSource(IHttpClientFactory factory, IOptions<FeatureFlagsOptions> options, TimeProvider time, ILogger<PollingDataSource> logger)
+    {
+        _factory = factory;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        BaseUri = BaseOf(_options);
+        Endpoint = EndpointOf(BaseUri);
+    }
+
+    /// <summary>The polling base: <c>Polling:Uri</c>, or <c>Streaming:Uri</c> read as HTTP.</summary>
+    public Uri BaseUri { get; }
+
+    /// <summary>The <c>latest-all</c> URL without a query (it carries no secret, so it may be logged).</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary><c>Polling:Uri</c>, or the streaming URI with <c>ws</c> read as <c>http</c> and <c>wss</c> as <c>https</c> (path prefix kept).</summary>
+    public static Uri BaseOf(FeatureFlagsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Polling.Uri is { } uri)
+        {
+            return uri;
+        }
+
+        var builder = new UriBuilder(options.Streaming.Uri);
+        builder.Scheme = builder.Scheme switch
+        {
+            "ws" => "http",
+            "wss" => "https",
+            _ => builder.Scheme,
+        };
+        if (builder.Uri.IsDefaultPort)
+        {
+            builder.Port = -1;
+        }
+
+        return builder.Uri;
+    }
+
+    /// <summary>Builds <c>&lt;base&gt;/api/public/sdk/server/latest-all</c>, keeping any path prefix of the base.</summary>
+    public static Uri EndpointOf(Uri pollingBase)
+    {
+        ArgumentNullException.ThrowIfNull(pollingBase);
+        var builder = new UriBuilder(pollingBase) { Query = string.Empty, Fragment = string.Empty, UserName = string.Empty, Password = string.Empty };
+        if (!builder.Path.EndsWith('/'))
+        {
+            builder.Path += "/";
+        }
+
+        return new Uri(builder.Uri, LatestAllPath);
+    }
+
+    public async Task RunAsync(IFlagDataSourceUpdates updates, CancellationToken stoppingToken)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        LogStarting(Endpoint.AbsoluteUri, _options.Polling.Interval);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            PollResult result;
+            try
+            {
+                result = await PollOnceAsync(updates, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            TimeSpan delay;
+            switch (result.Outcome)
+            {
+                case PollOutcome.Rejected:
+                    LogRejected(Endpoint.AbsoluteUri, result.StatusCode);
+                    updates.UpdateStatus(FeatureFlagsState.Off, result.Error);
+                    return;
+
+                case PollOutcome.Committed or PollOutcome.Unchanged:
+                    if (_failures > 0)
+                    {
+                        LogRecovered(_failures);
+                    }
+
+                    _failures = 0;
+                    delay = _options.Polling.Interval;
+                    break;
+
+                case PollOutcome.Invalid:
+                    // Ignored (spec: no change of data, cursor or status); paced like a failure.
+                    delay = NextBackoff();
+                    LogInvalid(LogText.Escape(result.Error), delay);
+                    break;
+
+                default:
+                    delay = result.RetryAfter is { } retryAfter ? ClampRetryAfter(retryAfter) : NextBackoff();
+                    if (result.RetryAfter is not null)
+                    {
+                        _failures++;
+                        LogThrottled(result.StatusCode, result.RetryAfter.Value, delay);
+                    }
+                    else
+                    {
+                        LogFailed(LogText.Escape(result.Error), delay);
+                    }
+
+                    updates.UpdateStatus(FeatureFlagsState.Interrupted, result.Error);
+                    break;
+            }
+
+            await Task.Delay(delay, _time, stoppingToken)
+                .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The delay after the <c>n</c>th failure in a row: the interval, then doubling (uniform in [d/2, d], never below the interval) up to the cap.</summary>
+    internal TimeSpan NextBackoff()
+    {
+        var interval = _options.Polling.Interval;
+        var cap = interval > MaxBackoff ? interval : MaxBackoff;
+        var exponent = Math.Min(_failures++, 20);
+        var ceiling = TimeSpan.FromTicks(Math.Min(cap.Ticks, interval.Ticks * (1L << exponent)));
+        if (ceiling <= interval)
+        {
+            return interval;
+        }
+
+        var floor = ceiling / 2 < interval ? interval : ceiling / 2;
+        return floor + TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * (ceiling - floor).Ticks));
+    }
+
+    private TimeSpan ClampRetryAfter(TimeSpan retryAfter)
+    {
+        var interval = _options.Polling.Interval;
+        var cap = interval > MaxRetryAfter ? interval : MaxRetryAfter;
+        return retryAfter < interval ? interval : retryAfter > cap ? cap : retryAfter;
+    }
+
+    private async Task<PollResult> PollOnceAsync(IFlagDataSourceUpdates updates, CancellationToken stopping)
+    {
+        var cursor = updates.Cursor;
+        var uri = cursor == 0 ? Endpoint : new Uri(Endpoint.AbsoluteUri + "?timestamp=" + cursor.ToString(CultureInfo.InvariantCulture));
+        LogPolling(Endpoint.AbsoluteUri, cursor);
+
+        byte[] body;
+        using (var timeout = new CancellationTokenSource(_options.Polling.Timeout, _time))
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            request.Headers.TryAddWithoutValidation("Authorization", _options.EnvSecret);
+            request.Headers.TryAddWithoutValidation("User-Agent", StreamingSession.UserAgent);
+            try
+            {
+                var client = _factory.CreateClient(HttpClientName);
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token).ConfigureAwait(false);
+                var status = (int)response.StatusCode;
+                if (status is 401 or 403)
+                {
+                    return new PollResult(PollOutcome.Rejected, status, string.Create(CultureInfo.InvariantCulture,
+                        $"The flag server refused the environment secret (HTTP {status} from {Endpoint.AbsoluteUri}); polling stopped. Check FeatureFlags:EnvSecret (a server-side secret)."));
+                }
+
+                if (status is < 200 or >= 300)
+                {
+                    var retryAfter = status is 429 or 503 ? RetryAfterOf(response) : null;
+                    return new PollResult(PollOutcome.Failed, status, string.Create(CultureInfo.InvariantCulture,
+                        $"Polling {Endpoint.AbsoluteUri} failed: HTTP {status} {response.ReasonPhrase}"), retryAfter);
+                }
+
+                body = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                return new PollResult(PollOutcome.Failed, 0, string.Create(CultureInfo.InvariantCulture,
+                    $"Polling {Endpoint.AbsoluteUri} timed out after {_options.Polling.Timeout}"));
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+            {
+                return new PollResult(PollOutcome.Failed, 0, $"Polling {Endpoint.AbsoluteUri} failed: {ex.GetType().Name}: {ex.Message}");
+            }
+        }
+
+        // A response read after stop is never committed.
+        stopping.ThrowIfCancellationRequested();
+        if (IsBlank(body))
+        {
+            // Nothing changed since the cursor: Ready again once this source's data is committed.
+            LogUnchanged(cursor);
+            if (cursor != 0)
+            {
+                updates.UpdateStatus(FeatureFlagsState.Ready);
+                return new PollResult(PollOutcome.Unchanged, 200, null);
+            }
+
+            return new PollResult(PollOutcome.Invalid, 200, "an empty response to a request for the full data set");
+        }
+
+        FlagDataSet data;
+        try
+        {
+            data = FlagDataSet.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            return new PollResult(PollOutcome.Invalid, 200, ex.Message);
+        }
+
+        if (cursor == 0 && !data.IsFull)
+        {
+            return new PollResult(PollOutcome.Invalid, 200, "a patch in reply to a request for the full data set");
+        }
+
+        stopping.ThrowIfCancellationRequested();
+        updates.Apply(data);
+        updates.UpdateStatus(FeatureFlagsState.Ready);
+        return new PollResult(PollOutcome.Committed, 200, null);
+    }
+
+    private TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - _time.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
+    }
+
+    private static bool IsBlank(byte[] body)
+    {
+        foreach (var b in body)
+        {
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private enum PollOutcome
+    {
+        Committed,
+        Unchanged,
+        Invalid,
+        Failed,
+        Rejected,
+    }
+
+    private readonly record struct PollResult(PollOutcome Outcome, int StatusCode, string? Error, TimeSpan? RetryAfter = null);
+}
