@@ -130,7 +130,7 @@ internal sealed partial class FakeFeatBitServer
 
             var app = builder.Build();
             app.UseWebSockets();
-            app.Run(HandleRequestAsync);
+            app.Run(DispatchRequestAsync);
 
             var stopping = new CancellationTokenSource();
             _appStopping = stopping;
