@@ -5,6 +5,7 @@ using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
 using FeatureFlags.Sync.Internal.Polling;
+using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -150,6 +151,38 @@ public sealed class PollingConfigurationTests
         var warning = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 2030);
         Assert.Contains("FeatureFlags:Polling:Uri", warning.Message, StringComparison.Ordinal);
         Assert.Contains("http://flags.example.com/featbit/api/public/sdk/server/latest-all", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Host_WithDataSyncPolling_ServesFlagsFromTheFakeServer()
+    {
+        await using var server = await FakeFeatBitServer.StartAsync(ct: TestContext.Current.CancellationToken);
+        server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, 1_700_000_000_000));
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddFeatureFlags(o =>
+        {
+            o.EnvSecret = server.Secret;
+            o.DataSync = DataSyncMode.Polling;
+            o.Polling.Uri = server.BaseUri;
+            o.StartWaitTime = TimeSpan.FromSeconds(15);
+            o.Events.Enabled = false;
+        });
+        await using var sp = services.BuildServiceProvider();
+        var system = sp.GetRequiredService<FlagDataSystem>();
+
+        await system.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            Assert.Equal(FeatureFlagsState.Ready, sp.GetRequiredService<IFeatureFlagsStatusProvider>().Current.State);
+            Assert.True(sp.GetRequiredService<IFeatureFlagClient>().BoolVariation("flag-a", FlagUser.Create("u")));
+            Assert.Equal(0, server.ConnectionCount);
+            Assert.Equal("/api/public/sdk/server/latest-all", server.PollRequests[0].PathAndQuery);
+        }
+        finally
+        {
+            await system.StopAsync(TestContext.Current.CancellationToken);
+        }
     }
 
     private static ServiceProvider FromConfiguration(Dictionary<string, string?> values)

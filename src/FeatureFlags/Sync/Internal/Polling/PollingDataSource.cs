@@ -234,8 +234,9 @@ internal sealed partial class PollingDataSource : IFlagDataSource
                 return new PollResult(PollOutcome.Failed, 0, string.Create(CultureInfo.InvariantCulture,
                     $"Polling {Endpoint.AbsoluteUri} timed out after {_options.Polling.Timeout}"));
             }
-            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ObjectDisposedException)
             {
+                // Network errors, a response above Streaming:MaxMessageSize, or a host torn down under us: retried.
                 return new PollResult(PollOutcome.Failed, 0, $"Polling {Endpoint.AbsoluteUri} failed: {ex.GetType().Name}: {ex.Message}");
             }
         }
