@@ -139,6 +139,42 @@ public sealed class PollingDataSourceTests
     }
 
     [Fact]
+    public async Task RetryAfter_AsAnHttpDate_IsHonoured()
+    {
+        await using var h = await PollingHarness.CreateAsync(o => o.Polling.Interval = TimeSpan.FromSeconds(5));
+        h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
+        await h.StartAndSyncAsync();
+        var until = h.Time.GetUtcNow().AddSeconds(120);
+        h.Server.EnqueuePollFault(PollFault.Status(503, until.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+
+        await h.AdvanceUntilPollsAsync(3);
+
+        var third = h.Server.PollRequests[2];
+        Assert.True(third.ReceivedAt >= until.AddSeconds(-1), $"polled at {third.ReceivedAt}, Retry-After {until}");
+    }
+
+    [Fact]
+    public async Task RepeatedFailures_BackOffFromTheInterval()
+    {
+        await using var h = await PollingHarness.CreateAsync(o => o.Polling.Interval = TimeSpan.FromSeconds(5));
+        h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
+        await h.StartAndSyncAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            h.Server.EnqueuePollFault(PollFault.Status(500));
+        }
+
+        await h.AdvanceUntilPollsAsync(6);
+
+        var polls = h.Server.PollRequests;
+        TimeSpan Gap(int i) => polls[i + 1].ReceivedAt - polls[i].RespondedAt;
+        Assert.True(Gap(1) >= TimeSpan.FromSeconds(5), $"first retry after {Gap(1)}");
+        Assert.True(Gap(3) >= TimeSpan.FromSeconds(10), $"third retry after {Gap(3)}");
+        Assert.True(Gap(4) >= TimeSpan.FromSeconds(20), $"fourth retry after {Gap(4)}");
+        Assert.Equal(200, polls[5].StatusCode);
+    }
+
+    [Fact]
     public async Task RetryAfter_ShorterThanTheInterval_WaitsTheInterval()
     {
         await using var h = await PollingHarness.CreateAsync();
