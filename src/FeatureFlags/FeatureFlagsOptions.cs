@@ -194,6 +194,14 @@ public sealed class PollingOptions
 
     /// <summary>Gets or sets the longest one request may take, response body included; a slower one is abandoned and retried. Default 10 s.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how often the SDK polls again after the server refused the secret (HTTP 401 or 403): the status stays
+    /// <see cref="FeatureFlagsState.Off"/> with the error until a request is accepted. A FeatBit Agent that restarted
+    /// refuses valid secrets until it is loaded again. <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> stops
+    /// polling for good at the first refusal. Default 1 minute.
+    /// </summary>
+    public TimeSpan RetryAfterRejection { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Insight events (evaluation events, custom metrics, user identification) sent to FeatBit: <c>FeatureFlags:Events:*</c>.</summary>

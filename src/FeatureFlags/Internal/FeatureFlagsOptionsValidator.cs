@@ -139,6 +139,11 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
             {
                 failures.Add($"{Prefix}Polling:{nameof(polling.Timeout)} must be greater than zero and at most {MaxDuration} (was {polling.Timeout}).");
             }
+
+            if (polling.RetryAfterRejection != Timeout.InfiniteTimeSpan && (polling.RetryAfterRejection <= TimeSpan.Zero || polling.RetryAfterRejection > MaxDuration))
+            {
+                failures.Add($"{Prefix}Polling:{nameof(polling.RetryAfterRejection)} must be greater than zero and at most {MaxDuration}, or infinite (was {polling.RetryAfterRejection}).");
+            }
         }
 
         // The URI itself is not quoted: its user info is a credential.

@@ -26,6 +26,7 @@ public sealed class PollingConfigurationTests
         { "FeatureFlags:Polling:Interval", o => o.Polling.Interval = TimeSpan.FromMilliseconds(500) },
         { "FeatureFlags:Polling:Interval", o => o.Polling.Interval = TimeSpan.FromDays(2) },
         { "FeatureFlags:Polling:Timeout", o => o.Polling.Timeout = TimeSpan.Zero },
+        { "FeatureFlags:Polling:RetryAfterRejection", o => o.Polling.RetryAfterRejection = TimeSpan.FromSeconds(-5) },
         { "FeatureFlags:Polling:Uri", o => o.Polling.Uri = new Uri("wss://flags.example.com") },
         { "FeatureFlags:Polling:Uri", o => o.Polling.Uri = new Uri("/relative", UriKind.Relative) },
         { "FeatureFlags:Polling:Uri", o => o.Polling.Uri = new Uri("https://user:pw@flags.example.com") },
@@ -56,6 +57,7 @@ public sealed class PollingConfigurationTests
         Assert.Null(options.Polling.Uri);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Polling.Interval);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Polling.Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.Polling.RetryAfterRejection);
         Assert.True(new FeatureFlagsOptionsValidator().Validate(null, new FeatureFlagsOptions { EnvSecret = Secret, DataSync = DataSyncMode.Polling }).Succeeded);
     }
 

@@ -243,9 +243,9 @@ public sealed class PollingDataSourceTests
     [Theory]
     [InlineData(401)]
     [InlineData(403)]
-    public async Task Rejection_TurnsOffOnce_AndStopsPolling(int status)
+    public async Task Rejection_WithInfiniteRetryAfterRejection_TurnsOffOnce_AndStopsPolling(int status)
     {
-        await using var h = await PollingHarness.CreateAsync();
+        await using var h = await PollingHarness.CreateAsync(o => o.Polling.RetryAfterRejection = Timeout.InfiniteTimeSpan);
         h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
         await h.StartAndSyncAsync();
         h.Server.EnqueuePollFault(PollFault.Status(status));
@@ -263,9 +263,37 @@ public sealed class PollingDataSourceTests
     }
 
     [Fact]
+    public async Task Rejection_ProbesEveryRetryAfterRejection_AskingForEverything_AndLogsOneError()
+    {
+        await using var h = await PollingHarness.CreateAsync(o => o.Polling.RetryAfterRejection = TimeSpan.FromMinutes(1));
+        h.Server.UpsertFlag(FakeFeatBitServer.BoolFlag("flag-a", true, V1));
+        await h.StartAndSyncAsync();
+        h.Server.EnqueuePollFault(PollFault.Status(401));
+        h.Server.EnqueuePollFault(PollFault.Status(401));
+
+        await h.AdvanceUntilAsync(() => h.Status.Current.State == FeatureFlagsState.Off, "off");
+        Assert.True(h.Client.BoolVariation("flag-a", FlagUser.Create("u")));
+        await h.AdvanceUntilAsync(() => h.Status.Current.State == FeatureFlagsState.Ready, "accepted again", TimeSpan.FromSeconds(5));
+
+        var polls = h.Server.PollRequests;
+        Assert.Equal([200, 401, 401, 200], polls.Select(p => p.StatusCode));
+        Assert.True(polls[2].ReceivedAt - polls[1].RespondedAt >= TimeSpan.FromMinutes(1), "probe paced");
+        Assert.Null(polls[2].Cursor); // after a refusal: everything (a relay that restarted lost its data)
+        Assert.Null(polls[3].Cursor);
+        Assert.Equal("full", polls[3].EventType);
+        Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Id == 2105);
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 2108);
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 2023);
+    }
+
+    [Fact]
     public async Task WrongSecret_AtStart_IsOffWithoutData()
     {
-        await using var h = await PollingHarness.CreateAsync(o => o.EnvSecret = "Bearer " + FakeFeatBitServer.DefaultSecret);
+        await using var h = await PollingHarness.CreateAsync(o =>
+        {
+            o.EnvSecret = "Bearer " + FakeFeatBitServer.DefaultSecret;
+            o.Polling.RetryAfterRejection = Timeout.InfiniteTimeSpan;
+        });
 
         await h.Service.StartAsync(CancellationToken.None);
         await h.Service.Loop!.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);

@@ -24,8 +24,9 @@ namespace FeatureFlags.Sync.Internal.Polling;
 /// <item>Retries: after a failure the next request waits the interval, then doubles (jittered) up to
 /// <see cref="MaxBackoff"/> (or the interval if longer). A 429 or 503 with <c>Retry-After</c> (seconds or an HTTP date)
 /// waits that long, never less than the interval and at most <see cref="MaxRetryAfter"/>.</item>
-/// <item>401/403: terminal. Off with a clear error, one error log, and polling stops (no probing: a restarted FeatBit
-/// Agent answers HTTP 200 or 5xx, not 401, so the WebSocket source's <c>RetryAfterRejection</c> case does not arise).</item>
+/// <item>401/403: Off with a clear error and one error log; then, as the streaming source does after a 4003, a probe
+/// every <c>Polling:RetryAfterRejection</c> (1 min; a FeatBit Agent that restarted refuses valid secrets until it is
+/// loaded) asking for the full data set, or polling stops for good when that is infinite.</item>
 /// <item>Stop: the in-flight request is cancelled, and a response read after stop is never committed.</item>
 /// </list>
 /// </remarks>
@@ -48,6 +49,8 @@ internal sealed partial class PollingDataSource : IFlagDataSource
     private readonly TimeProvider _time;
     private readonly ILogger<PollingDataSource> _logger;
     private int _failures;
+    private bool _rejected;
+    private bool _requireFull;
 
     public PollingDataSource(IHttpClientFactory factory, IOptions<FeatureFlagsOptions> options, TimeProvider time, ILogger<PollingDataSource> logger)
     {
@@ -127,11 +130,27 @@ internal sealed partial class PollingDataSource : IFlagDataSource
             switch (result.Outcome)
             {
                 case PollOutcome.Rejected:
-                    LogRejected(Endpoint.AbsoluteUri, result.StatusCode);
+                    // Logged as an error once per run of refusals; the next accepted request asks for everything (a
+                    // relay that restarted lost its data: deletions or a rollback may have happened meanwhile).
+                    _requireFull = true;
+                    if (!_rejected)
+                    {
+                        _rejected = true;
+                        LogRejected(Endpoint.AbsoluteUri, result.StatusCode);
+                    }
+
                     updates.UpdateStatus(FeatureFlagsState.Off, result.Error);
-                    return;
+                    if (_options.Polling.RetryAfterRejection == Timeout.InfiniteTimeSpan)
+                    {
+                        return;
+                    }
+
+                    delay = _options.Polling.RetryAfterRejection;
+                    LogProbingAfterRejection(delay);
+                    break;
 
                 case PollOutcome.Committed or PollOutcome.Unchanged:
+                    _rejected = false;
                     if (_failures > 0)
                     {
                         LogRecovered(_failures);
@@ -194,7 +213,7 @@ internal sealed partial class PollingDataSource : IFlagDataSource
 
     private async Task<PollResult> PollOnceAsync(IFlagDataSourceUpdates updates, CancellationToken stopping)
     {
-        var cursor = updates.Cursor;
+        var cursor = _requireFull ? 0 : updates.Cursor;
         var uri = cursor == 0 ? Endpoint : new Uri(Endpoint.AbsoluteUri + "?timestamp=" + cursor.ToString(CultureInfo.InvariantCulture));
         LogPolling(Endpoint.AbsoluteUri, cursor);
 
@@ -213,7 +232,7 @@ internal sealed partial class PollingDataSource : IFlagDataSource
                 if (status is 401 or 403)
                 {
                     return new PollResult(PollOutcome.Rejected, status, string.Create(CultureInfo.InvariantCulture,
-                        $"The flag server refused the environment secret (HTTP {status} from {Endpoint.AbsoluteUri}); polling stopped. Check FeatureFlags:EnvSecret (a server-side secret)."));
+                        $"The flag server refused the environment secret (HTTP {status} from {Endpoint.AbsoluteUri}). Check FeatureFlags:EnvSecret (a server-side secret), or wait for a FeatBit Agent that restarted to be loaded."));
                 }
 
                 if (status is < 200 or >= 300)
@@ -273,6 +292,11 @@ internal sealed partial class PollingDataSource : IFlagDataSource
 
         stopping.ThrowIfCancellationRequested();
         updates.Apply(data);
+        if (data.IsFull)
+        {
+            _requireFull = false;
+        }
+
         updates.UpdateStatus(FeatureFlagsState.Ready);
         return new PollResult(PollOutcome.Committed, 200, null);
     }
