@@ -123,16 +123,11 @@ internal sealed partial class FakeFeatBitServer
                         continue;
                     }
 
-                    try
+                    // Recorded when the request is read, before the reply: a client that has the reply can rely on the record.
+                    Record(_dataSyncTimestamps, cursor, ref _dataSyncCount);
+                    if (RespondToDataSync && connection.IsServing)
                     {
-                        if (RespondToDataSync && connection.IsServing)
-                        {
-                            await ReplyToDataSyncAsync(connection, cursor);
-                        }
-                    }
-                    finally
-                    {
-                        Record(_dataSyncTimestamps, cursor, ref _dataSyncCount);
+                        await ReplyToDataSyncAsync(connection, cursor);
                     }
 
                     if (++syncs == 1 && connection.Script == ConnectionScript.CloseWith1000AfterFirstSync)
