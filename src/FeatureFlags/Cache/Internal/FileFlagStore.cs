@@ -130,27 +130,7 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
 
     /// <summary>The <c>environment</c> property of the file's top-level object, or null.</summary>
     private static string? ReadEnvironment(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            return null;
-        }
-
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("environment"u8))
-            {
-                reader.Read();
-                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-            }
-
-            reader.Read();
-            reader.Skip();
-        }
-
-        return null;
-    }
+        => WireJson.TryReadTopLevelString(json, "environment"u8, out var environment) ? environment : null;
 
     private void Record(DataSyncPayloadDto payload)
     {

@@ -48,6 +48,40 @@ internal static class WireJson
     }
 
     /// <summary>
+    /// Reads one string property of the top-level JSON object without materialising the rest (the streaming
+    /// <c>messageType</c>, the cache file's <c>environment</c>). Comments are skipped.
+    /// </summary>
+    /// <param name="utf8Json">The JSON.</param>
+    /// <param name="name">The property name, UTF-8.</param>
+    /// <param name="value">The property's value; null when it is absent or not a string.</param>
+    /// <returns><see langword="false"/> when the JSON is not an object.</returns>
+    /// <exception cref="JsonException">The JSON is malformed before the property is found.</exception>
+    public static bool TryReadTopLevelString(ReadOnlySpan<byte> utf8Json, ReadOnlySpan<byte> name, out string? value)
+    {
+        value = null;
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(name))
+            {
+                reader.Read();
+                value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                return true;
+            }
+
+            reader.Read();
+            reader.Skip();
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Refuses text that is not UTF-8 with a <see cref="JsonException"/> giving the 0-based line and byte of the first bad
     /// byte. System.Text.Json only finds invalid UTF-8 when it transcodes a string, and then throws an
     /// <see cref="InvalidOperationException"/> that would escape the callers' <see cref="JsonException"/> handling.

@@ -374,27 +374,9 @@ internal sealed partial class StreamingSession : IDisposable
 
     /// <summary>Reads the top-level <c>messageType</c> without materialising the message.</summary>
     private static string? ReadMessageType(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw new JsonException("A streaming message must be a JSON object.");
-        }
-
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("messageType"u8))
-            {
-                reader.Read();
-                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-            }
-
-            reader.Read();
-            reader.Skip();
-        }
-
-        return null;
-    }
+        => WireJson.TryReadTopLevelString(json, "messageType"u8, out var type)
+            ? type
+            : throw new JsonException("A streaming message must be a JSON object.");
 
     private async Task PingLoopAsync(ClientWebSocket socket, CancellationToken ct)
     {
