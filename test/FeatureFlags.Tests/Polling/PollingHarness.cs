@@ -1,14 +1,9 @@
-using FeatureFlags.DataSystem.Internal;
-using FeatureFlags.Evaluation.Internal;
-using FeatureFlags.Store.Internal;
-using FeatureFlags.Sync.Internal;
 using FeatureFlags.Sync.Internal.Polling;
 using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 
 namespace FeatureFlags.Tests.Polling;
 
@@ -16,47 +11,18 @@ namespace FeatureFlags.Tests.Polling;
 /// A real data system with the real <see cref="PollingDataSource"/> (its named HttpClient from the SDK's own
 /// registration) against the in-process FeatBit fake, both on one <see cref="FakeTimeProvider"/>.
 /// </summary>
-internal sealed class PollingHarness : IAsyncDisposable
+internal sealed class PollingHarness : DataSystemHarness
 {
-    private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(15);
     private readonly ServiceProvider _services;
 
-    private PollingHarness(FakeFeatBitServer server, FakeTimeProvider time, FeatureFlagsOptions options)
+    private PollingHarness(FakeFeatBitServer server, FakeTimeProvider time, FeatureFlagsOptions options, FakeLogCollector logs, ServiceProvider services)
+        : base(
+            server, time, options, logs, services.GetRequiredService<ILoggerFactory>(),
+            wrapped => new PollingDataSource(services.GetRequiredService<IHttpClientFactory>(), wrapped, time, services.GetRequiredService<ILoggerFactory>().CreateLogger<PollingDataSource>()))
     {
-        Server = server;
-        Time = time;
-        Options = options;
-        Logs = new FakeLogCollector();
-        var wrapped = Microsoft.Extensions.Options.Options.Create(options);
-        var collection = new ServiceCollection();
-        collection.AddSingleton(wrapped);
-        collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)));
-        collection.AddFeatureFlagPolling();
-        _services = collection.BuildServiceProvider();
-        var loggerFactory = _services.GetRequiredService<ILoggerFactory>();
-        var dispatcher = new FeatureFlags.Internal.NotificationDispatcher(loggerFactory.CreateLogger<FeatureFlags.Internal.NotificationDispatcher>());
-        Store = new FlagStore(wrapped, loggerFactory.CreateLogger<FlagStore>(), dispatcher: dispatcher);
-        Status = new StatusProvider(time, loggerFactory.CreateLogger<StatusProvider>(), dispatcher);
-        Client = new FeatureFlagClient(Store, wrapped, logger: loggerFactory.CreateLogger<FeatureFlagClient>());
-        Source = new PollingDataSource(_services.GetRequiredService<IHttpClientFactory>(), wrapped, time, loggerFactory.CreateLogger<PollingDataSource>());
-        Service = new FlagDataSystem(wrapped, Store, Status, time, loggerFactory.CreateLogger<FlagDataSystem>(), Source);
+        _services = services;
+        Source = (PollingDataSource)Service.Source!;
     }
-
-    public FakeFeatBitServer Server { get; }
-
-    public FakeTimeProvider Time { get; }
-
-    public FeatureFlagsOptions Options { get; }
-
-    public FakeLogCollector Logs { get; }
-
-    public FlagStore Store { get; }
-
-    public StatusProvider Status { get; }
-
-    public FeatureFlagClient Client { get; }
-
-    public FlagDataSystem Service { get; }
 
     public PollingDataSource Source { get; }
 
@@ -73,15 +39,14 @@ internal sealed class PollingHarness : IAsyncDisposable
             StartWaitTime = TimeSpan.Zero,
         };
         configure?.Invoke(options);
-        return new PollingHarness(server, time, options);
-    }
 
-    public Task<bool> WaitReadyAsync() => Status.WaitForReadyAsync(Timeout.InfiniteTimeSpan).WaitAsync(EventTimeout);
-
-    public async Task StartAndSyncAsync()
-    {
-        await Service.StartAsync(CancellationToken.None);
-        Assert.True(await WaitReadyAsync(), "not ready");
+        // The SDK's own registration of the polling HttpClient, with the harness's loggers.
+        var logs = new FakeLogCollector();
+        var collection = new ServiceCollection();
+        collection.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+        collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(logs)));
+        collection.AddFeatureFlagPolling();
+        return new PollingHarness(server, time, options, logs, collection.BuildServiceProvider());
     }
 
     /// <summary>Advances fake time in steps until the server has handled <paramref name="count"/> polls.</summary>
@@ -96,13 +61,5 @@ internal sealed class PollingHarness : IAsyncDisposable
         => string.Join('\n', Logs.GetSnapshot().Select(r =>
             r.Message + " | " + string.Join(';', r.StructuredState?.Select(kv => kv.Key + "=" + kv.Value) ?? []) + " | " + r.Exception));
 
-    public async ValueTask DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(EventTimeout);
-        await Service.StopAsync(timeout.Token);
-        Service.Dispose();
-        Store.Dispatcher.Dispose();
-        await Server.DisposeAsync();
-        await _services.DisposeAsync();
-    }
+    protected override ValueTask DisposeMoreAsync() => _services.DisposeAsync();
 }

@@ -1,54 +1,22 @@
-using FeatureFlags.DataSystem.Internal;
-using FeatureFlags.Evaluation.Internal;
-using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
 using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 
 namespace FeatureFlags.Tests.Sync;
 
-/// <summary>
-/// A real sync service against a real in-process FeatBit-protocol server, with time (backoff, pings, start wait)
-/// driven by a <see cref="FakeTimeProvider"/> shared by both sides.
-/// </summary>
-internal sealed class SyncHarness : IAsyncDisposable
+/// <summary>The data system with the real <see cref="StreamingDataSource"/> (and, with a cache file, the file store).</summary>
+internal sealed class SyncHarness : DataSystemHarness
 {
-    private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(15);
-
-    private SyncHarness(FakeFeatBitServer server, FakeTimeProvider time, FeatureFlagsOptions options)
+    private SyncHarness(FakeFeatBitServer server, FakeTimeProvider time, FeatureFlagsOptions options, FakeLogCollector logs, ILoggerFactory loggerFactory)
+        : base(
+            server, time, options, logs, loggerFactory,
+            wrapped => new StreamingDataSource(wrapped, new ConnectionTokenProvider(time), time, loggerFactory),
+            options.CacheFile is null ? null : new FeatureFlags.Cache.Internal.FileFlagStore(Microsoft.Extensions.Options.Options.Create(options), time, loggerFactory.CreateLogger<FeatureFlags.Cache.Internal.FileFlagStore>()))
     {
-        Server = server;
-        Time = time;
-        Options = options;
-        Logs = new FakeLogCollector();
-        var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)));
-        var dispatcher = new FeatureFlags.Internal.NotificationDispatcher(loggerFactory.CreateLogger<FeatureFlags.Internal.NotificationDispatcher>());
-        Store = new FlagStore(Microsoft.Extensions.Options.Options.Create(options), loggerFactory.CreateLogger<FlagStore>(), dispatcher: dispatcher);
-        Status = new StatusProvider(time, loggerFactory.CreateLogger<StatusProvider>(), dispatcher);
-        Client = new FeatureFlagClient(Store, Microsoft.Extensions.Options.Options.Create(options), logger: loggerFactory.CreateLogger<FeatureFlagClient>());
-        Source = new StreamingDataSource(Microsoft.Extensions.Options.Options.Create(options), new ConnectionTokenProvider(time), time, loggerFactory);
-        var persistent = options.CacheFile is null ? null : new FeatureFlags.Cache.Internal.FileFlagStore(Microsoft.Extensions.Options.Options.Create(options), time, loggerFactory.CreateLogger<FeatureFlags.Cache.Internal.FileFlagStore>());
-        Service = new FlagDataSystem(Microsoft.Extensions.Options.Options.Create(options), Store, Status, time, loggerFactory.CreateLogger<FlagDataSystem>(), Source, persistent);
+        Source = (StreamingDataSource)Service.Source!;
     }
-
-    public FakeFeatBitServer Server { get; }
-
-    public FakeTimeProvider Time { get; }
-
-    public FeatureFlagsOptions Options { get; }
-
-    public FakeLogCollector Logs { get; }
-
-    public FlagStore Store { get; }
-
-    public StatusProvider Status { get; }
-
-    public FeatureFlagClient Client { get; }
-
-    public FlagDataSystem Service { get; }
 
     public StreamingDataSource Source { get; }
 
@@ -63,29 +31,8 @@ internal sealed class SyncHarness : IAsyncDisposable
             StartWaitTime = TimeSpan.Zero,
         };
         configure?.Invoke(options);
-        return new SyncHarness(server, time, options);
-    }
-
-    /// <summary>Waits (bounded, real time) until the store commits a change.</summary>
-    public Task<FlagsChangedEventArgs> NextChangeAsync()
-    {
-        var tcs = new TaskCompletionSource<FlagsChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        void Handler(object? sender, FlagsChangedEventArgs e)
-        {
-            Store.FlagsChanged -= Handler;
-            tcs.TrySetResult(e);
-        }
-
-        Store.FlagsChanged += Handler;
-        return tcs.Task.WaitAsync(EventTimeout);
-    }
-
-    public Task<bool> WaitReadyAsync() => Status.WaitForReadyAsync(Timeout.InfiniteTimeSpan).WaitAsync(EventTimeout);
-
-    public async Task StartAndSyncAsync()
-    {
-        await Service.StartAsync(CancellationToken.None);
-        Assert.True(await WaitReadyAsync(), "not ready");
+        var logs = new FakeLogCollector();
+        return new SyncHarness(server, time, options, logs, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(logs))));
     }
 
     /// <summary>
@@ -94,13 +41,4 @@ internal sealed class SyncHarness : IAsyncDisposable
     /// </summary>
     public Task AdvanceUntilAsync(Func<bool> condition, TimeSpan step, string what, int maxSteps = 200)
         => Time.AdvanceUntilAsync(condition, step, what, maxSteps);
-
-    public async ValueTask DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(EventTimeout);
-        await Service.StopAsync(timeout.Token);
-        Service.Dispose();
-        Store.Dispatcher.Dispose();
-        await Server.DisposeAsync();
-    }
 }
