@@ -67,18 +67,25 @@ public sealed class FeatureFlagsOptions
     public int MaxFileSize { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>
-    /// Gets or sets how flag data is fetched from the FeatBit server: <see cref="DataSyncMode.Streaming"/> (the default, a
-    /// WebSocket that receives changes as they happen) or <see cref="DataSyncMode.Polling"/> (an HTTP request every
-    /// <see cref="PollingOptions.Interval"/>, for networks that refuse WebSocket upgrades). Ignored when
-    /// <see cref="Offline"/> or when an app plugs in its own data source. Default <see cref="DataSyncMode.Streaming"/>.
+    /// Gets or sets how flag data is fetched from the FeatBit server: <see cref="DataSyncMode.Auto"/> (the default: a
+    /// WebSocket stream that fails over to HTTP polling when the network refuses or breaks WebSockets, and back when the
+    /// stream holds again), <see cref="DataSyncMode.Streaming"/> (the stream only) or <see cref="DataSyncMode.Polling"/>
+    /// (an HTTP request every <see cref="PollingOptions.Interval"/>). Ignored when <see cref="Offline"/> or when an app
+    /// plugs in its own data source. The rules are in docs/resilience.md, "Transports".
     /// </summary>
-    public DataSyncMode DataSync { get; set; } = DataSyncMode.Streaming;
+    public DataSyncMode DataSync { get; set; } = DataSyncMode.Auto;
 
     /// <summary>Gets or sets the streaming connection to the FeatBit evaluation server (the <c>FeatureFlags:Streaming</c> section).</summary>
     public StreamingOptions Streaming { get; set; } = new();
 
-    /// <summary>Gets or sets HTTP polling, used when <see cref="DataSync"/> is <see cref="DataSyncMode.Polling"/> (the <c>FeatureFlags:Polling</c> section).</summary>
+    /// <summary>
+    /// Gets or sets HTTP polling, used when <see cref="DataSync"/> is <see cref="DataSyncMode.Polling"/>, or
+    /// <see cref="DataSyncMode.Auto"/> after a failover (the <c>FeatureFlags:Polling</c> section).
+    /// </summary>
     public PollingOptions Polling { get; set; } = new();
+
+    /// <summary>Gets or sets when <see cref="DataSyncMode.Auto"/> switches between streaming and polling (the <c>FeatureFlags:Failover</c> section).</summary>
+    public FailoverOptions Failover { get; set; } = new();
 
     /// <summary>Gets or sets insight events: evaluation events and custom metrics sent to FeatBit (the <c>FeatureFlags:Events</c> section).</summary>
     public InsightEventsOptions Events { get; set; } = new();
@@ -157,51 +164,6 @@ public sealed class StreamingOptions
     /// replaced) instead of being buffered without limit. Default 64 MiB.
     /// </summary>
     public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
-}
-
-/// <summary>How the SDK fetches flag data from the FeatBit server: <c>FeatureFlags:DataSync</c>.</summary>
-public enum DataSyncMode
-{
-    /// <summary>A WebSocket connection that receives every change as it happens (FeatureFlags:Streaming). The default.</summary>
-    Streaming,
-
-    /// <summary>
-    /// An HTTP <c>GET /api/public/sdk/server/latest-all</c> every <see cref="PollingOptions.Interval"/>
-    /// (FeatureFlags:Polling): for proxies and load balancers that refuse WebSocket upgrades. Changes arrive up to one
-    /// interval late.
-    /// </summary>
-    Polling,
-}
-
-/// <summary>HTTP polling of the FeatBit evaluation server or FeatBit Agent: <c>FeatureFlags:Polling:*</c>.</summary>
-public sealed class PollingOptions
-{
-    /// <summary>The shortest <see cref="Interval"/> accepted: 1 s.</summary>
-    public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// Gets or sets the base URI of the server's HTTP API (<c>http://</c> or <c>https://</c>). A path prefix is kept:
-    /// requests go to <c>&lt;Polling:Uri&gt;/api/public/sdk/server/latest-all</c>. Default <see langword="null"/>: the
-    /// <see cref="StreamingOptions.Uri"/> with <c>ws://</c> read as <c>http://</c> and <c>wss://</c> as <c>https://</c>.
-    /// </summary>
-    public Uri? Uri { get; set; }
-
-    /// <summary>
-    /// Gets or sets the time from the end of one request to the start of the next (requests never overlap). Default 30 s,
-    /// as FeatBit's other polling SDK; at least 1 s (<see cref="MinInterval"/>).
-    /// </summary>
-    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Gets or sets the longest one request may take, response body included; a slower one is abandoned and retried. Default 10 s.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// Gets or sets how often the SDK polls again after the server refused the secret (HTTP 401 or 403): the status stays
-    /// <see cref="FeatureFlagsState.Off"/> with the error until a request is accepted. A FeatBit Agent that restarted
-    /// refuses valid secrets until it is loaded again. <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> stops
-    /// polling for good at the first refusal. Default 1 minute.
-    /// </summary>
-    public TimeSpan RetryAfterRejection { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Insight events (evaluation events, custom metrics, user identification) sent to FeatBit: <c>FeatureFlags:Events:*</c>.</summary>

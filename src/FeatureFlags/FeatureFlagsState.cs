@@ -32,4 +32,13 @@ public sealed record FeatureFlagsStatus(FeatureFlagsState State, DateTimeOffset 
     /// with this error. Cleared by the next good edit. A file that is broken at start fails start-up instead.
     /// </remarks>
     public string? BootstrapFileError { get; init; }
+
+    /// <summary>
+    /// Gets the transport that feeds the flags now: <c>streaming</c> or <c>polling</c> (with
+    /// <see cref="DataSyncMode.Auto"/>, the one that is live after the last failover or switch-back),
+    /// <c>bootstrap-file</c> for an offline client, or the name a plugged-in data source reports
+    /// (<see cref="DataSystem.IFlagDataSourceUpdates.SetDataSource"/>); <see langword="null"/> before any source started.
+    /// The same name is the <c>featureflags.sync.transport</c> metric dimension. See <see cref="DataSystem.FlagDataSourceNames"/>.
+    /// </summary>
+    public string? DataSource { get; init; }
 }

@@ -23,4 +23,12 @@ public interface IFlagDataSourceUpdates
     /// <param name="state">The state; <see cref="FeatureFlagsState.Initializing"/> records only the error.</param>
     /// <param name="message">What went wrong, or <see langword="null"/>; must not contain secrets. Shown in the status and the health check.</param>
     void UpdateStatus(FeatureFlagsState state, string? message = null);
+
+    /// <summary>
+    /// Says which transport feeds the data now (shown as <see cref="FeatureFlagsStatus.DataSource"/> and as the
+    /// <c>featureflags.sync.transport</c> metric dimension). A source that switches transports calls it at each switch;
+    /// one that never calls it is shown by its type name. Use lower-case names (<see cref="FlagDataSourceNames"/>).
+    /// </summary>
+    /// <param name="name">The transport's name, for example <c>streaming</c> or <c>polling</c>.</param>
+    void SetDataSource(string name);
 }

@@ -151,9 +151,18 @@ public static class FeatureFlagsServiceCollectionExtensions
         // (FeatBit streaming unless replaced), and is the only writer of the status.
         services.TryAddSingleton<BootstrapFileSource>();
         services.TryAddSingleton(new LiveDataSourceFactory(static sp =>
-            sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value.DataSync == DataSyncMode.Polling
-                ? ActivatorUtilities.CreateInstance<PollingDataSource>(sp)
-                : ActivatorUtilities.CreateInstance<StreamingDataSource>(sp)));
+            sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value.DataSync switch
+            {
+                DataSyncMode.Polling => ActivatorUtilities.CreateInstance<PollingDataSource>(sp),
+                DataSyncMode.Streaming => ActivatorUtilities.CreateInstance<StreamingDataSource>(sp),
+                _ => new AutoDataSource(
+                    ActivatorUtilities.CreateInstance<StreamingDataSource>(sp),
+                    ActivatorUtilities.CreateInstance<PollingDataSource>(sp),
+                    sp.GetRequiredService<IOptions<FeatureFlagsOptions>>(),
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<AutoDataSource>>(),
+                    sp.GetService<FeatureFlagsMetrics>()),
+            }));
         services.TryAddSingleton(new PersistentStoreFactory(static sp =>
         {
             var options = sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value;
@@ -168,13 +177,14 @@ public static class FeatureFlagsServiceCollectionExtensions
             sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value.Offline ? null : sp.GetRequiredService<LiveDataSourceFactory>().Create(sp),
             sp.GetRequiredService<PersistentStoreFactory>().Create(sp),
             sp.GetRequiredService<BootstrapFileSource>(),
-            eventsOverHttp: sp.GetService<FeatureFlags.Events.IInsightEventSink>() is null));
+            eventsOverHttp: sp.GetService<FeatureFlags.Events.IInsightEventSink>() is null,
+            metrics: sp.GetService<FeatureFlagsMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FlagDataSystem>(static sp => sp.GetRequiredService<FlagDataSystem>()));
 
         // Insight events: the named HttpClient with its resilience handler, the sender and the processor (hosted).
         services.AddFeatureFlagEvents();
 
-        // HTTP polling (FeatureFlags:DataSync = Polling): its named HttpClient, without retries or redirects.
+        // HTTP polling (FeatureFlags:DataSync = Polling, or Auto after a failover): its named HttpClient, without retries or redirects.
         services.AddFeatureFlagPolling();
         return builder;
     }

@@ -20,18 +20,30 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        if (options.Streaming is null || options.Polling is null || options.Events is null || options.Evaluation is null)
+        if (options.Streaming is null || options.Polling is null || options.Events is null || options.Evaluation is null || options.Failover is null)
         {
             // Only code can null a group (configuration binds into the existing instances).
-            return ValidateOptionsResult.Fail($"{Prefix}Streaming, {Prefix}Polling, {Prefix}Events and {Prefix}Evaluation must not be null.");
+            return ValidateOptionsResult.Fail($"{Prefix}Streaming, {Prefix}Polling, {Prefix}Failover, {Prefix}Events and {Prefix}Evaluation must not be null.");
         }
 
         if (!Enum.IsDefined(options.DataSync))
         {
-            failures.Add($"{Prefix}{nameof(options.DataSync)} must be Streaming or Polling (was {(int)options.DataSync}).");
+            failures.Add($"{Prefix}{nameof(options.DataSync)} must be Auto, Streaming or Polling (was {(int)options.DataSync}).");
         }
 
         ValidatePolling(options.Polling, failures);
+        if (options.Failover.FailAfter < 1)
+        {
+            failures.Add($"{Prefix}Failover:{nameof(options.Failover.FailAfter)} must be at least 1 (was {options.Failover.FailAfter}).");
+        }
+
+        Positive(options.Failover.ProbeInterval, $"Failover:{nameof(options.Failover.ProbeInterval)}");
+        Positive(options.Failover.MaxProbeInterval, $"Failover:{nameof(options.Failover.MaxProbeInterval)}");
+        Positive(options.Failover.SwitchBackAfter, $"Failover:{nameof(options.Failover.SwitchBackAfter)}");
+        if (options.Failover.MaxProbeInterval < options.Failover.ProbeInterval)
+        {
+            failures.Add($"{Prefix}Failover:{nameof(options.Failover.MaxProbeInterval)} must not be less than {Prefix}Failover:{nameof(options.Failover.ProbeInterval)} (was {options.Failover.MaxProbeInterval} < {options.Failover.ProbeInterval}).");
+        }
 
         if (!options.Offline && string.IsNullOrWhiteSpace(options.EnvSecret))
         {

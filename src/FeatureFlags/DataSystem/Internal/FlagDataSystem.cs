@@ -4,6 +4,7 @@ using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
 using FeatureFlags.Sync.Internal.Polling;
+using FeatureFlags.Telemetry.Internal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -53,7 +54,8 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
         IFlagDataSource? source,
         IPersistentFlagStore? persistent = null,
         BootstrapFileSource? bootstrap = null,
-        bool eventsOverHttp = true)
+        bool eventsOverHttp = true,
+        FeatureFlagsMetrics? metrics = null)
     {
         _eventsOverHttp = eventsOverHttp;
         _options = options.Value;
@@ -64,6 +66,7 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
         _source = _options.Offline ? null : source;
         _persistent = _options.Offline ? null : persistent;
         _bootstrap = bootstrap;
+        metrics?.ObserveTransport(() => _status.Current.DataSource);
         if (bootstrap is not null)
         {
             bootstrap.Applied += OnBootstrapApplied;
@@ -114,6 +117,7 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
                 _status.Set(FeatureFlagsState.Initializing, "Offline mode without FeatureFlags:BootstrapFile: there are no flags to serve.");
             }
 
+            _status.SetDataSource(FlagDataSourceNames.BootstrapFile);
             LogOffline();
             return;
         }
@@ -129,6 +133,7 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
             return;
         }
 
+        _status.SetDataSource(NameOf(_source));
         _loop = Task.Run(() => RunSourceAsync(_source, _stopping.Token), CancellationToken.None);
         if (_options.StartWaitTime <= TimeSpan.Zero)
         {
@@ -254,6 +259,27 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
         }
     }
 
+    /// <inheritdoc/>
+    public void SetDataSource(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        lock (_lock)
+        {
+            if (!_stopping.IsCancellationRequested)
+            {
+                _status.SetDataSource(name);
+            }
+        }
+    }
+
+    /// <summary>The transport a source starts with: the SDK's own by name, a plugged-in one by its type name until it says otherwise.</summary>
+    internal static string NameOf(IFlagDataSource source) => source switch
+    {
+        StreamingDataSource or AutoDataSource => FlagDataSourceNames.Streaming,
+        PollingDataSource => FlagDataSourceNames.Polling,
+        _ => source.GetType().Name,
+    };
+
     private void OnBootstrapApplied()
     {
         if (_options.Offline)
@@ -315,12 +341,18 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
     /// <summary>Warns once per start for each endpoint that would carry the secret unencrypted over the network.</summary>
     private void WarnOnCleartext()
     {
-        if (_source is StreamingDataSource && IsCleartextToRemoteHost(_options.Streaming.Uri))
+        if (_source is StreamingDataSource or AutoDataSource && IsCleartextToRemoteHost(_options.Streaming.Uri))
         {
             LogCleartext("FeatureFlags:Streaming:Uri", StreamingSession.SafeEndpoint(_options.Streaming.Uri), "the connection token, which carries the environment secret,");
         }
 
-        if (_source is PollingDataSource polling && IsCleartextToRemoteHost(polling.BaseUri))
+        var polling = _source switch
+        {
+            PollingDataSource p => p,
+            AutoDataSource auto => auto.Polling,
+            _ => null,
+        };
+        if (polling is not null && IsCleartextToRemoteHost(polling.BaseUri))
         {
             var key = _options.Polling.Uri is null ? "FeatureFlags:Streaming:Uri (used for polling)" : "FeatureFlags:Polling:Uri";
             LogCleartext(key, polling.Endpoint.AbsoluteUri, "the environment secret (the Authorization header)");

@@ -206,15 +206,20 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
     {
         private readonly Lock _lock = new();
 
-        // The value last seen and the commit it reflects; null until the baseline is taken (at subscription, or by
-        // a newer commit delivered before it).
+        // The value last seen and the commit it reflects. Until the subscription has taken its baseline, delivered
+        // notifications only move these forward (no handler call): the handler reports changes relative to a value
+        // the subscription observed, never relative to one it skipped.
         private string? _last;
         private long _lastCommit = -1;
+        private bool _baselineTaken;
 
         public void SetBaseline(string value, long commit)
         {
             lock (_lock)
             {
+                _baselineTaken = true;
+
+                // A newer commit delivered while the baseline was being taken wins over it.
                 if (commit > _lastCommit)
                 {
                     _last = value;
@@ -235,7 +240,7 @@ internal sealed partial class FlagTracker : IFlagTracker, IDisposable
                     return;
                 }
 
-                old = _last;
+                old = _baselineTaken ? _last : null;
                 _last = now;
                 _lastCommit = e.Commit;
             }

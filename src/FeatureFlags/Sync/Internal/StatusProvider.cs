@@ -70,6 +70,10 @@ internal sealed partial class StatusProvider : IFeatureFlagsStatusProvider
             LastErrorAt = error is null ? previous.LastErrorAt : now,
         });
 
+    /// <summary>Records the transport that feeds the flags now; the state does not change.</summary>
+    public void SetDataSource(string? name)
+        => Update((previous, _) => previous with { DataSource = name });
+
     /// <summary>
     /// Records why the last bootstrap file edit was not applied (also as the last error), or clears it with
     /// <see langword="null"/> after a good edit; the state does not change.

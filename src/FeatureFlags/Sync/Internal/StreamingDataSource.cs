@@ -53,19 +53,56 @@ internal sealed partial class StreamingDataSource : IFlagDataSource
         _pipeline = pipelines is not null && pipelines.TryGetPipeline(StreamingOptions.ReconnectPipelineKey, out var custom) ? custom : BuildDefaultPipeline();
     }
 
-    public async Task RunAsync(IFlagDataSourceUpdates updates, CancellationToken stoppingToken)
+    public Task RunAsync(IFlagDataSourceUpdates updates, CancellationToken stoppingToken)
+        => RunAsync(updates, failover: null, TimeSpan.Zero, stoppingToken);
+
+    /// <summary>
+    /// Runs sessions until <paramref name="stoppingToken"/> is cancelled, the source stops for good, or
+    /// <paramref name="failover"/> says the stream does not get through (<c>DataSync = Auto</c>).
+    /// </summary>
+    /// <param name="updates">Where data is committed and the status reported.</param>
+    /// <param name="failover">Judges each session that ended; <see langword="null"/> streams whatever happens.</param>
+    /// <param name="firstDelay">How long to wait before the first attempt.</param>
+    /// <param name="stoppingToken">Cancelled when the client stops.</param>
+    /// <returns>Why the stream failed over (an <c>error.type</c>), or <see langword="null"/> when it stopped.</returns>
+    internal async Task<string?> RunAsync(IFlagDataSourceUpdates updates, FailoverPolicy? failover, TimeSpan firstDelay, CancellationToken stoppingToken)
     {
+        if (firstDelay > TimeSpan.Zero)
+        {
+            await DelayAsync(firstDelay, stoppingToken).ConfigureAwait(false);
+        }
+
+        // Cancelled by a failover decision: whatever pipeline runs the sessions, cancellation ends it.
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        string? failoverReason = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             SessionEnd end;
             try
             {
                 // One execution ends normally after a healthy session or a rejection; a pipeline only sees failures.
-                end = await _pipeline.ExecuteAsync(ct => RunOneSessionAsync(updates, ct), stoppingToken).ConfigureAwait(false);
+                end = await _pipeline.ExecuteAsync(
+                    async ct =>
+                    {
+                        var result = await RunOneSessionAsync(updates, failover, ct).ConfigureAwait(false);
+                        if (result.Failover is { } reason)
+                        {
+                            failoverReason = reason;
+                            await run.CancelAsync().ConfigureAwait(false);
+                            ct.ThrowIfCancellationRequested();
+                        }
+
+                        return result.End;
+                    },
+                    run.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (failoverReason is not null && !stoppingToken.IsCancellationRequested)
+            {
+                return failoverReason;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                return null;
             }
             catch (StreamingSessionException ex)
             {
@@ -86,7 +123,7 @@ internal sealed partial class StreamingDataSource : IFlagDataSource
             {
                 if (_options.Streaming.RetryAfterRejection == Timeout.InfiniteTimeSpan)
                 {
-                    return;
+                    return null;
                 }
 
                 LogProbingAfterRejection(_options.Streaming.RetryAfterRejection);
@@ -99,12 +136,46 @@ internal sealed partial class StreamingDataSource : IFlagDataSource
             LogReconnecting(1, delay);
             await DelayAsync(delay, stoppingToken).ConfigureAwait(false);
         }
+
+        return null;
     }
 
     private Task DelayAsync(TimeSpan delay, CancellationToken ct)
         => Task.Delay(delay, _time, ct).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    private async ValueTask<SessionEnd> RunOneSessionAsync(IFlagDataSourceUpdates updates, CancellationToken stopping)
+    private async ValueTask<(SessionEnd End, string? Failover)> RunOneSessionAsync(IFlagDataSourceUpdates updates, FailoverPolicy? failover, CancellationToken stopping)
+    {
+        var result = await RunSessionAsync(updates, stopping).ConfigureAwait(false);
+        if (result.End == SessionEnd.Stopped || stopping.IsCancellationRequested)
+        {
+            stopping.ThrowIfCancellationRequested();
+        }
+
+        ReportEnd(result, updates);
+        if (result.End == SessionEnd.Rejected)
+        {
+            return (SessionEnd.Rejected, null);
+        }
+
+        if (failover?.Observe(result) is { } reason)
+        {
+            return (result.End, reason);
+        }
+
+        if (result.Synced && result.SyncedFor >= _options.Streaming.HealthyConnectionTime)
+        {
+            return (result.End, null);
+        }
+
+        throw new StreamingSessionException(result);
+    }
+
+    /// <summary>
+    /// Runs one session with the cursor this source resumes from (0 after a rejection or a long outage) and records how it
+    /// ended; reports nothing but what the session itself reports (Ready once synced). <c>DataSync = Auto</c> probes the
+    /// stream with it while polling is live.
+    /// </summary>
+    internal async Task<SessionResult> RunSessionAsync(IFlagDataSourceUpdates updates, CancellationToken stopping)
     {
         // Ask for everything when the committed data is not the live source's (a file, a store), after a rejection (a
         // relay that restarted lost its data: a rollback or deletions may have happened) or after a long outage.
@@ -136,26 +207,33 @@ internal sealed partial class StreamingDataSource : IFlagDataSource
             _disconnectedAt = _time.GetTimestamp();
         }
 
-        if (result.End == SessionEnd.Stopped || stopping.IsCancellationRequested)
-        {
-            stopping.ThrowIfCancellationRequested();
-        }
-
         if (result.End == SessionEnd.Rejected)
         {
             _requireFull = true;
-
-            updates.UpdateStatus(FeatureFlagsState.Off, result.Error);
-            return SessionEnd.Rejected;
         }
 
-        updates.UpdateStatus(FeatureFlagsState.Interrupted, result.Error);
-        if (result.Synced && result.SyncedFor >= _options.Streaming.HealthyConnectionTime)
+        return result;
+    }
+
+    /// <summary>Reports a session's end (not our stop): Off with the error after a rejection, otherwise Interrupted.</summary>
+    internal static void ReportEnd(SessionResult result, IFlagDataSourceUpdates updates)
+        => updates.UpdateStatus(result.End == SessionEnd.Rejected ? FeatureFlagsState.Off : FeatureFlagsState.Interrupted, result.Error);
+
+    /// <summary>
+    /// The wait before the next attempt after a session that <c>DataSync = Auto</c> ran itself (a probe that became the
+    /// live stream) ended: the quick phase after a healthy session, the paced backoff otherwise,
+    /// <c>RetryAfterRejection</c> after a rejection; <see langword="null"/> when a rejection stops the stream for good.
+    /// </summary>
+    internal TimeSpan? DelayAfter(SessionResult result)
+    {
+        if (result.End == SessionEnd.Rejected)
         {
-            return result.End;
+            return _options.Streaming.RetryAfterRejection == Timeout.InfiniteTimeSpan ? null : _options.Streaming.RetryAfterRejection;
         }
 
-        throw new StreamingSessionException(result);
+        return result.Synced && result.SyncedFor >= _options.Streaming.HealthyConnectionTime
+            ? _schedule.OnHealthySessionEnded()
+            : _schedule.NextDelay();
     }
 
     private ResiliencePipeline BuildDefaultPipeline()

@@ -38,6 +38,9 @@ internal sealed partial class StreamingSession
     [LoggerMessage(EventId = 2011, Level = LogLevel.Debug, Message = "Streaming session with {Endpoint} closed by the client on shutdown")]
     private partial void LogStoppedByClient(string endpoint);
 
+    [LoggerMessage(EventId = 2025, Level = LogLevel.Warning, Message = "Could not connect to {Endpoint}: the WebSocket upgrade was answered with HTTP {StatusCode} instead of 101; something between this app and the server does not pass WebSockets (with FeatureFlags:DataSync = Auto the SDK polls instead)")]
+    private partial void LogUpgradeRefused(string endpoint, int statusCode);
+
     [LoggerMessage(EventId = 2024, Level = LogLevel.Debug, Message = "Held a push (version {Version}) that arrived before the reply to the data-sync request; it is applied after the reply")]
     private partial void LogHeldPush(long version);
 }

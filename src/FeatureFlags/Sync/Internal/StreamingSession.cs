@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -16,6 +17,12 @@ internal enum SessionEnd
 {
     /// <summary>The connection could not be opened.</summary>
     ConnectFailed,
+
+    /// <summary>
+    /// The server answered the WebSocket upgrade over HTTP with a status other than 101: something between the SDK and
+    /// the server (a proxy, a load balancer) does not pass WebSockets. A failover trigger in <c>DataSync = Auto</c>.
+    /// </summary>
+    UpgradeRefused,
 
     /// <summary>The server closed the connection (any code but 4003).</summary>
     ClosedByServer,
@@ -124,6 +131,7 @@ internal sealed partial class StreamingSession : IDisposable
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("User-Agent", UserAgent);
         socket.Options.KeepAliveInterval = TimeSpan.Zero; // we ping at the protocol level and watch liveness ourselves
+        socket.Options.CollectHttpResponseDetails = true; // the status of a refused upgrade, for the error and failover
 
         LogConnecting(endpoint, cursor);
         try
@@ -134,6 +142,15 @@ internal sealed partial class StreamingSession : IDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
+            // An HTTP answer without 101: the server (or something in front of it) does not speak WebSocket there.
+            if (socket.HttpStatusCode != 0 && socket.HttpStatusCode != HttpStatusCode.SwitchingProtocols)
+            {
+                var status = (int)socket.HttpStatusCode;
+                LogUpgradeRefused(endpoint, status);
+                return new SessionResult(SessionEnd.UpgradeRefused, false, _time.GetElapsedTime(started), string.Create(CultureInfo.InvariantCulture,
+                    $"Could not connect to {endpoint}: the WebSocket upgrade was answered with HTTP {status} instead of 101 (a proxy or load balancer that does not pass WebSockets?)"));
+            }
+
             var error = ex is OperationCanceledException ? $"connect timed out after {_options.Streaming.ConnectTimeout}" : MaskToken(ex.Message, _options.Streaming.Uri, token);
             LogConnectFailed(endpoint, LogText.Escape(error));
             return new SessionResult(SessionEnd.ConnectFailed, false, _time.GetElapsedTime(started), $"Could not connect to {endpoint}: {error}");
@@ -369,7 +386,7 @@ internal sealed partial class StreamingSession : IDisposable
         var started = _time.GetTimestamp();
         updates.Apply(data);
         var applied = _time.GetTimestamp();
-        _metrics?.RecordDataSync(data.IsFull, _time.GetElapsedTime(started, applied), _time.GetElapsedTime(receivedAt, applied));
+        _metrics?.RecordDataSync(FlagDataSourceNames.Streaming, data.IsFull, _time.GetElapsedTime(started, applied), _time.GetElapsedTime(receivedAt, applied));
     }
 
     /// <summary>Reads the top-level <c>messageType</c> without materialising the message.</summary>

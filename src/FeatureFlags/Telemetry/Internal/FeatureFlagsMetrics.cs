@@ -44,7 +44,11 @@ internal sealed class FeatureFlagsMetrics : IDisposable
         ApplyDuration = Meter.CreateHistogram<double>("featureflags.sync.apply.duration", "s",
             "Time to apply a data-sync message to the flag store (compile and publish).", advice: SecondsAdvice);
         PushToVisible = Meter.CreateHistogram<double>("featureflags.sync.push_to_visible.duration", "s",
-            "Time from the first frame of a data-sync message to its flags being visible to evaluations.", advice: SecondsAdvice);
+            "Time from the first frame of a data-sync message (or a poll's response) to its flags being visible to evaluations.", advice: SecondsAdvice);
+        Polls = Meter.CreateCounter<long>("featureflags.sync.polls", "{request}",
+            "HTTP polling requests made to the flag server, by outcome.");
+        Failovers = Meter.CreateCounter<long>("featureflags.sync.failovers", "{switch}",
+            "Switches of the live transport in DataSync = Auto, by the transport switched to and why.");
 
         if (events is not null)
         {
@@ -72,6 +76,16 @@ internal sealed class FeatureFlagsMetrics : IDisposable
     public Histogram<double> ApplyDuration { get; }
 
     public Histogram<double> PushToVisible { get; }
+
+    public Counter<long> Polls { get; }
+
+    public Counter<long> Failovers { get; }
+
+    /// <summary>Publishes which transport is live (1, tagged with its name; nothing before a source started).</summary>
+    public void ObserveTransport(Func<string?> liveTransport)
+        => Meter.CreateObservableGauge("featureflags.sync.transport", () =>
+            liveTransport() is { } name ? [new Measurement<int>(1, new KeyValuePair<string, object?>(Transport, name))] : Array.Empty<Measurement<int>>(),
+            "{transport}", "The transport that feeds the flags now (value 1, tagged featureflags.sync.transport).");
 
     /// <summary>Publishes the number of live flags in <paramref name="store"/>'s current snapshot.</summary>
     public void ObserveStore(FlagStore store)
@@ -108,17 +122,40 @@ internal sealed class FeatureFlagsMetrics : IDisposable
     }
 
     /// <summary>Records one applied data-sync message.</summary>
-    public void RecordDataSync(bool full, TimeSpan apply, TimeSpan visible)
+    public void RecordDataSync(string transport, bool full, TimeSpan apply, TimeSpan visible)
     {
-        var type = new KeyValuePair<string, object?>(SyncType, full ? "full" : "patch");
-        ApplyDuration.Record(apply.TotalSeconds, type);
-        PushToVisible.Record(visible.TotalSeconds, type);
+        var tags = new TagList
+        {
+            { SyncType, full ? "full" : "patch" },
+            { Transport, transport },
+        };
+        ApplyDuration.Record(apply.TotalSeconds, tags);
+        PushToVisible.Record(visible.TotalSeconds, tags);
+    }
+
+    /// <summary>Counts one poll, tagged with how it ended.</summary>
+    public void RecordPoll(string outcome)
+    {
+        if (Polls.Enabled)
+        {
+            Polls.Add(1, new KeyValuePair<string, object?>(PollOutcome, outcome));
+        }
+    }
+
+    /// <summary>Counts one switch of the live transport.</summary>
+    public void RecordFailover(string to, string reason)
+    {
+        if (Failovers.Enabled)
+        {
+            Failovers.Add(1, new KeyValuePair<string, object?>(Transport, to), new KeyValuePair<string, object?>(ErrorType, reason));
+        }
     }
 
     /// <summary>The <c>error.type</c> of a session end (snake case of <see cref="SessionEnd"/>).</summary>
     public static string ErrorTypeOf(SessionEnd end) => end switch
     {
         SessionEnd.ConnectFailed => "connect_failed",
+        SessionEnd.UpgradeRefused => "upgrade_refused",
         SessionEnd.ClosedByServer => "closed_by_server",
         SessionEnd.Rejected => "rejected",
         SessionEnd.ConnectionLost => "connection_lost",

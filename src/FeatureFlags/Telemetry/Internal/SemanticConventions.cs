@@ -28,6 +28,12 @@ internal static class SemanticConventions
     /// <summary>The SDK's own attribute: <c>full</c> or <c>patch</c>, the kind of data-sync message.</summary>
     public const string SyncType = "featureflags.sync.type";
 
+    /// <summary>The SDK's own attribute: the transport (<c>streaming</c>, <c>polling</c>, or a plugged-in source's name).</summary>
+    public const string Transport = "featureflags.sync.transport";
+
+    /// <summary>The SDK's own attribute: how a poll ended (<c>committed</c>, <c>unchanged</c>, <c>invalid</c>, <c>failed</c>, <c>rejected</c>).</summary>
+    public const string PollOutcome = "featureflags.sync.poll.outcome";
+
     /// <summary>The value of <c>feature_flag.provider.name</c>: the flag management system the values come from.</summary>
     public const string Provider = "FeatBit";
 

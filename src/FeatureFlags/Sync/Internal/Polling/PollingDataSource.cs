@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using FeatureFlags.DataSystem;
 using FeatureFlags.Internal;
+using FeatureFlags.Telemetry.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -48,12 +49,19 @@ internal sealed partial class PollingDataSource : IFlagDataSource
     private readonly FeatureFlagsOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<PollingDataSource> _logger;
+    private readonly FeatureFlagsMetrics? _metrics;
     private int _failures;
     private bool _rejected;
     private bool _requireFull;
 
-    public PollingDataSource(IHttpClientFactory factory, IOptions<FeatureFlagsOptions> options, TimeProvider time, ILogger<PollingDataSource> logger)
+    public PollingDataSource(
+        IHttpClientFactory factory,
+        IOptions<FeatureFlagsOptions> options,
+        TimeProvider time,
+        ILogger<PollingDataSource> logger,
+        FeatureFlagsMetrics? metrics = null)
     {
+        _metrics = metrics;
         _factory = factory;
         _options = options.Value;
         _time = time;
@@ -126,6 +134,7 @@ internal sealed partial class PollingDataSource : IFlagDataSource
                 return;
             }
 
+            _metrics?.RecordPoll(OutcomeName(result.Outcome));
             TimeSpan delay;
             switch (result.Outcome)
             {
@@ -275,6 +284,7 @@ internal sealed partial class PollingDataSource : IFlagDataSource
             return new PollResult(PollOutcome.Invalid, 200, "an empty response to a request for the full data set");
         }
 
+        var received = _time.GetTimestamp();
         FlagDataSet data;
         try
         {
@@ -291,7 +301,14 @@ internal sealed partial class PollingDataSource : IFlagDataSource
         }
 
         stopping.ThrowIfCancellationRequested();
+        var applying = _time.GetTimestamp();
         updates.Apply(data);
+        if (_metrics is not null)
+        {
+            var applied = _time.GetTimestamp();
+            _metrics.RecordDataSync(FlagDataSourceNames.Polling, data.IsFull, _time.GetElapsedTime(applying, applied), _time.GetElapsedTime(received, applied));
+        }
+
         if (data.IsFull)
         {
             _requireFull = false;
@@ -330,6 +347,15 @@ internal sealed partial class PollingDataSource : IFlagDataSource
 
         return true;
     }
+
+    private static string OutcomeName(PollOutcome outcome) => outcome switch
+    {
+        PollOutcome.Committed => "committed",
+        PollOutcome.Unchanged => "unchanged",
+        PollOutcome.Invalid => "invalid",
+        PollOutcome.Rejected => "rejected",
+        _ => "failed",
+    };
 
     private enum PollOutcome
     {
