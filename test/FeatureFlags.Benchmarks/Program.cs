@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Running;
 using FeatureFlags.Benchmarks;
 
-// `store-memory` prints what a 10,000-flag store retains, `push-latency` the push-to-visible latency, `events-outage`
+// `store-memory` prints what a 10,000-flag store retains, `push-latency` the push-to-visible latency, `poll-latency` the
+// change-to-visible latency when polling every second, `failover-time` the start-to-Ready time when WebSockets are refused, `events-outage`
 // the callers' latency and memory while the event endpoint is down, `load [seconds] [patches/s] [pairs]` the throughput of 16
 // evaluating threads with and without patches streaming in, `regex-attack [seconds]` ordinary request latency while attackers
 // send keys crafted against a catastrophic regex rule (before and after hardening); anything else goes to BenchmarkDotNet
@@ -15,6 +16,18 @@ if (args is ["store-memory"])
 if (args is ["push-latency"])
 {
     await PushLatency.RunAsync();
+    return;
+}
+
+if (args is ["poll-latency"])
+{
+    await TransportTiming.PollLatencyAsync();
+    return;
+}
+
+if (args is ["failover-time"])
+{
+    await TransportTiming.FailoverTimeAsync();
     return;
 }
 

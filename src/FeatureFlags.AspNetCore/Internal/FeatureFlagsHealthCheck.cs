@@ -13,13 +13,18 @@ internal sealed class FeatureFlagsHealthCheck(IFeatureFlagsStatusProvider status
     {
         ArgumentNullException.ThrowIfNull(context);
         var current = status.Current;
-        var data = new Dictionary<string, object>(6, StringComparer.Ordinal)
+        var data = new Dictionary<string, object>(8, StringComparer.Ordinal)
         {
             ["state"] = current.State.ToString(),
             ["since"] = current.Since.ToString("O", CultureInfo.InvariantCulture),
             ["storeVersion"] = store.Version,
             ["flagCount"] = store.FlagKeys.Count,
         };
+        if (current.DataSource is { } source)
+        {
+            data["dataSource"] = source;
+        }
+
         if (current.LastError is { } error)
         {
             data["lastError"] = error;

@@ -49,11 +49,15 @@ public sealed class PollingConfigurationTests
     }
 
     [Fact]
-    public void Defaults_StreamingWith30sPollingInterval()
+    public void Defaults_AutoWith30sPollingInterval()
     {
         var options = new FeatureFlagsOptions();
 
-        Assert.Equal(DataSyncMode.Streaming, options.DataSync);
+        Assert.Equal(DataSyncMode.Auto, options.DataSync);
+        Assert.Equal(2, options.Failover.FailAfter);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Failover.ProbeInterval);
+        Assert.Equal(TimeSpan.FromMinutes(5), options.Failover.MaxProbeInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Failover.SwitchBackAfter);
         Assert.Null(options.Polling.Uri);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Polling.Interval);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Polling.Timeout);
@@ -89,11 +93,32 @@ public sealed class PollingConfigurationTests
     }
 
     [Fact]
-    public void DataSyncDefault_BuildsTheStreamingSource()
+    public void DataSyncDefault_BuildsTheAutoSource()
     {
         using var sp = FromConfiguration([]);
 
+        Assert.IsType<AutoDataSource>(sp.GetRequiredService<FlagDataSystem>().Source);
+    }
+
+    [Fact]
+    public void DataSyncStreaming_BuildsTheStreamingSourceAlone()
+    {
+        using var sp = FromConfiguration(new() { ["FeatureFlags:DataSync"] = "Streaming" });
+
         Assert.IsType<StreamingDataSource>(sp.GetRequiredService<FlagDataSystem>().Source);
+    }
+
+    [Theory]
+    [InlineData("FeatureFlags:Failover:FailAfter", "0")]
+    [InlineData("FeatureFlags:Failover:ProbeInterval", "00:00:00")]
+    [InlineData("FeatureFlags:Failover:MaxProbeInterval", "00:00:01")]
+    [InlineData("FeatureFlags:Failover:SwitchBackAfter", "-00:00:01")]
+    public void BadFailoverOption_FailsAtStartNamingTheKey(string key, string value)
+    {
+        using var sp = FromConfiguration(new() { [key] = value });
+
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value);
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -28,25 +28,35 @@ internal sealed class PollingHarness : DataSystemHarness
 
     public static async Task<PollingHarness> CreateAsync(Action<FeatureFlagsOptions>? configure = null)
     {
+        var (server, time, options, logs, services) = await PrepareAsync(DataSyncMode.Polling, configure);
+        return new PollingHarness(server, time, options, logs, services);
+    }
+
+    /// <summary>
+    /// The fake server, the fake clock, options pointing at the server (polling every 30 s, 10 s timeout), and a container
+    /// with the SDK's own registration of the polling HttpClient and the harness's loggers.
+    /// </summary>
+    internal static async Task<(FakeFeatBitServer Server, FakeTimeProvider Time, FeatureFlagsOptions Options, FakeLogCollector Logs, ServiceProvider Services)> PrepareAsync(
+        DataSyncMode mode, Action<FeatureFlagsOptions>? configure)
+    {
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var server = await FakeFeatBitServer.StartAsync(time);
         var options = new FeatureFlagsOptions
         {
             EnvSecret = server.Secret,
-            DataSync = DataSyncMode.Polling,
+            DataSync = mode,
             Streaming = { Uri = server.StreamingUri },
             Polling = { Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(10) },
             StartWaitTime = TimeSpan.Zero,
         };
         configure?.Invoke(options);
 
-        // The SDK's own registration of the polling HttpClient, with the harness's loggers.
         var logs = new FakeLogCollector();
         var collection = new ServiceCollection();
         collection.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(logs)));
         collection.AddFeatureFlagPolling();
-        return new PollingHarness(server, time, options, logs, collection.BuildServiceProvider());
+        return (server, time, options, logs, collection.BuildServiceProvider());
     }
 
     /// <summary>Advances fake time in steps until the server has handled <paramref name="count"/> polls.</summary>

@@ -67,10 +67,12 @@ public sealed class UriSecurityTests
         await sync.StartAsync(TestContext.Current.CancellationToken);
         await sync.StopAsync(TestContext.Current.CancellationToken);
 
+        // DataSync = Auto (the default) may poll too: the polling endpoint derived from Streaming:Uri carries the secret.
         var warnings = _logs.GetSnapshot().Where(r => r.Id.Id == Cleartext).ToList();
-        Assert.Equal(2, warnings.Count);
+        Assert.Equal(3, warnings.Count);
         Assert.All(warnings, w => Assert.Equal(LogLevel.Warning, w.Level));
         Assert.Contains(warnings, w => w.Message.StartsWith("FeatureFlags:Streaming:Uri (ws://192.0.2.1:5100/streaming) is not encrypted", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Message.StartsWith("FeatureFlags:Streaming:Uri (used for polling) (http://192.0.2.1:5100/api/public/sdk/server/latest-all) is not encrypted", StringComparison.Ordinal));
         Assert.Contains(warnings, w => w.Message.StartsWith("FeatureFlags:Events:Uri (http://192.0.2.1:5100/api/public/insight/track) is not encrypted", StringComparison.Ordinal));
         Assert.DoesNotContain(warnings, w => w.Message.Contains(SecurityHost.Secret, StringComparison.Ordinal));
     }

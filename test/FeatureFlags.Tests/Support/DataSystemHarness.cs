@@ -22,7 +22,7 @@ internal abstract class DataSystemHarness : IAsyncDisposable
 
     protected DataSystemHarness(
         FakeFeatBitServer server, FakeTimeProvider time, FeatureFlagsOptions options, FakeLogCollector logs, ILoggerFactory loggerFactory,
-        Func<IOptions<FeatureFlagsOptions>, IFlagDataSource> source, IPersistentFlagStore? persistent = null)
+        Func<IOptions<FeatureFlagsOptions>, IFlagDataSource> source, IPersistentFlagStore? persistent = null, FeatureFlags.Telemetry.Internal.FeatureFlagsMetrics? metrics = null)
     {
         Server = server;
         Time = time;
@@ -33,7 +33,7 @@ internal abstract class DataSystemHarness : IAsyncDisposable
         Store = new FlagStore(wrapped, loggerFactory.CreateLogger<FlagStore>(), dispatcher: dispatcher);
         Status = new StatusProvider(time, loggerFactory.CreateLogger<StatusProvider>(), dispatcher);
         Client = new FeatureFlagClient(Store, wrapped, logger: loggerFactory.CreateLogger<FeatureFlagClient>());
-        Service = new FlagDataSystem(wrapped, Store, Status, time, loggerFactory.CreateLogger<FlagDataSystem>(), source(wrapped), persistent);
+        Service = new FlagDataSystem(wrapped, Store, Status, time, loggerFactory.CreateLogger<FlagDataSystem>(), source(wrapped), persistent, metrics: metrics);
     }
 
     public FakeFeatBitServer Server { get; }

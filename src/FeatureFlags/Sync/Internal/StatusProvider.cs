@@ -62,6 +62,18 @@ internal sealed partial class StatusProvider : IFeatureFlagsStatusProvider
 
     /// <summary>Moves to <paramref name="state"/>; an error is recorded even when the state does not change.</summary>
     public void Set(FeatureFlagsState state, string? error = null)
+    {
+        // Nothing to change (an unchanged poll confirming Ready): no allocation, no lock.
+        if (error is null && Volatile.Read(ref _current).State == state)
+        {
+            return;
+        }
+
+        // In a method of its own: the lambda's captures are allocated on entry to the method that holds them.
+        SetChanged(state, error);
+    }
+
+    private void SetChanged(FeatureFlagsState state, string? error)
         => Update((previous, now) => previous with
         {
             State = state,

@@ -271,6 +271,15 @@ internal sealed partial class PollingDataSource : IFlagDataSource
 
         // A response read after stop is never committed.
         stopping.ThrowIfCancellationRequested();
+        return Process(body, cursor, updates, stopping);
+    }
+
+    /// <summary>
+    /// Commits a 200 response to the request made with <paramref name="cursor"/>: an empty body (nothing changed) only
+    /// confirms Ready, without allocating; a data set is parsed, checked against the request, and committed.
+    /// </summary>
+    internal PollResult Process(byte[] body, long cursor, IFlagDataSourceUpdates updates, CancellationToken stopping)
+    {
         if (IsBlank(body))
         {
             // Nothing changed since the cursor: Ready again once this source's data is committed.
@@ -357,7 +366,7 @@ internal sealed partial class PollingDataSource : IFlagDataSource
         _ => "failed",
     };
 
-    private enum PollOutcome
+    internal enum PollOutcome
     {
         Committed,
         Unchanged,
@@ -366,5 +375,5 @@ internal sealed partial class PollingDataSource : IFlagDataSource
         Rejected,
     }
 
-    private readonly record struct PollResult(PollOutcome Outcome, int StatusCode, string? Error, TimeSpan? RetryAfter = null);
+    internal readonly record struct PollResult(PollOutcome Outcome, int StatusCode, string? Error, TimeSpan? RetryAfter = null);
 }
