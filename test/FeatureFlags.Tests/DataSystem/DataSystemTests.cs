@@ -101,7 +101,9 @@ public sealed class DataSystemTests
 
         Assert.False(h.Client.BoolVariation("flag-a", FlagUser.Create("u"), true));
         Assert.Equal(0L, h.Server.DataSyncTimestamps[^1]); // a relay that lost its data: everything is asked for again
-        Assert.InRange(h.Server.ConnectionCount - connections, 1, 2);
+        // One probe a minute, not a reconnect storm: the probe, plus (on a loaded machine) the rejected connections the
+        // server counted only after the status was seen Off.
+        Assert.InRange(h.Server.ConnectionCount - connections, 1, 3);
         Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 2023);
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Model.Internal;
 using FeatureFlags.Store.Internal;
@@ -190,6 +191,49 @@ public sealed class FeatureFlagClientTests
 
         Assert.Equal((new JsonCode(200, "ok"), "v", EvaluationReasonKind.Fallthrough), (detail.Value, detail.VariationId, detail.Kind));
         Assert.Equal(new JsonCode(200, "ok"), client.JsonVariation("j", User, new JsonCode(-1, "default"), TestJsonContext.Default.JsonCode));
+    }
+
+    [Fact]
+    public void JsonVariation_AsJsonElement_IsParsedOnceAndAllocatesNothing()
+    {
+        var client = TestFlags.Client(TestFlags.Store(OneValue("j", "{\"code\":200,\"reason\":\"ok\"}")));
+        var first = client.JsonVariationDetail("j", User, default, TestJsonContext.Default.JsonElement);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var again = client.JsonVariationDetail("j", User, default, TestJsonContext.Default.JsonElement);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(EvaluationReasonKind.Fallthrough, again.Kind);
+        Assert.Equal(200, again.Value.GetProperty("code").GetInt32());
+        Assert.Equal("ok", first.Value.GetProperty("reason").GetString());
+        Assert.Equal(0, allocated);
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("{\"code\":")]
+    [InlineData("{} {}")]
+    public void JsonVariation_AsJsonElement_InvalidJson_ReturnsDefaultWithWrongType(string value)
+    {
+        var client = TestFlags.Client(TestFlags.Store(OneValue("j", value)));
+
+        var detail = client.JsonVariationDetail("j", User, default, TestJsonContext.Default.JsonElement);
+
+        Assert.Equal((JsonValueKind.Undefined, EvaluationReasonKind.WrongType), (detail.Value.ValueKind, detail.Kind));
+    }
+
+    [Fact]
+    public async Task JsonVariation_SharedVariation_ReadFromManyThreads_GivesTheSameValue()
+    {
+        var client = TestFlags.Client(TestFlags.Store(OneValue("j", "{\"code\":200,\"reason\":\"ok\"}")));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+            Enumerable.Range(0, 1_000).All(_ =>
+                client.JsonVariation("j", User, new JsonCode(-1, "default"), TestJsonContext.Default.JsonCode) == new JsonCode(200, "ok")
+                && client.JsonVariation("j", User, default, TestJsonContext.Default.JsonElement).GetProperty("code").GetInt32() == 200),
+            TestContext.Current.CancellationToken)));
+
+        Assert.All(results, Assert.True);
     }
 
     [Theory]

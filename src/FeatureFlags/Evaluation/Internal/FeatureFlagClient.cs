@@ -333,19 +333,13 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
                 raw.IsDefaultValue ? raw.Reason : "json type info not specified");
         }
 
-        return EvaluateJson(snapshot, flagKey, user, defaultValue, json => JsonSerializer.Deserialize(json, jsonTypeInfo));
-    }
-
-    /// <summary>Evaluates a JSON flag; the event is recorded only when the value deserialises (for the client and the scoped flags).</summary>
-    internal EvaluationDetail<T> EvaluateJson<T>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, Func<string, T?> deserialize)
-    {
-        var detail = EvaluateJsonCore(snapshot, flagKey, user, defaultValue, deserialize, out var flag, out var split);
+        var detail = EvaluateJsonCore(snapshot, flagKey, user, defaultValue, jsonTypeInfo, out var flag, out var split);
         EvaluationTelemetry.Record(_store.Metrics, flag, _traceUserKey ? user : null, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason, split);
         return detail;
     }
 
     private EvaluationDetail<T> EvaluateJsonCore<T>(
-        FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, Func<string, T?> deserialize, out CompiledFlag? flag, out bool split)
+        FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T> jsonTypeInfo, out CompiledFlag? flag, out bool split)
     {
         // The conversion of a JSON flag is the deserialisation: the event is recorded only once it succeeds.
         var raw = EvaluateCore<string, StringConverter>(snapshot, flagKey, user, string.Empty, out flag, out var served, out var sendToExperiment, out split);
@@ -356,11 +350,30 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
         try
         {
-            var value = deserialize(raw.Value);
-            if (value is not null)
+            // Parsed once per variation: a JsonElement is served as is (no allocation), a typed value is deserialised
+            // straight from the stored UTF-8 bytes (no UTF-16 round trip).
+            var json = served.Json;
+            T? value = default;
+            bool converted;
+            if (typeof(T) == typeof(JsonElement))
+            {
+                converted = json.IsValid;
+                if (converted)
+                {
+                    var element = json.Element;
+                    value = Unsafe.As<JsonElement, T>(ref element);
+                }
+            }
+            else
+            {
+                value = JsonSerializer.Deserialize(json.Utf8, jsonTypeInfo);
+                converted = value is not null;
+            }
+
+            if (converted)
             {
                 _events?.RecordEvaluation(user, flag!.Key, served, sendToExperiment);
-                return new(raw.FlagKey, value, raw.VariationId, raw.Kind, raw.Reason);
+                return new(raw.FlagKey, value!, raw.VariationId, raw.Kind, raw.Reason);
             }
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)

@@ -40,6 +40,49 @@ internal sealed class CompiledVariation
     public bool HasDouble { get; }
 
     public double Double { get; }
+
+    /// <summary>
+    /// The value as JSON, parsed the first time a caller asks for it as JSON (most variations never are, so nothing is
+    /// kept for them); thread-safe, and at worst parsed twice by racing first callers.
+    /// </summary>
+    public JsonVariationValue Json => Volatile.Read(ref _json) ?? CreateJson();
+
+    private JsonVariationValue? _json;
+
+    private JsonVariationValue CreateJson()
+    {
+        var json = new JsonVariationValue(Value);
+        Volatile.Write(ref _json, json);
+        return json;
+    }
+}
+
+/// <summary>A variation's value as UTF-8 JSON, and as a <see cref="System.Text.Json.JsonElement"/> when it is valid JSON.</summary>
+internal sealed class JsonVariationValue
+{
+    public JsonVariationValue(string value)
+    {
+        Utf8 = System.Text.Encoding.UTF8.GetBytes(value);
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(Utf8);
+            Element = document.RootElement.Clone();
+            IsValid = true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON: a wrong type for a JSON caller, like any other failed conversion.
+        }
+    }
+
+    /// <summary>The value's UTF-8 bytes: what a typed JSON read deserialises from, without a UTF-16 round trip.</summary>
+    public byte[] Utf8 { get; }
+
+    /// <summary>Whether the value is one valid JSON document.</summary>
+    public bool IsValid { get; }
+
+    /// <summary>The parsed value (a clone that owns its memory: safe to share across threads); default when not valid.</summary>
+    public System.Text.Json.JsonElement Element { get; }
 }
 
 /// <summary>A flag ready for evaluation; a flag that uses segments keeps its <see cref="Source"/> to be recompiled when one changes.</summary>
