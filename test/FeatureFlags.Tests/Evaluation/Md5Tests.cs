@@ -13,6 +13,30 @@ public sealed class Md5Tests
     private const int MaxExhaustiveLength = 300;
 
     [Fact]
+    public void HashFirstInt32InPlace_EveryOneBlockLength_OnADirtyBuffer_MatchesPlatformMd5()
+    {
+        var random = new Random(4321);
+        for (int length = 0; length <= Md5.MaxSingleBlockLength; length++)
+        {
+            for (int trial = 0; trial < 20; trial++)
+            {
+                byte[] input = new byte[length];
+                random.NextBytes(input);
+                byte[] block = new byte[64];
+                random.NextBytes(block); // whatever the padding area held must not matter
+                input.CopyTo(block, 0);
+
+                int actual = Md5.HashFirstInt32InPlace(block, length);
+
+                Assert.Equal(BinaryPrimitives.ReadInt32LittleEndian(PlatformMd5(input)), actual);
+            }
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => Md5.HashFirstInt32InPlace(new byte[64], Md5.MaxSingleBlockLength + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Md5.HashFirstInt32InPlace(new byte[63], 0));
+    }
+
+    [Fact]
     public void HashData_EveryLengthUpTo300_MatchesPlatformMd5()
     {
         var random = new Random(1234);

@@ -55,6 +55,30 @@ internal static class Md5
         return unchecked((int)a);
     }
 
+    /// <summary>The most message bytes that fit, with MD5's padding, in one 64-byte block.</summary>
+    public const int MaxSingleBlockLength = BlockSize - sizeof(ulong) - 1;
+
+    /// <summary>
+    /// Like <see cref="HashFirstInt32"/> for a message of at most <see cref="MaxSingleBlockLength"/> bytes that the
+    /// caller wrote at the start of <paramref name="block"/> (64 bytes, the rest of it in any state): pads the block in
+    /// place and compresses it once, with no copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int HashFirstInt32InPlace(Span<byte> block, int length)
+    {
+        if ((uint)length > MaxSingleBlockLength || block.Length < BlockSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), "The message and its padding must fit in one 64-byte block.");
+        }
+
+        block[length] = 0x80;
+        block[(length + 1)..(BlockSize - sizeof(ulong))].Clear();
+        BinaryPrimitives.WriteUInt64LittleEndian(block[(BlockSize - sizeof(ulong))..], (ulong)length << 3);
+        uint a = InitA, b = InitB, c = InitC, d = InitD;
+        Compress(ref a, ref b, ref c, ref d, block[..BlockSize]);
+        return unchecked((int)a);
+    }
+
     /// <summary>Runs the whole MD5 computation (all blocks plus padding) and returns the final state words.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
