@@ -2,10 +2,10 @@ using System.Diagnostics;
 using FeatureFlags.DataSystem;
 using FeatureFlags.Redis.Internal;
 using FeatureFlags.Redis.Tests.Support;
+using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using FeatureFlags.Tests.Support;
 using Xunit;
 using static FeatureFlags.Redis.Tests.Support.TestData;
 

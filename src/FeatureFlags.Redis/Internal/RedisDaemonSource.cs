@@ -79,6 +79,9 @@ internal sealed partial class RedisDaemonSource : IFlagDataSource, IDisposable
         }
     }
 
+    /// <summary>Runs a version check now (for tests: the periodic one runs on the clock).</summary>
+    internal Task CheckNowAsync() => CheckAsync(CancellationToken.None);
+
     /// <summary>Connects and subscribes if needed, then reloads when the stored version differs from the committed one.</summary>
     private async Task CheckAsync(CancellationToken stopping)
     {
