@@ -210,6 +210,33 @@ public sealed class RedisFlagStoreTests
     }
 
     [Fact]
+    public async Task RedisDown_TheBacklogStaysBounded_AndTheNewestStateWins()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var time = new FakeTimeProvider();
+        await using var writer = Instance.CreateWriter(redis, time);
+        var updates = await writer.StartManualAsync();
+        updates.Apply(Full(("a", true, T0)));
+        await WaitForStoredVersionAsync(await redis.DatabaseAsync(), Key(), T0);
+
+        await redis.KillAsync();
+        for (var i = 1; i <= 1_000; i++)
+        {
+            updates.Apply(Patch(($"f{i % 50}", i % 2 == 0, T0 + i)));
+            Assert.True(writer.Writer!.QueuedCount <= RedisFlagStore.MaxQueued, $"{writer.Writer.QueuedCount} queued");
+        }
+
+        updates.Apply(Full(("z", true, T0 + 2_000))); // a full set drops everything queued before it
+        Assert.Equal(1, writer.Writer!.QueuedCount);
+
+        await redis.RestartAsync();
+        var db = await redis.DatabaseAsync();
+        await time.AdvanceUntilAsync(() => Stored(db) == T0 + 2_000, TimeSpan.FromSeconds(1), "the newest state is written", maxSteps: 600, pauseMs: 20);
+        var stored = (await ReadAsync(db, Key()))!.Value;
+        Assert.Equal(1, stored.Data.FlagCount);
+    }
+
+    [Fact]
     public async Task Load_ReturnsTheStoredFullStateWithItsConfirmationTime()
     {
         await using var redis = await RedisServer.StartAsync();
