@@ -49,6 +49,28 @@ public sealed class ColdStartTests
     }
 
     [Fact]
+    public async Task ResumedWithAnEmptyPatch_OnlyConfirmsTheStoredState_InsteadOfWritingItAgain()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var (time, server) = await StartServerAsync();
+        await using var _ = server;
+        await SyncOneWriterAsync(redis, time, server);
+        var db = await redis.DatabaseAsync();
+        var savedAt = (long)await db.HashGetAsync(Key(server.Secret), "savedAt");
+        time.Advance(TimeSpan.FromMinutes(2));
+
+        await using var cold = Instance.CreateStreamingWriter(redis, time, server);
+        await cold.StartAsync();
+        Assert.True(await cold.WaitReadyAsync());
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await RedisFlagStoreTests.WaitUntilAsync(() => (long)db.HashGet(Key(server.Secret), "confirmedAt") == now, "the resumed writer confirms the stored state");
+
+        Assert.Equal([0, T0], server.DataSyncTimestamps);
+        Assert.Equal(savedAt, (long)await db.HashGetAsync(Key(server.Secret), "savedAt")); // not rewritten
+        Assert.Equal(1, cold.LogCount(6010));
+    }
+
+    [Fact]
     public async Task DataOlderThanFullResyncAfterOutage_AsksForEverything()
     {
         await using var redis = await RedisServer.StartAsync();

@@ -32,6 +32,9 @@ internal sealed partial class RedisFlagStore
     [LoggerMessage(EventId = 6008, Level = LogLevel.Debug, Message = "A patch was committed before any full data set or stored state; Redis is written after the next full data set")]
     private partial void LogPatchWithoutState();
 
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Debug, Message = "Redis already holds version {Version}: confirmed it instead of writing it again")]
+    private partial void LogConfirmed(long version);
+
     [LoggerMessage(EventId = 6009, Level = LogLevel.Warning, Message = "The flag data in Redis under {Key} could not be read ({Error}); starting without it")]
     private partial void LogUnreadable(string key, string error);
 }

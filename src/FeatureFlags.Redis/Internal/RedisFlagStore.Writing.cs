@@ -26,6 +26,11 @@ internal sealed partial class RedisFlagStore
                 await CheckAsync(db, key).ConfigureAwait(false);
             }
 
+            if (_dirty && _storedBase == _state.Version)
+            {
+                await ConfirmAsync(db, key).ConfigureAwait(false);
+            }
+
             if (_dirty)
             {
                 await WriteStateAsync(db, key, environmentId).ConfigureAwait(false);
@@ -116,6 +121,29 @@ internal sealed partial class RedisFlagStore
         {
             _storedBase = result;
             _dirty = true;
+        }
+    }
+
+    /// <summary>
+    /// Only patches with nothing newer than the stored version were committed (a cold start that resumed and got an
+    /// empty patch, or a writer catching up with another): Redis already holds this state, and the live source has just
+    /// confirmed it, so only <c>confirmedAt</c> is refreshed instead of sending the whole state again.
+    /// </summary>
+    private async Task ConfirmAsync(IDatabase db, string key)
+    {
+        var stored = (long)await db.ScriptEvaluateAsync(
+            RedisLayout.CheckScript,
+            [key],
+            [_state!.Version, RedisLayout.Milliseconds(_time.GetUtcNow()), "1"]).ConfigureAwait(false);
+        if (stored == _state.Version)
+        {
+            _dirty = false;
+            _delta = null;
+            LogConfirmed(_state.Version);
+        }
+        else
+        {
+            _storedBase = stored < 0 ? null : stored; // changed meanwhile: write the state
         }
     }
 
