@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the Release build (no rebuild) and checks each package's .nuspec: its README and icon are packed and named,
-# the repository URL is set, and FeatureFlags.AspNetCore and FeatureFlags.Testing depend on the exact version of
+# the repository URL is set, and FeatureFlags.AspNetCore, FeatureFlags.Testing and FeatureFlags.Redis depend on the exact version of
 # FeatureFlags ([x]). Run after `dotnet build FeatureFlags.AspNetCore.sln -c Release`. Exits non-zero on any problem.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ problem() {
   problems=$((problems + 1))
 }
 
-for id in FeatureFlags FeatureFlags.AspNetCore FeatureFlags.Testing; do
+for id in FeatureFlags FeatureFlags.AspNetCore FeatureFlags.Testing FeatureFlags.Redis; do
   pkg=$(ls "$out"/"$id".[0-9]*.nupkg 2>/dev/null | grep -v '\.symbols\.' | head -n 1 || true)
   if [ -z "$pkg" ]; then
     problem "$id: no package was produced"

@@ -5,7 +5,9 @@ using FeatureFlags.Benchmarks;
 // change-to-visible latency when polling every second, `failover-time` the start-to-Ready time when WebSockets are refused, `events-outage`
 // the callers' latency and memory while the event endpoint is down, `load [seconds] [patches/s] [pairs]` the throughput of 16
 // evaluating threads with and without patches streaming in, `regex-attack [seconds]` ordinary request latency while attackers
-// send keys crafted against a catastrophic regex rule (before and after hardening); anything else goes to BenchmarkDotNet
+// send keys crafted against a catastrophic regex rule (before and after hardening), `redis-propagation [changes] [flags]` the
+// writer-to-daemon latency through Redis, `redis-cold-start [instances] [flags]` fleet cold starts from FeatBit versus from Redis
+// (both start their own redis-server); anything else goes to BenchmarkDotNet
 // (e.g. `--filter *EvaluationBenchmarks*`); see docs/performance.md.
 if (args is ["store-memory"])
 {
@@ -40,6 +42,18 @@ if (args is ["events-outage"])
 if (args is ["regex-attack", .. var attackArgs])
 {
     RegexAttack.Run(attackArgs);
+    return;
+}
+
+if (args is ["redis-propagation", .. var propagationArgs])
+{
+    await FeatureFlags.Benchmarks.Redis.RedisFleet.PropagationAsync(propagationArgs);
+    return;
+}
+
+if (args is ["redis-cold-start", .. var coldStartArgs])
+{
+    await FeatureFlags.Benchmarks.Redis.RedisFleet.ColdStartAsync(coldStartArgs);
     return;
 }
 

@@ -39,6 +39,10 @@ public class SyncApplyBenchmarks
         return store.Apply(WireJson.ReadDataSync(_fullMessage)).Applied;
     }
 
+    /// <summary>The parse alone (the wire DTOs), to split <see cref="FullSync10k"/> into parse and compile-and-swap.</summary>
+    [Benchmark]
+    public int ParseOnly10k() => WireJson.ReadDataSync(_fullMessage).FeatureFlags!.Items.Count;
+
     [Benchmark]
     public int PatchOneFlagInto10k()
     {

@@ -201,7 +201,7 @@ public sealed class AddInMemoryFeatureFlagsTests
 
     private sealed class ThrowingStore : IPersistentFlagStore
     {
-        public ValueTask<FlagDataSet?> LoadAsync(string environmentId, CancellationToken cancellationToken)
+        public ValueTask<PersistedFlagData?> LoadAsync(string environmentId, CancellationToken cancellationToken)
             => throw new InvalidOperationException("the app's store must not be used");
 
         public void Save(string environmentId, FlagDataSet data)

@@ -40,7 +40,7 @@ internal sealed class EventRecorderSink(RecordedEvents events) : IInsightEventSi
 /// <summary>A persistent store that keeps nothing: the test's flags are the only source (the app's own store is not touched).</summary>
 internal sealed class NoPersistentStore : IPersistentFlagStore
 {
-    public ValueTask<FlagDataSet?> LoadAsync(string environmentId, CancellationToken cancellationToken) => ValueTask.FromResult<FlagDataSet?>(null);
+    public ValueTask<PersistedFlagData?> LoadAsync(string environmentId, CancellationToken cancellationToken) => ValueTask.FromResult<PersistedFlagData?>(null);
 
     public void Save(string environmentId, FlagDataSet data)
     {

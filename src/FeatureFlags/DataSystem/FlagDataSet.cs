@@ -84,6 +84,53 @@ public sealed class FlagDataSet
     public byte[] ToUtf8Json()
         => JsonSerializer.SerializeToUtf8Bytes(new DataSyncMessageDto { MessageType = "data-sync", Data = Payload }, WireJsonContext.Default.DataSyncMessageDto);
 
+    /// <summary>
+    /// Gets what committing <paramref name="next"/> after this set gives: <paramref name="next"/> itself when it is full;
+    /// otherwise a set of this set's kind (full or patch) with <paramref name="next"/>'s entities upserted by version (an
+    /// entity replaces the one with the same key only when its <c>updatedAt</c> is newer), the rule the data system
+    /// applies to a patch. A persistent store uses it to keep the current full state, or to fold pending patches into one.
+    /// </summary>
+    /// <param name="next">The set committed after this one.</param>
+    /// <returns>The combined set; this set and <paramref name="next"/> are unchanged.</returns>
+    public FlagDataSet WithChanges(FlagDataSet next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        if (next.IsFull)
+        {
+            return next;
+        }
+
+        var flags = Upsert(Payload.FeatureFlags?.Items, next.Payload.FeatureFlags?.Items, static f => f.Key, static f => f.UpdatedAt);
+        var segments = Upsert(Payload.Segments?.Items, next.Payload.Segments?.Items, static s => s.Id, static s => s.UpdatedAt);
+        var payload = new DataSyncPayloadDto { EventType = IsFull ? "full" : "patch", FeatureFlags = new(), Segments = new() };
+        payload.FeatureFlags.Items.AddRange(flags);
+        payload.Segments.Items.AddRange(segments);
+        return new(payload);
+    }
+
+    private static IEnumerable<T> Upsert<T>(List<T>? current, List<T>? changes, Func<T, string?> keyOf, Func<T, long> versionOf)
+        where T : class
+    {
+        var merged = new Dictionary<string, T>(StringComparer.Ordinal);
+        var keyless = new List<T>();
+        foreach (var list in (ReadOnlySpan<List<T>?>)[current, changes])
+        {
+            foreach (var item in list ?? [])
+            {
+                if (keyOf(item) is not { } key)
+                {
+                    keyless.Add(item);
+                }
+                else if (!merged.TryGetValue(key, out var held) || versionOf(held) < versionOf(item))
+                {
+                    merged[key] = item;
+                }
+            }
+        }
+
+        return keyless.Count == 0 ? merged.Values : merged.Values.Concat(keyless);
+    }
+
     /// <summary>Wraps a payload already read (and, for a WebSocket message, already known to be UTF-8).</summary>
     internal static FlagDataSet From(DataSyncPayloadDto payload) => new(payload);
 }

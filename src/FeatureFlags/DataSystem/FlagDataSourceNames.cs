@@ -11,4 +11,7 @@ public static class FlagDataSourceNames
 
     /// <summary>The bootstrap file of an offline client.</summary>
     public const string BootstrapFile = "bootstrap-file";
+
+    /// <summary>A shared Redis store read by a read-only (daemon) client (the FeatureFlags.Redis package).</summary>
+    public const string Redis = "redis";
 }

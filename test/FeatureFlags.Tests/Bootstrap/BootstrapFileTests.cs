@@ -276,7 +276,7 @@ public sealed class BootstrapFileTests : IDisposable
     [Trait("Conformance", "STORE-08")]
     public async Task Cache_ColdStartWithUnreachableServer_ServesCachedFlags()
     {
-        var cache = Write("cache.json", Envelope.Replace("\"messageType\": \"data-sync\",", $"\"messageType\": \"data-sync\", \"environment\": \"{FeatureFlags.DataSystem.Internal.EnvironmentIdentity.Of(OnlineSecret)}\",", StringComparison.Ordinal));
+        var cache = Write("cache.json", Envelope.Replace("\"messageType\": \"data-sync\",", $"\"messageType\": \"data-sync\", \"environment\": \"{FeatureFlags.DataSystem.EnvironmentIdentity.Of(OnlineSecret)}\",", StringComparison.Ordinal));
         await using var sp = Build(null, offline: false, overrides: new() { ["FeatureFlags:CacheFile"] = cache, ["FeatureFlags:Streaming:Uri"] = $"ws://127.0.0.1:{ClosedPort()}" });
         var sync = sp.GetRequiredService<FlagDataSystem>();
 

@@ -1,6 +1,5 @@
 using FeatureFlags.Cache.Internal;
 using FeatureFlags.DataSystem;
-using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Tests.Support;
 using FeatureFlags.Tests.Sync;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using FeatureFlags.DataSystem.Internal;
+using FeatureFlags.DataSystem;
 using FeatureFlags.Tests.Support;
 using FeatureFlags.Tests.Sync;
 using Xunit;

@@ -119,7 +119,7 @@ public sealed class PublicSeamTests
 
         public string? Environment { get; private set; }
 
-        public ValueTask<FlagDataSet?> LoadAsync(string environmentId, CancellationToken cancellationToken) => ValueTask.FromResult<FlagDataSet?>(null);
+        public ValueTask<PersistedFlagData?> LoadAsync(string environmentId, CancellationToken cancellationToken) => ValueTask.FromResult<PersistedFlagData?>(null);
 
         public void Save(string environmentId, FlagDataSet data)
         {
@@ -132,7 +132,7 @@ public sealed class PublicSeamTests
 
     private sealed class ThrowingStore : IPersistentFlagStore
     {
-        public ValueTask<FlagDataSet?> LoadAsync(string environmentId, CancellationToken cancellationToken) => throw new IOException("disk gone");
+        public ValueTask<PersistedFlagData?> LoadAsync(string environmentId, CancellationToken cancellationToken) => throw new IOException("disk gone");
 
         public void Save(string environmentId, FlagDataSet data) => throw new IOException("disk gone");
 

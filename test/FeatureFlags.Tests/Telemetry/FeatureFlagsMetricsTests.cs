@@ -321,7 +321,7 @@ public sealed class FeatureFlagsMetricsTests
     /// <summary>A persistent store whose save costs <see cref="ApplyCost"/> of fake time.</summary>
     private sealed class CostlyStore(FakeTimeProvider time) : FeatureFlags.DataSystem.IPersistentFlagStore
     {
-        public ValueTask<FeatureFlags.DataSystem.FlagDataSet?> LoadAsync(string environmentId, CancellationToken cancellationToken) => ValueTask.FromResult<FeatureFlags.DataSystem.FlagDataSet?>(null);
+        public ValueTask<FeatureFlags.DataSystem.PersistedFlagData?> LoadAsync(string environmentId, CancellationToken cancellationToken) => ValueTask.FromResult<FeatureFlags.DataSystem.PersistedFlagData?>(null);
 
         public void Save(string environmentId, FeatureFlags.DataSystem.FlagDataSet data) => time.Advance(ApplyCost);
 

@@ -13,7 +13,8 @@ namespace FeatureFlags.Cache.Internal;
 /// a patch upserts by version), writes them as one <c>full</c> data-sync message stamped with the environment's
 /// identity, debounced through the <see cref="TimeProvider"/> on a timer thread and atomically (a new owner-only
 /// temporary file, flushed, then renamed: <see cref="SafeFile.WriteAllBytesAtomically"/>); and loads that file on a
-/// cold start, refusing a file of another environment (or one without an identity).
+/// cold start, refusing a file of another environment (or one without an identity). The file carries no confirmation
+/// time, so the first sync after a cold start from it is always a full one.
 /// </summary>
 internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
 {
@@ -42,12 +43,12 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
 
     public override string ToString() => _path;
 
-    public ValueTask<FlagDataSet?> LoadAsync(string environmentId, CancellationToken cancellationToken)
+    public ValueTask<PersistedFlagData?> LoadAsync(string environmentId, CancellationToken cancellationToken)
     {
         SafeFile.DeleteStaleTemporaryFiles(_path);
         if (!File.Exists(_path))
         {
-            return ValueTask.FromResult<FlagDataSet?>(null);
+            return ValueTask.FromResult<PersistedFlagData?>(null);
         }
 
         try
@@ -57,7 +58,7 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
             if (!string.Equals(stamped, environmentId, StringComparison.Ordinal))
             {
                 LogOtherEnvironment(_path, stamped is null ? "it carries no environment identity (written by an older version or by hand)" : "it was written for another environment (the secret changed)");
-                return ValueTask.FromResult<FlagDataSet?>(null);
+                return ValueTask.FromResult<PersistedFlagData?>(null);
             }
 
             var payload = WireJson.ReadDataSync(bytes);
@@ -70,7 +71,9 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
 
             var data = FlagDataSet.From(payload);
             LogLoaded(_path, data.FlagCount + data.SegmentCount);
-            return ValueTask.FromResult<FlagDataSet?>(data);
+            // No confirmation time: the file is written by one process for itself, possibly long ago, so the next sync
+            // always asks for everything (a full resync reconciles deletions made while the app was down).
+            return ValueTask.FromResult<PersistedFlagData?>(new PersistedFlagData(data));
         }
         catch (JsonException ex)
         {
@@ -82,7 +85,7 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
             LogUnusable(_path, LogText.Escape(ex.Message));
         }
 
-        return ValueTask.FromResult<FlagDataSet?>(null);
+        return ValueTask.FromResult<PersistedFlagData?>(null);
     }
 
     public void Save(string environmentId, FlagDataSet data)

@@ -295,10 +295,10 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
             return;
         }
 
-        FlagDataSet? data;
+        PersistedFlagData? loaded;
         try
         {
-            data = await _persistent.LoadAsync(EnvironmentId, cancellationToken).ConfigureAwait(false);
+            loaded = await _persistent.LoadAsync(EnvironmentId, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
         {
@@ -306,15 +306,21 @@ internal sealed partial class FlagDataSystem : IHostedService, IFlagDataSourceUp
             return;
         }
 
-        if (data is null)
+        if (loaded is null)
         {
             return;
         }
 
+        // Resume from the stored cursor only when a live source confirmed the data recently: the same rule as a
+        // reconnect after an outage (deletions made during a longer gap cannot arrive as changes).
+        var age = loaded.ConfirmedAt is { } confirmedAt ? _time.GetUtcNow() - confirmedAt : (TimeSpan?)null;
+        var resume = age is { } a && a <= _options.Streaming.FullResyncAfterOutage;
+        var asOf = loaded.ConfirmedAt is { } at ? $" (confirmed by a live source at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)" : string.Empty;
         lock (_lock)
         {
-            _store.Apply(data.Payload);
-            _status.Set(FeatureFlagsState.Interrupted, $"serving cached flags from {_persistent} until the flag server confirms them");
+            _store.Apply(loaded.Data.Payload);
+            _confirmed = resume;
+            _status.Set(FeatureFlagsState.Interrupted, $"serving cached flags from {_persistent}{asOf} until the flag server confirms them");
         }
     }
 

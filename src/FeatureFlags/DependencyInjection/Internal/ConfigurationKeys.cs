@@ -7,7 +7,8 @@ namespace FeatureFlags.DependencyInjection.Internal;
 /// <summary>
 /// Binds <see cref="FeatureFlagsOptions"/> from a configuration section and fails on an unknown key, naming it with its
 /// full path (<c>FeatureFlags:Streaming:Url</c>), so a typo in appsettings.json stops the app at startup.
-/// <c>FeatureFlags:User</c> belongs to FeatureFlags.AspNetCore, which binds and validates it; it is skipped here.
+/// <c>FeatureFlags:User</c> belongs to FeatureFlags.AspNetCore and <c>FeatureFlags:Redis</c> to FeatureFlags.Redis, which
+/// bind and validate them; they are skipped here.
 /// </summary>
 internal static class ConfigurationKeys
 {
@@ -22,15 +23,18 @@ internal static class ConfigurationKeys
         [nameof(FeatureFlagsOptions.Evaluation)] = PropertyNames(typeof(EvaluationOptions).GetProperties()),
     };
 
-    /// <summary>Sections under <c>FeatureFlags</c> that a host package binds (FeatureFlags.AspNetCore: the web user mapping).</summary>
-    private const string UserSection = "User";
+    /// <summary>
+    /// Sections under <c>FeatureFlags</c> that another package binds (FeatureFlags.AspNetCore: the web user mapping;
+    /// FeatureFlags.Redis: the shared store).
+    /// </summary>
+    private static readonly HashSet<string> PackageSections = new(["User", "Redis"], StringComparer.OrdinalIgnoreCase);
 
     public static void Bind(IConfiguration section, FeatureFlagsOptions options, string? name)
     {
         var failures = new List<string>();
         foreach (var child in section.GetChildren())
         {
-            if (!OptionKeys.Contains(child.Key) && !IsUserSection(child.Key))
+            if (!OptionKeys.Contains(child.Key) && !IsPackageSection(child.Key))
             {
                 failures.Add(Unknown(child, "FeatureFlags"));
             }
@@ -54,7 +58,7 @@ internal static class ConfigurationKeys
         try
         {
             // The binder's own check stays on as a backstop for nested objects added later.
-            new WithoutUserSection(section).Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
+            new WithoutPackageSections(section).Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException ex)
         {
@@ -66,13 +70,13 @@ internal static class ConfigurationKeys
     private static string Unknown(IConfigurationSection key, string settings)
         => $"{key.Path} is not a {settings} setting; check its spelling (see docs/configuration.md).";
 
-    private static bool IsUserSection(string key) => string.Equals(key, UserSection, StringComparison.OrdinalIgnoreCase);
+    private static bool IsPackageSection(string key) => PackageSections.Contains(key);
 
     private static HashSet<string> PropertyNames(System.Reflection.PropertyInfo[] properties)
         => new(properties.Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The section as the binder sees it: without <c>User</c>, which is not a <see cref="FeatureFlagsOptions"/> property.</summary>
-    private sealed class WithoutUserSection(IConfiguration inner) : IConfiguration
+    /// <summary>The section as the binder sees it: without the package sections, which are not <see cref="FeatureFlagsOptions"/> properties.</summary>
+    private sealed class WithoutPackageSections(IConfiguration inner) : IConfiguration
     {
         public string? this[string key]
         {
@@ -80,7 +84,7 @@ internal static class ConfigurationKeys
             set => inner[key] = value;
         }
 
-        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren().Where(static c => !IsUserSection(c.Key));
+        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren().Where(static c => !IsPackageSection(c.Key));
 
         public IChangeToken GetReloadToken() => inner.GetReloadToken();
 

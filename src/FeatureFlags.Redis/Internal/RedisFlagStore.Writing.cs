@@ -1,0 +1,188 @@
+using FeatureFlags.DataSystem;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace FeatureFlags.Redis.Internal;
+
+// The background loop's work: fold the queue, check the stored version, write the state (one script per write).
+internal sealed partial class RedisFlagStore
+{
+    /// <summary>Folds the queue, runs the periodic check if due, and writes the state if it changed. False when Redis failed.</summary>
+    private async Task<bool> WriteAsync(bool check)
+    {
+        Fold();
+        if (_state is null || _environmentId is not { } environmentId)
+        {
+            return true;
+        }
+
+        var key = _connection.DataKey(environmentId);
+        try
+        {
+            var db = (await _connection.GetAsync().ConfigureAwait(false)).GetDatabase();
+            if (check)
+            {
+                _checkDue = false;
+                await CheckAsync(db, key).ConfigureAwait(false);
+            }
+
+            if (_dirty && _storedBase == _state.Version)
+            {
+                await ConfirmAsync(db, key).ConfigureAwait(false);
+            }
+
+            if (_dirty)
+            {
+                await WriteStateAsync(db, key, environmentId).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            if (check)
+            {
+                _checkDue = true;
+            }
+
+            if (_failures++ == 0)
+            {
+                var error = _connection.Redact(ex.Message);
+                LogWriteFailed(_connection.Endpoints, ex.GetType().Name, error);
+            }
+
+            return false;
+        }
+
+        if (_failures > 0)
+        {
+            LogWritingAgain(_connection.Endpoints, _failures);
+            _failures = 0;
+        }
+
+        return true;
+    }
+
+    private void Fold()
+    {
+        List<FlagDataSet> queued;
+        lock (_lock)
+        {
+            if (_queued.Count == 0)
+            {
+                return;
+            }
+
+            queued = [.. _queued];
+            _queued.Clear();
+        }
+
+        foreach (var data in queued)
+        {
+            if (data.IsFull)
+            {
+                _state = data;
+                _delta = null;
+                _storedBase = null; // readers reload a full state
+                _dirty = true;
+            }
+            else if (_state is null)
+            {
+                LogPatchWithoutState();
+            }
+            else
+            {
+                _state = _state.WithChanges(data);
+                _delta = _delta is null ? data : _delta.WithChanges(data);
+                _dirty = true;
+            }
+        }
+    }
+
+    private async Task CheckAsync(IDatabase db, string key)
+    {
+        var ready = _status?.Current.State == FeatureFlagsState.Ready;
+        var result = (long)await db.ScriptEvaluateAsync(
+            RedisLayout.CheckScript,
+            [key],
+            [_state!.Version, RedisLayout.Milliseconds(_time.GetUtcNow()), ready && !_dirty ? "1" : "0"]).ConfigureAwait(false);
+        if (result < 0)
+        {
+            if (!_lossLogged)
+            {
+                _lossLogged = true;
+                var description = RedisLayout.Describe(_state);
+                LogStoreLost(_connection.Endpoints, key, description);
+            }
+
+            _storedBase = null;
+            _delta = null;
+            _dirty = true;
+        }
+        else if (result < _state.Version)
+        {
+            _storedBase = result;
+            _dirty = true;
+        }
+    }
+
+    /// <summary>
+    /// Only patches with nothing newer than the stored version were committed (a cold start that resumed and got an
+    /// empty patch, or a writer catching up with another): Redis already holds this state, and the live source has just
+    /// confirmed it, so only <c>confirmedAt</c> is refreshed instead of sending the whole state again.
+    /// </summary>
+    private async Task ConfirmAsync(IDatabase db, string key)
+    {
+        var stored = (long)await db.ScriptEvaluateAsync(
+            RedisLayout.CheckScript,
+            [key],
+            [_state!.Version, RedisLayout.Milliseconds(_time.GetUtcNow()), "1"]).ConfigureAwait(false);
+        if (stored == _state.Version)
+        {
+            _dirty = false;
+            _delta = null;
+            LogConfirmed(_state.Version);
+        }
+        else
+        {
+            _storedBase = stored < 0 ? null : stored; // changed meanwhile: write the state
+        }
+    }
+
+    private async Task WriteStateAsync(IDatabase db, string key, string environmentId)
+    {
+        var started = _time.GetTimestamp();
+        var state = _state!;
+        var patch = _delta is { } delta && _storedBase is { } storedBase ? (storedBase, delta.ToUtf8Json()) : ((long, byte[])?)null;
+        var result = (RedisResult[])(await db.ScriptEvaluateAsync(
+            RedisLayout.WriteScript,
+            [key, (RedisKey)_connection.ChangesChannel(environmentId).ToString()],
+            [
+                state.Version,
+                state.ToUtf8Json(),
+                RedisLayout.Milliseconds(_time.GetUtcNow()),
+                patch is { } p ? p.Item1 : RedisValue.EmptyString,
+                patch is { } q ? q.Item2 : RedisValue.EmptyString,
+            ]).ConfigureAwait(false))!;
+        var outcome = (int)result[0];
+        var stored = (long)result[1];
+        _dirty = false;
+        _delta = null;
+        _lossLogged = false;
+        SetStoredBase(Math.Max(stored, state.Version));
+        if (outcome == 0)
+        {
+            LogNewerStored(stored, state.Version);
+        }
+        else if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            var description = RedisLayout.Describe(state);
+            var elapsed = _time.GetElapsedTime(started).TotalMilliseconds;
+            LogWritten(description, outcome == 1 ? "written" : "unchanged (confirmed)", elapsed);
+        }
+    }
+
+    private void SetStoredBase(long version)
+    {
+        _storedBase = version;
+        Interlocked.Exchange(ref _lastStored, version);
+    }
+}
