@@ -220,6 +220,18 @@ public sealed class NamedClientTests
     }
 
     [Fact]
+    public void AppContainerDisposedSynchronously_DisposesTheNamedClient()
+    {
+        var services = new ServiceCollection();
+        services.AddFeatureFlags("eu", o => o.Offline = true);
+        var provider = services.BuildServiceProvider();
+        var store = provider.GetRequiredKeyedService<IFlagStore>("eu");
+        Assert.NotNull(store);
+
+        provider.Dispose();
+    }
+
+    [Fact]
     public async Task HostStops_NamedClientClosesItsConnection()
     {
         await using var servers = await TwoServers.StartAsync();

@@ -11,7 +11,7 @@ namespace FeatureFlags.DependencyInjection.Internal;
 /// start watch, the data system, the event processor) in registration order, stops them in reverse order, and owns the
 /// provider.
 /// </summary>
-internal sealed class ClientContainer(ServiceProvider provider) : IAsyncDisposable
+internal sealed class ClientContainer(ServiceProvider provider) : IAsyncDisposable, IDisposable
 {
     private readonly Lock _gate = new();
     private List<IHostedService>? _started;
@@ -73,4 +73,7 @@ internal sealed class ClientContainer(ServiceProvider provider) : IAsyncDisposab
     }
 
     public ValueTask DisposeAsync() => provider.DisposeAsync();
+
+    /// <summary>For an app container disposed synchronously (an IAsyncDisposable-only singleton would make it throw).</summary>
+    public void Dispose() => provider.Dispose();
 }
