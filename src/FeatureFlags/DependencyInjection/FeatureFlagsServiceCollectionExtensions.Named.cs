@@ -116,7 +116,7 @@ public static partial class FeatureFlagsServiceCollectionExtensions
         services.AddKeyedSingleton(name, static (sp, key) => Resolve<IFeatureFlagsStatusProvider>(sp, key));
         services.AddKeyedSingleton(name, static (sp, key) => Resolve<IFlagTracker>(sp, key));
         services.AddKeyedSingleton(name, static (sp, key) => Resolve<IFlagStore>(sp, key));
-        services.AddKeyedScoped<IFeatureFlags>(name, static (sp, key) => new ScopedFeatureFlags(sp.GetRequiredKeyedService<FeatureFlagClient>(key), sp));
+        services.AddKeyedScoped<IFeatureFlags>(name, static (sp, key) => new NamedScopedFeatureFlags(sp.GetRequiredKeyedService<FeatureFlagClient>(key), sp));
         services.AddSingleton<IHostedService>(sp => new NamedClientHostedService(sp.GetRequiredKeyedService<ClientContainer>(name)));
         return client;
 

@@ -145,7 +145,7 @@ public static partial class FeatureFlagsServiceCollectionExtensions
         services.TryAddSingleton<FlagTracker>();
         services.TryAddSingleton<IFlagTracker>(static sp => sp.GetRequiredService<FlagTracker>());
         services.TryAddSingleton<IConnectionTokenProvider>(static sp => new ConnectionTokenProvider(sp.GetRequiredService<TimeProvider>()));
-        services.TryAddScoped<IFeatureFlags>(static sp => new ScopedFeatureFlags(sp.GetRequiredService<FeatureFlagClient>()));
+        services.TryAddScoped<IFeatureFlags, ScopedFeatureFlags>();
 
         // First of the hosted services: knows whether anything started them (EventId 1007 when nothing will).
         services.TryAddSingleton<HostStartWatch>();

@@ -7,18 +7,11 @@ namespace FeatureFlags.Evaluation.Internal;
 /// The scoped <see cref="IFeatureFlags"/>: the scope's user plus one store snapshot, taken at the first evaluation and
 /// kept for the scope's lifetime (Microsoft.FeatureManagement's <c>FeatureManagerSnapshot</c>).
 /// </summary>
-/// <param name="client">The client evaluated with.</param>
-/// <param name="userScope">
-/// For a named client's scoped flags: the scope whose default <see cref="IFeatureFlags"/> holds the request's user (set by
-/// <c>UseFeatureFlags()</c>), used until <see cref="SetUser"/> is called on this instance; null for the default client.
-/// </param>
-internal sealed class ScopedFeatureFlags(FeatureFlagClient client, IServiceProvider? userScope = null) : IFeatureFlags
+internal sealed class ScopedFeatureFlags(FeatureFlagClient client) : IFeatureFlags
 {
     private FlagSnapshot? _snapshot;
-    private FlagUser? _user;
-    private IFeatureFlags? _inherited;
 
-    public FlagUser? User => _user ?? (userScope is null ? null : InheritedUser());
+    public FlagUser? User { get; private set; }
 
     /// <summary>The snapshot this scope evaluates against; captured on first use.</summary>
     internal FlagSnapshot Snapshot => _snapshot ??= client.Store.Current;
@@ -26,7 +19,7 @@ internal sealed class ScopedFeatureFlags(FeatureFlagClient client, IServiceProvi
     public void SetUser(FlagUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        _user = user;
+        User = user;
     }
 
     public bool IsEnabled(string flagKey) => Evaluate<bool, BoolConverter>(flagKey, false).Value;
@@ -56,12 +49,6 @@ internal sealed class ScopedFeatureFlags(FeatureFlagClient client, IServiceProvi
     public AllFlagsState GetAllFlags() => client.GetAllFlags(Snapshot, User!);
 
     public void Track(string eventName, double numericValue = 1) => client.Track(User!, eventName, numericValue);
-
-    private FlagUser? InheritedUser()
-    {
-        _inherited ??= userScope!.GetService(typeof(IFeatureFlags)) as IFeatureFlags;
-        return ReferenceEquals(_inherited, this) ? null : _inherited?.User;
-    }
 
     private EvaluationDetail<T> Evaluate<T, TConverter>(string flagKey, T defaultValue)
         where TConverter : IVariationConverter<T>
