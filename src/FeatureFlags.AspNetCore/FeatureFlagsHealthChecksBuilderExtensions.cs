@@ -1,3 +1,4 @@
+using FeatureFlags;
 using FeatureFlags.AspNetCore.Internal;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -13,25 +14,46 @@ public static class FeatureFlagsHealthChecksBuilderExtensions
     /// never the secret.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
-    /// <param name="name">The check's name. Default <c>feature-flags</c>.</param>
+    /// <param name="name">The check's name. Default <c>feature-flags</c>, or <c>feature-flags-{client}</c> for a named client.</param>
     /// <param name="failureStatus">The status reported when there is no current flag data. Default unhealthy.</param>
     /// <param name="tags">Tags, for example <c>ready</c> for a Kubernetes readiness probe.</param>
+    /// <param name="client">
+    /// The named client to check (<c>AddFeatureFlags("eu", ...)</c>); none (the default): the default client. Add one
+    /// check per client: each reports its own client's flag data only.
+    /// </param>
     /// <returns><paramref name="builder"/>.</returns>
     /// <remarks>The check reads in-memory state only: it does no I/O and never blocks. Requires <c>AddFeatureFlags</c>.</remarks>
     /// <example>
     /// <code>
-    /// builder.Services.AddHealthChecks().AddFeatureFlagsHealthCheck(tags: ["ready"]);
+    /// builder.Services.AddHealthChecks()
+    ///     .AddFeatureFlagsHealthCheck(tags: ["ready"])                  // "feature-flags": the default client
+    ///     .AddFeatureFlagsHealthCheck(tags: ["ready"], client: "eu");   // "feature-flags-eu"
     /// app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
     /// </code>
     /// </example>
     public static IHealthChecksBuilder AddFeatureFlagsHealthCheck(
         this IHealthChecksBuilder builder,
-        string name = "feature-flags",
+        string? name = null,
         HealthStatus? failureStatus = null,
-        IEnumerable<string>? tags = null)
+        IEnumerable<string>? tags = null,
+        string? client = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return builder.AddCheck<FeatureFlagsHealthCheck>(name, failureStatus, tags ?? []);
+        if (name is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        }
+
+        if (client is null)
+        {
+            return builder.AddCheck<FeatureFlagsHealthCheck>(name ?? "feature-flags", failureStatus, tags ?? []);
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(client);
+        return builder.Add(new HealthCheckRegistration(
+            name ?? "feature-flags-" + client,
+            sp => new FeatureFlagsHealthCheck(sp.GetRequiredKeyedService<IFeatureFlagsStatusProvider>(client), sp.GetRequiredKeyedService<IFlagStore>(client)),
+            failureStatus,
+            tags ?? []));
     }
 }

@@ -27,6 +27,7 @@ namespace FeatureFlags.AspNetCore;
 /// [FeatureGate("checkout-ui", Variation = "v2")]          // on when the flag serves "v2"
 /// [FeatureGate("legacy", Negate = true, RedirectTo = "/new")]
 /// [FeatureGate(FeatureGateRequirement.Any, "a", "b")]
+/// [FeatureGate("beta", Client = "eu")]                    // the flag of the named client "eu"
 /// </code>
 /// </example>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = true, Inherited = true)]
@@ -76,6 +77,12 @@ public sealed class FeatureGateAttribute : Attribute, IFilterFactory, IOrderedFi
     /// flag serving <see langword="true"/>.
     /// </summary>
     public string? Variation { get; set; }
+
+    /// <summary>
+    /// Gets or sets the named client whose flags the gate evaluates (<c>AddFeatureFlags("eu", ...)</c>), for the request's
+    /// user; <see langword="null"/> (the default): the default client.
+    /// </summary>
+    public string? Client { get; set; }
 
     /// <summary>Gets or sets the status code to reject with, overriding the global choice; 0 (the default) = not set.</summary>
     public int StatusCode { get; set; }

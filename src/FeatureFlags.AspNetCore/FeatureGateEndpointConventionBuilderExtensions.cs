@@ -27,6 +27,24 @@ public static class FeatureGateEndpointConventionBuilderExtensions
         where TBuilder : IEndpointConventionBuilder
         => builder.RequireFeature(new FeatureGateAttribute(flag));
 
+    /// <summary>Gates the endpoint(s) behind a boolean flag of a named client (<c>AddFeatureFlags(client, ...)</c>).</summary>
+    /// <typeparam name="TBuilder">The endpoint or group builder type.</typeparam>
+    /// <param name="builder">The endpoint, or a route group (every endpoint in it).</param>
+    /// <param name="flag">The flag key.</param>
+    /// <param name="client">The named client whose flag is evaluated, for the request's user.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    /// <example>
+    /// <code>
+    /// app.MapGet("/eu/beta", () => "beta").RequireFeature("beta", client: "eu");
+    /// </code>
+    /// </example>
+    public static TBuilder RequireFeature<TBuilder>(this TBuilder builder, string flag, string client)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(client);
+        return builder.RequireFeature(new FeatureGateAttribute(flag) { Client = client });
+    }
+
     /// <summary>Gates the endpoint(s) behind several boolean flags that must all, or any, be on.</summary>
     /// <typeparam name="TBuilder">The endpoint or group builder type.</typeparam>
     /// <param name="builder">The endpoint, or a route group.</param>

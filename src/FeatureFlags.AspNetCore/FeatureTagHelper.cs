@@ -1,4 +1,6 @@
 using FeatureFlags.AspNetCore.Internal;
+using Microsoft.AspNetCore.Mvc.Rendering;
+using Microsoft.AspNetCore.Mvc.ViewFeatures;
 using Microsoft.AspNetCore.Razor.TagHelpers;
 
 namespace FeatureFlags.AspNetCore;
@@ -16,6 +18,7 @@ namespace FeatureFlags.AspNetCore;
 /// &lt;feature name="new-banner"&gt;&lt;p&gt;New!&lt;/p&gt;&lt;/feature&gt;
 /// &lt;feature name="checkout-ui" variation="v2"&gt;…&lt;/feature&gt;
 /// &lt;feature name="a, b" requirement="Any" negate="true"&gt;…&lt;/feature&gt;
+/// &lt;feature name="beta" client="eu"&gt;…&lt;/feature&gt;   (the named client "eu")
 /// </code>
 /// </example>
 /// <param name="flags">The request's feature flags.</param>
@@ -34,6 +37,17 @@ public sealed class FeatureTagHelper(IFeatureFlags flags) : TagHelper
     /// <summary>Gets or sets the variation value the flag must serve (for non-boolean flags); none = boolean <c>true</c>.</summary>
     public string? Variation { get; set; }
 
+    /// <summary>
+    /// Gets or sets the named client whose flags are evaluated (<c>AddFeatureFlags("eu", ...)</c>), for the request's user;
+    /// none: the default client.
+    /// </summary>
+    public string? Client { get; set; }
+
+    /// <summary>Gets or sets the view context (set by Razor): the request whose services hold a named client's flags.</summary>
+    [ViewContext]
+    [HtmlAttributeNotBound]
+    public ViewContext? ViewContext { get; set; }
+
     /// <inheritdoc />
     public override void Process(TagHelperContext context, TagHelperOutput output)
     {
@@ -42,7 +56,10 @@ public sealed class FeatureTagHelper(IFeatureFlags flags) : TagHelper
         var keys = string.IsNullOrWhiteSpace(Name)
             ? []
             : Name.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (keys.Length == 0 || !FeatureGates.IsOpen(flags, keys, Requirement, Variation, Negate))
+        var evaluated = Client is { } client && ViewContext?.HttpContext.RequestServices is { } services
+            ? FeatureGates.FlagsOf(services, client)
+            : flags;
+        if (keys.Length == 0 || !FeatureGates.IsOpen(evaluated, keys, Requirement, Variation, Negate))
         {
             output.SuppressOutput();
         }

@@ -66,7 +66,39 @@ public static class InMemoryFeatureFlagsServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(flags);
 
         // Registers the SDK when the app has not (a worker under test); otherwise adds a no-op configure step only.
-        var builder = services.AddFeatureFlags(static _ => { });
+        return Replace(services.AddFeatureFlags(static _ => { }), flags);
+    }
+
+    /// <summary>
+    /// Serves <paramref name="flags"/> through the named client <paramref name="client"/> (<c>AddFeatureFlags(client, ...)</c>)
+    /// instead of its FeatBit server, and records that client's events in <see cref="InMemoryFlags.Events"/>; the default
+    /// client and other named clients are untouched. Give each client its own <see cref="InMemoryFlags"/>.
+    /// </summary>
+    /// <param name="services">The app's services, after its own <c>AddFeatureFlags(client, ...)</c> (or without it: the client is then added).</param>
+    /// <param name="client">The named client's name.</param>
+    /// <param name="flags">The flags the test owns and changes, for that client.</param>
+    /// <returns>The named client's builder.</returns>
+    /// <remarks>Works as <see cref="AddInMemoryFeatureFlags(IServiceCollection, InMemoryFlags)"/> does for the default client.</remarks>
+    /// <example>
+    /// <code>
+    /// var eu = new InMemoryFlags();
+    /// eu.Flag("new-checkout").On();
+    /// using var client = factory
+    ///     .WithWebHostBuilder(b => b.ConfigureTestServices(services => services.AddInMemoryFeatureFlags("eu", eu)))
+    ///     .CreateClient();
+    /// </code>
+    /// </example>
+    public static IFeatureFlagsBuilder AddInMemoryFeatureFlags(this IServiceCollection services, string client, InMemoryFlags flags)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(client);
+        ArgumentNullException.ThrowIfNull(flags);
+        return Replace(services.AddFeatureFlags(client, static _ => { }), flags);
+    }
+
+    private static IFeatureFlagsBuilder Replace(IFeatureFlagsBuilder builder, InMemoryFlags flags)
+    {
+        var services = builder.Services;
 
         // After every Configure: the in-memory source must run (offline runs none), the options must be valid without
         // a real secret, and the test's flags are the only data.

@@ -12,6 +12,9 @@ namespace FeatureFlags;
 /// </example>
 public interface IFeatureFlagsBuilder
 {
-    /// <summary>Gets the service collection the SDK is registered in.</summary>
+    /// <summary>
+    /// Gets the service collection the SDK is registered in: the app's for the default client, the client's own private
+    /// collection for a named client (<c>AddFeatureFlags("eu", ...)</c>), so what is added here applies to that client only.
+    /// </summary>
     IServiceCollection Services { get; }
 }

@@ -155,7 +155,8 @@ internal sealed partial class FeatureFlagsMiddleware
 
         for (var i = 0; i < gates.Count; i++)
         {
-            if (!FeatureGates.IsOpen(flags, gates[i]))
+            var gateFlags = gates[i].Client is { } client ? FeatureGates.FlagsOf(context.RequestServices, client) : flags;
+            if (!FeatureGates.IsOpen(gateFlags, gates[i]))
             {
                 return RejectAsync(context, gates[i]);
             }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace FeatureFlags.AspNetCore.Internal;
 
 /// <summary>The one gate rule, shared by the middleware and the tag helper.</summary>
@@ -21,6 +23,12 @@ internal static class FeatureGates
 
     public static bool IsOpen(IFeatureFlags flags, FeatureGateAttribute gate)
         => IsOpen(flags, gate.Flags, gate.RequirementType, gate.Variation, gate.Negate);
+
+    /// <summary>The request's scoped flags of a named client; names the fix when the client is not registered.</summary>
+    public static IFeatureFlags FlagsOf(IServiceProvider requestServices, string client)
+        => requestServices.GetKeyedService<IFeatureFlags>(client)
+            ?? throw new InvalidOperationException(
+                $"A feature gate or <feature> tag names the client '{client}', which is not registered: call services.AddFeatureFlags(\"{client}\", ...).");
 
     private static bool IsOn(IFeatureFlags flags, string key, string? variation)
     {

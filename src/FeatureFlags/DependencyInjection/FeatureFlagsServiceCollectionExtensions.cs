@@ -19,7 +19,7 @@ using Microsoft.Extensions.Options;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the feature-flag SDK in a service collection.</summary>
-public static class FeatureFlagsServiceCollectionExtensions
+public static partial class FeatureFlagsServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the feature-flag SDK with options bound from the <c>FeatureFlags</c> section of
@@ -64,7 +64,8 @@ public static class FeatureFlagsServiceCollectionExtensions
             && string.Equals(self.Key, FeatureFlagsOptions.SectionName, StringComparison.OrdinalIgnoreCase)
             ? self
             : configuration.GetSection(FeatureFlagsOptions.SectionName);
-        services.AddOptions<FeatureFlagsOptions>().Configure(options => ConfigurationKeys.Bind(section, options, Options.Options.DefaultName));
+        var namedClients = NamedClientSections.Of(services);
+        services.AddOptions<FeatureFlagsOptions>().Configure(options => ConfigurationKeys.Bind(section, options, Options.Options.DefaultName, namedClients));
         services.AddSingleton<IOptionsChangeTokenSource<FeatureFlagsOptions>>(new ConfigurationChangeTokenSource<FeatureFlagsOptions>(section));
         return AddCore(services);
     }
@@ -115,7 +116,7 @@ public static class FeatureFlagsServiceCollectionExtensions
         }
     }
 
-    private static FeatureFlagsBuilder AddCore(IServiceCollection services)
+    internal static FeatureFlagsBuilder AddCore(IServiceCollection services)
     {
         var builder = new FeatureFlagsBuilder(services);
         if (services.Any(static d => d.ServiceType == typeof(FeatureFlagsMarker)))
@@ -133,7 +134,7 @@ public static class FeatureFlagsServiceCollectionExtensions
         // Telemetry: the meter comes from the container's IMeterFactory (one meter per container); the store carries it
         // to the client and the sync service.
         services.AddMetrics();
-        services.TryAddSingleton(static sp => new FeatureFlagsMetrics(sp.GetService<IMeterFactory>(), sp.GetService<EventProcessor>()));
+        services.TryAddSingleton(static sp => new FeatureFlagsMetrics(sp.GetService<IMeterFactory>(), sp.GetService<EventProcessor>(), sp.GetService<ClientIdentity>()?.Name));
         services.TryAddSingleton<NotificationDispatcher>();
         services.TryAddSingleton<FlagStore>();
         services.TryAddSingleton<IFlagStore>(static sp => sp.GetRequiredService<FlagStore>());
@@ -145,6 +146,10 @@ public static class FeatureFlagsServiceCollectionExtensions
         services.TryAddSingleton<IFlagTracker>(static sp => sp.GetRequiredService<FlagTracker>());
         services.TryAddSingleton<IConnectionTokenProvider>(static sp => new ConnectionTokenProvider(sp.GetRequiredService<TimeProvider>()));
         services.TryAddScoped<IFeatureFlags, ScopedFeatureFlags>();
+
+        // First of the hosted services: knows whether anything started them (EventId 1007 when nothing will).
+        services.TryAddSingleton<HostStartWatch>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HostStartWatch>(static sp => sp.GetRequiredService<HostStartWatch>()));
 
         // The data system is a singleton first (so tests and diagnostics can reach it), then the host's hosted service.
         // It owns the bootstrap file, the persistent store (the cache file unless replaced) and the live source

@@ -6,9 +6,13 @@ namespace FeatureFlags.Internal;
 /// Validates <see cref="FeatureFlagsOptions"/> at startup; every failure names its configuration key
 /// (<c>FeatureFlags:...</c>) so a bad appsettings.json fails fast and says where.
 /// </summary>
-internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFlagsOptions>
+/// <param name="client">
+/// The named client these options belong to (its configuration section prefixes every key, e.g.
+/// <c>FeatureFlags:Eu:EnvSecret</c>); null for the default client.
+/// </param>
+internal sealed class FeatureFlagsOptionsValidator(ClientIdentity? client = null) : IValidateOptions<FeatureFlagsOptions>
 {
-    private const string Prefix = FeatureFlagsOptions.SectionName + ":";
+    private readonly string _prefix = client?.KeyPrefix ?? FeatureFlagsOptions.SectionName + ":";
 
     /// <summary>
     /// The longest timeout, interval or delay accepted. Timers, cancellation timeouts, regex timeouts and the Polly
@@ -23,18 +27,18 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         if (options.Streaming is null || options.Polling is null || options.Events is null || options.Evaluation is null || options.Failover is null)
         {
             // Only code can null a group (configuration binds into the existing instances).
-            return ValidateOptionsResult.Fail($"{Prefix}Streaming, {Prefix}Polling, {Prefix}Failover, {Prefix}Events and {Prefix}Evaluation must not be null.");
+            return ValidateOptionsResult.Fail($"{_prefix}Streaming, {_prefix}Polling, {_prefix}Failover, {_prefix}Events and {_prefix}Evaluation must not be null.");
         }
 
         if (!Enum.IsDefined(options.DataSync))
         {
-            failures.Add($"{Prefix}{nameof(options.DataSync)} must be Auto, Streaming or Polling (was {(int)options.DataSync}).");
+            failures.Add($"{_prefix}{nameof(options.DataSync)} must be Auto, Streaming or Polling (was {(int)options.DataSync}).");
         }
 
         ValidatePolling(options.Polling, failures);
         if (options.Failover.FailAfter < 1)
         {
-            failures.Add($"{Prefix}Failover:{nameof(options.Failover.FailAfter)} must be at least 1 (was {options.Failover.FailAfter}).");
+            failures.Add($"{_prefix}Failover:{nameof(options.Failover.FailAfter)} must be at least 1 (was {options.Failover.FailAfter}).");
         }
 
         Positive(options.Failover.ProbeInterval, $"Failover:{nameof(options.Failover.ProbeInterval)}");
@@ -42,17 +46,17 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         Positive(options.Failover.SwitchBackAfter, $"Failover:{nameof(options.Failover.SwitchBackAfter)}");
         if (options.Failover.MaxProbeInterval < options.Failover.ProbeInterval)
         {
-            failures.Add($"{Prefix}Failover:{nameof(options.Failover.MaxProbeInterval)} must not be less than {Prefix}Failover:{nameof(options.Failover.ProbeInterval)} (was {options.Failover.MaxProbeInterval} < {options.Failover.ProbeInterval}).");
+            failures.Add($"{_prefix}Failover:{nameof(options.Failover.MaxProbeInterval)} must not be less than {_prefix}Failover:{nameof(options.Failover.ProbeInterval)} (was {options.Failover.MaxProbeInterval} < {options.Failover.ProbeInterval}).");
         }
 
         if (!options.Offline && string.IsNullOrWhiteSpace(options.EnvSecret))
         {
-            failures.Add($"{Prefix}{nameof(options.EnvSecret)} is required: the server-side secret of your FeatBit environment (or set {Prefix}{nameof(options.Offline)} = true).");
+            failures.Add($"{_prefix}{nameof(options.EnvSecret)} is required: the server-side secret of your FeatBit environment (or set {_prefix}{nameof(options.Offline)} = true).");
         }
 
         if (options.Streaming.Uri is not { IsAbsoluteUri: true } uri || uri.Scheme is not ("ws" or "wss" or "http" or "https"))
         {
-            failures.Add($"{Prefix}Streaming:{nameof(options.Streaming.Uri)} must be an absolute ws://, wss://, http:// or https:// URI.");
+            failures.Add($"{_prefix}Streaming:{nameof(options.Streaming.Uri)} must be an absolute ws://, wss://, http:// or https:// URI.");
         }
         else if (uri.UserInfo.Length > 0)
         {
@@ -83,12 +87,12 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
 
         if (options.Streaming.MaxReconnectDelay < options.Streaming.ReconnectDelay)
         {
-            failures.Add($"{Prefix}Streaming:{nameof(options.Streaming.MaxReconnectDelay)} ({options.Streaming.MaxReconnectDelay}) must not be less than {Prefix}Streaming:{nameof(options.Streaming.ReconnectDelay)} ({options.Streaming.ReconnectDelay}).");
+            failures.Add($"{_prefix}Streaming:{nameof(options.Streaming.MaxReconnectDelay)} ({options.Streaming.MaxReconnectDelay}) must not be less than {_prefix}Streaming:{nameof(options.Streaming.ReconnectDelay)} ({options.Streaming.ReconnectDelay}).");
         }
 
         if (options.Events.Uri is not { IsAbsoluteUri: true } eventUri || eventUri.Scheme is not ("http" or "https"))
         {
-            failures.Add($"{Prefix}Events:{nameof(options.Events.Uri)} must be an absolute http:// or https:// URI.");
+            failures.Add($"{_prefix}Events:{nameof(options.Events.Uri)} must be an absolute http:// or https:// URI.");
         }
         else if (eventUri.UserInfo.Length > 0)
         {
@@ -97,44 +101,44 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
 
         if (options.Events.BufferCapacity is < 1 or > 1_000_000)
         {
-            failures.Add($"{Prefix}Events:{nameof(options.Events.BufferCapacity)} must be between 1 and 1000000 (was {options.Events.BufferCapacity}).");
+            failures.Add($"{_prefix}Events:{nameof(options.Events.BufferCapacity)} must be between 1 and 1000000 (was {options.Events.BufferCapacity}).");
         }
 
         if (options.Events.MaxBufferBytes is < 1024 * 1024 or > 1024 * 1024 * 1024)
         {
-            failures.Add($"{Prefix}Events:{nameof(options.Events.MaxBufferBytes)} must be between 1048576 (1 MiB) and 1073741824 (1 GiB) (was {options.Events.MaxBufferBytes}).");
+            failures.Add($"{_prefix}Events:{nameof(options.Events.MaxBufferBytes)} must be between 1048576 (1 MiB) and 1073741824 (1 GiB) (was {options.Events.MaxBufferBytes}).");
         }
 
         if (options.Events.MaxEventsPerRequest is < 1 or > 1000)
         {
-            failures.Add($"{Prefix}Events:{nameof(options.Events.MaxEventsPerRequest)} must be between 1 and 1000 (was {options.Events.MaxEventsPerRequest}).");
+            failures.Add($"{_prefix}Events:{nameof(options.Events.MaxEventsPerRequest)} must be between 1 and 1000 (was {options.Events.MaxEventsPerRequest}).");
         }
 
         // Blank means "no bootstrap file" (so an environment's appsettings can switch the base one off with "").
         if (options.BootstrapFile is { } bootstrap && !string.IsNullOrWhiteSpace(bootstrap) && !File.Exists(bootstrap))
         {
-            failures.Add($"{Prefix}{nameof(options.BootstrapFile)} names a file that does not exist ('{bootstrap}').");
+            failures.Add($"{_prefix}{nameof(options.BootstrapFile)} names a file that does not exist ('{bootstrap}').");
         }
 
         if (options.Streaming.MaxMessageSize < 1024)
         {
-            failures.Add($"{Prefix}Streaming:{nameof(options.Streaming.MaxMessageSize)} must be at least 1024 bytes.");
+            failures.Add($"{_prefix}Streaming:{nameof(options.Streaming.MaxMessageSize)} must be at least 1024 bytes.");
         }
 
         if (options.MaxFileSize < 1024)
         {
-            failures.Add($"{Prefix}{nameof(options.MaxFileSize)} must be at least 1024 bytes (was {options.MaxFileSize}).");
+            failures.Add($"{_prefix}{nameof(options.MaxFileSize)} must be at least 1024 bytes (was {options.MaxFileSize}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 
-        static void ValidatePolling(PollingOptions polling, List<string> failures)
+        void ValidatePolling(PollingOptions polling, List<string> failures)
         {
             if (polling.Uri is { } pollingUri)
             {
                 if (!pollingUri.IsAbsoluteUri || pollingUri.Scheme is not ("http" or "https"))
                 {
-                    failures.Add($"{Prefix}Polling:{nameof(polling.Uri)} must be an absolute http:// or https:// URI (or unset: derived from {Prefix}Streaming:Uri).");
+                    failures.Add($"{_prefix}Polling:{nameof(polling.Uri)} must be an absolute http:// or https:// URI (or unset: derived from {_prefix}Streaming:Uri).");
                 }
                 else if (pollingUri.UserInfo.Length > 0)
                 {
@@ -144,29 +148,29 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
 
             if (polling.Interval < PollingOptions.MinInterval || polling.Interval > MaxDuration)
             {
-                failures.Add($"{Prefix}Polling:{nameof(polling.Interval)} must be between {PollingOptions.MinInterval} and {MaxDuration} (was {polling.Interval}).");
+                failures.Add($"{_prefix}Polling:{nameof(polling.Interval)} must be between {PollingOptions.MinInterval} and {MaxDuration} (was {polling.Interval}).");
             }
 
             if (polling.Timeout <= TimeSpan.Zero || polling.Timeout > MaxDuration)
             {
-                failures.Add($"{Prefix}Polling:{nameof(polling.Timeout)} must be greater than zero and at most {MaxDuration} (was {polling.Timeout}).");
+                failures.Add($"{_prefix}Polling:{nameof(polling.Timeout)} must be greater than zero and at most {MaxDuration} (was {polling.Timeout}).");
             }
 
             if (polling.RetryAfterRejection != Timeout.InfiniteTimeSpan && (polling.RetryAfterRejection <= TimeSpan.Zero || polling.RetryAfterRejection > MaxDuration))
             {
-                failures.Add($"{Prefix}Polling:{nameof(polling.RetryAfterRejection)} must be greater than zero and at most {MaxDuration}, or infinite (was {polling.RetryAfterRejection}).");
+                failures.Add($"{_prefix}Polling:{nameof(polling.RetryAfterRejection)} must be greater than zero and at most {MaxDuration}, or infinite (was {polling.RetryAfterRejection}).");
             }
         }
 
         // The URI itself is not quoted: its user info is a credential.
-        static string UserInfoRefused(string key)
-            => $"{Prefix}{key} must not contain user info (user:password@): it would be logged and shown in the health status. The SDK authenticates with {Prefix}{nameof(FeatureFlagsOptions.EnvSecret)}.";
+        string UserInfoRefused(string key)
+            => $"{_prefix}{key} must not contain user info (user:password@): it would be logged and shown in the health status. The SDK authenticates with {_prefix}{nameof(FeatureFlagsOptions.EnvSecret)}.";
 
         void Positive(TimeSpan value, string key)
         {
             if (value <= TimeSpan.Zero)
             {
-                failures.Add($"{Prefix}{key} must be greater than zero (was {value}).");
+                failures.Add($"{_prefix}{key} must be greater than zero (was {value}).");
             }
             else
             {
@@ -178,7 +182,7 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         {
             if (value < TimeSpan.Zero)
             {
-                failures.Add($"{Prefix}{key} must not be negative (was {value}).");
+                failures.Add($"{_prefix}{key} must not be negative (was {value}).");
             }
             else if (max is { } limit)
             {
@@ -190,7 +194,7 @@ internal sealed class FeatureFlagsOptionsValidator : IValidateOptions<FeatureFla
         {
             if (value > max)
             {
-                failures.Add($"{Prefix}{key} must be at most {max} (was {value}).");
+                failures.Add($"{_prefix}{key} must be at most {max} (was {value}).");
             }
         }
     }

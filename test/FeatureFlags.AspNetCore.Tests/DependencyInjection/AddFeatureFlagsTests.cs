@@ -1,5 +1,6 @@
 using FeatureFlags.AspNetCore.Tests.TestApp;
 using FeatureFlags.DataSystem.Internal;
+using FeatureFlags.DependencyInjection.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Events.Internal;
 using FeatureFlags.Store.Internal;
@@ -80,7 +81,7 @@ public sealed class AddFeatureFlagsTests
         services.AddFeatureFlags(o => o.StartWaitTime = TimeSpan.Zero);
 
         Assert.Same(services, builder.Services);
-        Assert.Equal(2, services.Count(d => d.ServiceType == typeof(IHostedService))); // sync and events
+        Assert.Equal(3, services.Count(d => d.ServiceType == typeof(IHostedService))); // start watch, data system, events
         Assert.Single(services, d => d.ServiceType == typeof(IFeatureFlagClient));
         Assert.Single(services, d => d.ServiceType == typeof(IFeatureFlags));
         Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<FeatureFlagsOptions>));
@@ -100,9 +101,10 @@ public sealed class AddFeatureFlagsTests
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         var hosted = provider.GetServices<IHostedService>().ToList();
-        Assert.Equal(2, hosted.Count);
-        Assert.Same(provider.GetRequiredService<FlagDataSystem>(), hosted[0]);
-        Assert.Same(provider.GetRequiredService<EventProcessor>(), hosted[1]);
+        Assert.Equal(3, hosted.Count);
+        Assert.Same(provider.GetRequiredService<HostStartWatch>(), hosted[0]);
+        Assert.Same(provider.GetRequiredService<FlagDataSystem>(), hosted[1]);
+        Assert.Same(provider.GetRequiredService<EventProcessor>(), hosted[2]);
         Assert.Same(provider.GetRequiredService<EventProcessor>(), provider.GetRequiredService<FeatureFlagClient>().Events);
         Assert.Same(provider.GetRequiredService<FlagStore>(), provider.GetRequiredService<IFlagStore>());
         Assert.Same(provider.GetRequiredService<FeatureFlagClient>(), provider.GetRequiredService<IFeatureFlagClient>());

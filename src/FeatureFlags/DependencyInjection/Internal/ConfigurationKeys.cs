@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -19,6 +20,7 @@ internal static class ConfigurationKeys
     {
         [nameof(FeatureFlagsOptions.Streaming)] = PropertyNames(typeof(StreamingOptions).GetProperties()),
         [nameof(FeatureFlagsOptions.Polling)] = PropertyNames(typeof(PollingOptions).GetProperties()),
+        [nameof(FeatureFlagsOptions.Failover)] = PropertyNames(typeof(FailoverOptions).GetProperties()),
         [nameof(FeatureFlagsOptions.Events)] = PropertyNames(typeof(InsightEventsOptions).GetProperties()),
         [nameof(FeatureFlagsOptions.Evaluation)] = PropertyNames(typeof(EvaluationOptions).GetProperties()),
     };
@@ -29,11 +31,24 @@ internal static class ConfigurationKeys
     /// </summary>
     private static readonly HashSet<string> PackageSections = new(["User", "Redis"], StringComparer.OrdinalIgnoreCase);
 
-    public static void Bind(IConfiguration section, FeatureFlagsOptions options, string? name)
+    /// <summary>Binds and checks the keys.</summary>
+    /// <param name="section">The options' section.</param>
+    /// <param name="options">The options bound.</param>
+    /// <param name="name">The options' name (for the exception).</param>
+    /// <param name="namedClients">
+    /// The sections of named clients (<c>FeatureFlags:Eu</c>), skipped when they are inside <paramref name="section"/>:
+    /// they hold another client's options, not unknown keys of this one.
+    /// </param>
+    public static void Bind(IConfiguration section, FeatureFlagsOptions options, string? name, NamedClientSections? namedClients = null)
     {
         var failures = new List<string>();
         foreach (var child in section.GetChildren())
         {
+            if (namedClients is not null && namedClients.Contains(child.Path))
+            {
+                continue;
+            }
+
             if (!OptionKeys.Contains(child.Key) && !IsPackageSection(child.Key))
             {
                 failures.Add(Unknown(child, "FeatureFlags"));
@@ -58,7 +73,7 @@ internal static class ConfigurationKeys
         try
         {
             // The binder's own check stays on as a backstop for nested objects added later.
-            new WithoutPackageSections(section).Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
+            new WithoutPackageSections(section, namedClients).Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException ex)
         {
@@ -75,8 +90,8 @@ internal static class ConfigurationKeys
     private static HashSet<string> PropertyNames(System.Reflection.PropertyInfo[] properties)
         => new(properties.Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The section as the binder sees it: without the package sections, which are not <see cref="FeatureFlagsOptions"/> properties.</summary>
-    private sealed class WithoutPackageSections(IConfiguration inner) : IConfiguration
+    /// <summary>The section as the binder sees it: without the package sections and named clients' sections, which are not <see cref="FeatureFlagsOptions"/> property.</summary>
+    private sealed class WithoutPackageSections(IConfiguration inner, NamedClientSections? namedClients) : IConfiguration
     {
         public string? this[string key]
         {
@@ -84,10 +99,54 @@ internal static class ConfigurationKeys
             set => inner[key] = value;
         }
 
-        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren().Where(static c => !IsPackageSection(c.Key));
+        public IEnumerable<IConfigurationSection> GetChildren()
+            => inner.GetChildren().Where(c => !IsPackageSection(c.Key) && namedClients?.Contains(c.Path) != true);
 
         public IChangeToken GetReloadToken() => inner.GetReloadToken();
 
         public IConfigurationSection GetSection(string key) => inner.GetSection(key);
+    }
+}
+
+/// <summary>
+/// The configuration paths of the app's named clients (<c>FeatureFlags:Eu</c>), one shared instance per service
+/// collection, so the default client's <c>FeatureFlags</c> section may contain them.
+/// </summary>
+internal sealed class NamedClientSections
+{
+    private readonly HashSet<string> _paths = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Lock _gate = new();
+
+    /// <summary>The instance registered in <paramref name="services"/>, added when there is none.</summary>
+    public static NamedClientSections Of(IServiceCollection services)
+    {
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(NamedClientSections) && !descriptor.IsKeyedService
+                && descriptor.ImplementationInstance is NamedClientSections existing)
+            {
+                return existing;
+            }
+        }
+
+        var sections = new NamedClientSections();
+        services.AddSingleton(sections);
+        return sections;
+    }
+
+    public void Add(string path)
+    {
+        lock (_gate)
+        {
+            _paths.Add(path);
+        }
+    }
+
+    public bool Contains(string path)
+    {
+        lock (_gate)
+        {
+            return _paths.Contains(path);
+        }
     }
 }

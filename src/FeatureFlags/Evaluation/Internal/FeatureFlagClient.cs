@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using FeatureFlags.DependencyInjection.Internal;
 using FeatureFlags.Events.Internal;
 using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
@@ -37,8 +38,14 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     private readonly TimeSpan _regexMatchTimeout;
     private readonly bool _traceUserKey;
 
-    public FeatureFlagClient(FlagStore store, IOptions<FeatureFlagsOptions> options, EventProcessor? events = null, ILogger<FeatureFlagClient>? logger = null)
+    // Warns once when nothing will ever start this client (a service provider built by hand); checked on "not ready" only.
+    private readonly HostStartWatch? _startWatch;
+
+    public FeatureFlagClient(
+        FlagStore store, IOptions<FeatureFlagsOptions> options, EventProcessor? events = null, ILogger<FeatureFlagClient>? logger = null,
+        HostStartWatch? startWatch = null)
     {
+        _startWatch = startWatch;
         _store = store;
         _strict = options.Value.Evaluation.StrictMissingAttributes;
         _regexMatchTimeout = options.Value.Evaluation.RegexMatchTimeout;
@@ -113,6 +120,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
         if (!snapshot.IsInitialized)
         {
+            _startWatch?.ReportNotReady();
             return new AllFlagsState(false, Reasons.ClientNotReady, []);
         }
 
@@ -178,6 +186,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
         if (!snapshot.IsInitialized)
         {
+            _startWatch?.ReportNotReady();
             return new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.ClientNotReady, Reasons.ClientNotReady);
         }
 

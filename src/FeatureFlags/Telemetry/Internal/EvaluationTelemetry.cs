@@ -37,7 +37,7 @@ internal static class EvaluationTelemetry
         var count = metrics is { Evaluations.Enabled: true };
         if (count || Source.HasListeners())
         {
-            RecordCore(count ? metrics : null, flag, user, flagKey, variationId, kind, reason, split);
+            RecordCore(metrics, count, flag, user, flagKey, variationId, kind, reason, split);
         }
     }
 
@@ -75,14 +75,17 @@ internal static class EvaluationTelemetry
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void RecordCore(
-        FeatureFlagsMetrics? metrics, CompiledFlag? flag, FlagUser? user, string flagKey, string variationId,
+        FeatureFlagsMetrics? metrics, bool count, CompiledFlag? flag, FlagUser? user, string flagKey, string variationId,
         EvaluationReasonKind kind, string reason, bool split)
     {
         var resultReason = ReasonOf(kind, flag, split);
         var errorType = ErrorTypeOf(kind, reason);
         var variant = string.IsNullOrEmpty(variationId) ? null : variationId;
         var key = KeyOf(flag, flagKey);
-        metrics?.RecordEvaluation(key, variant, resultReason, errorType);
+        if (count)
+        {
+            metrics!.RecordEvaluation(key, variant, resultReason, errorType);
+        }
 
         if (Activity.Current is not { IsAllDataRequested: true } activity || !Source.HasListeners())
         {
@@ -114,6 +117,11 @@ internal static class EvaluationTelemetry
         {
             tags[ErrorType] = errorType;
             tags[ErrorMessage] = reason;
+        }
+
+        if (metrics?.ClientName is { } client)
+        {
+            tags[Client] = client;
         }
 
         activity.AddEvent(new ActivityEvent(EvaluationEventName, tags: tags));

@@ -27,9 +27,21 @@ internal sealed class FeatureFlagsMetrics : IDisposable
 
     private readonly bool _ownsMeter;
 
-    public FeatureFlagsMetrics(IMeterFactory? meterFactory = null, EventProcessor? events = null)
+    // The named client's tag, added to every measurement recorded here; null for the default client (its series are unchanged).
+    private readonly KeyValuePair<string, object?>? _clientTag;
+
+    public FeatureFlagsMetrics(IMeterFactory? meterFactory = null, EventProcessor? events = null, string? clientName = null)
     {
         var options = new MeterOptions(FeatureFlagsTelemetry.MeterName) { Version = SdkVersion };
+        if (clientName is not null)
+        {
+            // A named client: its own meter (tagged, so the factory does not hand back the default client's), and the tag
+            // on every measurement, so exporters that drop meter tags still tell the clients apart.
+            ClientName = clientName;
+            _clientTag = new KeyValuePair<string, object?>(Client, clientName);
+            options.Tags = [_clientTag.Value];
+        }
+
         _ownsMeter = meterFactory is null;
         Meter = meterFactory?.Create(options) ?? new Meter(options);
 
@@ -52,18 +64,21 @@ internal sealed class FeatureFlagsMetrics : IDisposable
 
         if (events is not null)
         {
-            Meter.CreateObservableCounter("featureflags.events.sent", () => events.Sent, "{event}",
+            Meter.CreateObservableCounter("featureflags.events.sent", () => Observe(events.Sent), "{event}",
                 "Insight events the event server acknowledged.");
-            Meter.CreateObservableCounter("featureflags.events.dropped", () => events.Dropped, "{event}",
+            Meter.CreateObservableCounter("featureflags.events.dropped", () => Observe(events.Dropped), "{event}",
                 "Insight events dropped because the buffer was full or delivery had stopped.");
-            Meter.CreateObservableCounter("featureflags.events.failed", () => events.Failed, "{event}",
+            Meter.CreateObservableCounter("featureflags.events.failed", () => Observe(events.Failed), "{event}",
                 "Insight events in batches that could not be delivered after the retries.");
-            Meter.CreateObservableCounter("featureflags.events.invalid", () => events.Invalid, "{event}",
+            Meter.CreateObservableCounter("featureflags.events.invalid", () => Observe(events.Invalid), "{event}",
                 "Track and Identify calls refused for bad input.");
         }
     }
 
     public Meter Meter { get; }
+
+    /// <summary>The named client's name; null for the default client.</summary>
+    public string? ClientName { get; }
 
     public Counter<long> Evaluations { get; }
 
@@ -84,12 +99,14 @@ internal sealed class FeatureFlagsMetrics : IDisposable
     /// <summary>Publishes which transport is live (1, tagged with its name; nothing before a source started).</summary>
     public void ObserveTransport(Func<string?> liveTransport)
         => Meter.CreateObservableGauge("featureflags.sync.transport", () =>
-            liveTransport() is { } name ? [new Measurement<int>(1, new KeyValuePair<string, object?>(Transport, name))] : Array.Empty<Measurement<int>>(),
+            liveTransport() is { } name
+                ? [_clientTag is { } client ? new Measurement<int>(1, new KeyValuePair<string, object?>(Transport, name), client) : new Measurement<int>(1, new KeyValuePair<string, object?>(Transport, name))]
+                : Array.Empty<Measurement<int>>(),
             "{transport}", "The transport that feeds the flags now (value 1, tagged featureflags.sync.transport).");
 
     /// <summary>Publishes the number of live flags in <paramref name="store"/>'s current snapshot.</summary>
     public void ObserveStore(FlagStore store)
-        => Meter.CreateObservableGauge("featureflags.store.flags", () => store.Current.LiveFlags.Length, "{flag}",
+        => Meter.CreateObservableGauge("featureflags.store.flags", () => Observe(store.Current.LiveFlags.Length), "{flag}",
             "Live (not archived) flags in the store's current snapshot.");
 
     public void RecordEvaluation(string flagKey, string? variant, string reason, string? errorType)
@@ -109,6 +126,11 @@ internal sealed class FeatureFlagsMetrics : IDisposable
             tags.Add(ErrorType, errorType);
         }
 
+        if (_clientTag is { } client)
+        {
+            tags.Add(client);
+        }
+
         Evaluations.Add(1, tags);
     }
 
@@ -117,7 +139,9 @@ internal sealed class FeatureFlagsMetrics : IDisposable
     {
         if (end != SessionEnd.Stopped && Failures.Enabled)
         {
-            Failures.Add(1, new KeyValuePair<string, object?>(ErrorType, ErrorTypeOf(end)));
+            var tags = new TagList { { ErrorType, ErrorTypeOf(end) } };
+            AddClient(ref tags);
+            Failures.Add(1, tags);
         }
     }
 
@@ -129,6 +153,7 @@ internal sealed class FeatureFlagsMetrics : IDisposable
             { SyncType, full ? "full" : "patch" },
             { Transport, transport },
         };
+        AddClient(ref tags);
         ApplyDuration.Record(apply.TotalSeconds, tags);
         PushToVisible.Record(visible.TotalSeconds, tags);
     }
@@ -138,7 +163,9 @@ internal sealed class FeatureFlagsMetrics : IDisposable
     {
         if (Polls.Enabled)
         {
-            Polls.Add(1, new KeyValuePair<string, object?>(PollOutcome, outcome));
+            var tags = new TagList { { PollOutcome, outcome } };
+            AddClient(ref tags);
+            Polls.Add(1, tags);
         }
     }
 
@@ -147,7 +174,9 @@ internal sealed class FeatureFlagsMetrics : IDisposable
     {
         if (Failovers.Enabled)
         {
-            Failovers.Add(1, new KeyValuePair<string, object?>(Transport, to), new KeyValuePair<string, object?>(ErrorType, reason));
+            var tags = new TagList { { Transport, to }, { ErrorType, reason } };
+            AddClient(ref tags);
+            Failovers.Add(1, tags);
         }
     }
 
@@ -164,6 +193,20 @@ internal sealed class FeatureFlagsMetrics : IDisposable
         SessionEnd.NoReply => "no_reply",
         _ => "_OTHER",
     };
+
+    private void AddClient(ref TagList tags)
+    {
+        if (_clientTag is { } client)
+        {
+            tags.Add(client);
+        }
+    }
+
+    private Measurement<long> Observe(long value)
+        => _clientTag is { } client ? new Measurement<long>(value, client) : new Measurement<long>(value);
+
+    private Measurement<int> Observe(int value)
+        => _clientTag is { } client ? new Measurement<int>(value, client) : new Measurement<int>(value);
 
     public void Dispose()
     {

@@ -37,6 +37,9 @@ internal static class SemanticConventions
     /// <summary>The value of <c>feature_flag.provider.name</c>: the flag management system the values come from.</summary>
     public const string Provider = "FeatBit";
 
+    /// <summary>The named client (<c>AddFeatureFlags("eu", ...)</c>) a measurement or evaluation event belongs to; absent for the default client.</summary>
+    public const string Client = "featureflags.client";
+
     /// <summary>Well-known values of <c>feature_flag.result.reason</c>.</summary>
     public static class Reason
     {
