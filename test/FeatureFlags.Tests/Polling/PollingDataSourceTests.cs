@@ -223,7 +223,9 @@ public sealed class PollingDataSourceTests
 
         // The next poll gets an empty 200 (nothing changed): a valid response, so Ready again.
         await h.AdvanceUntilAsync(() => h.Status.Current.State == FeatureFlagsState.Ready, "ready again");
-        Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 2107);
+
+        // The recovery is logged by the loop just after the poll reported Ready.
+        await h.AdvanceUntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 2107), "the recovery logged (2107)", TimeSpan.Zero);
     }
 
     [Fact]

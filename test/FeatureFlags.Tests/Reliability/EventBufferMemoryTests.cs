@@ -58,7 +58,8 @@ public sealed class EventBufferMemoryTests
 
         // Each user holds about 6.7 KB of distinct strings: bounded in events only, the buffer kept 10,000 of them
         // (an estimate of 69 MB). Now the heap keeps at most the byte bound and some slack.
-        Assert.InRange(retained, 0, MaxBufferBytes + (4 * 1024 * 1024));
+        // At most: the heap may also shrink meanwhile (garbage of earlier work collected), so there is no lower bound.
+        Assert.True(retained <= MaxBufferBytes + (4 * 1024 * 1024), $"retained {retained:N0} B");
         Assert.InRange(h.Processor.PendingBytes, MaxBufferBytes - NewUser(0).EstimatedBytes - 200, MaxBufferBytes);
         Assert.InRange(h.Processor.Pending, 1, h.Options.Events.BufferCapacity / 2);
         Assert.Equal(Requests - batch, h.Processor.Pending + h.Processor.Dropped);
