@@ -4,23 +4,36 @@ using FeatureFlags.Store.Internal;
 namespace FeatureFlags.Evaluation.Internal;
 
 /// <summary>
-/// The scoped <see cref="IFeatureFlags"/>: the scope's user plus one store snapshot, taken at the first evaluation and
-/// kept for the scope's lifetime (Microsoft.FeatureManagement's <c>FeatureManagerSnapshot</c>).
+/// The default client's scoped <see cref="IFeatureFlags"/>: the scope's user plus one store snapshot, taken at the first
+/// evaluation and kept for the scope's lifetime (Microsoft.FeatureManagement's <c>FeatureManagerSnapshot</c>).
 /// </summary>
-internal sealed class ScopedFeatureFlags(FeatureFlagClient client) : IFeatureFlags
+internal sealed class ScopedFeatureFlags(FeatureFlagClient client) : ScopedFeatureFlagsBase(client)
+{
+    private FlagUser? _user;
+
+    public override FlagUser? User => _user;
+
+    public override void SetUser(FlagUser user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        _user = user;
+    }
+}
+
+/// <summary>
+/// What every scoped <see cref="IFeatureFlags"/> does with its user: evaluate against one store snapshot, taken at the
+/// first evaluation and kept for the scope's lifetime. The derived class says where the user comes from.
+/// </summary>
+internal abstract class ScopedFeatureFlagsBase(FeatureFlagClient client) : IFeatureFlags
 {
     private FlagSnapshot? _snapshot;
 
-    public FlagUser? User { get; private set; }
+    public abstract FlagUser? User { get; }
 
     /// <summary>The snapshot this scope evaluates against; captured on first use.</summary>
     internal FlagSnapshot Snapshot => _snapshot ??= client.Store.Current;
 
-    public void SetUser(FlagUser user)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        User = user;
-    }
+    public abstract void SetUser(FlagUser user);
 
     public bool IsEnabled(string flagKey) => Evaluate<bool, BoolConverter>(flagKey, false).Value;
 
