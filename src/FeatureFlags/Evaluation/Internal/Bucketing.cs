@@ -31,20 +31,6 @@ internal static class Bucketing
 
         // Every char needs at least one UTF-8 byte, so longer keys cannot fit; a surrogate pair split across
         // parts must be encoded as one code point, which encoding the parts one by one would not do.
-        if (totalChars <= Md5.MaxSingleBlockLength && !SplitsSurrogatePair(part1, part2, part3))
-        {
-            // The common case (a user key and a short salt): encode straight into MD5's only block, pad it in place,
-            // compress once.
-            Span<byte> block = stackalloc byte[64];
-            var message = block[..Md5.MaxSingleBlockLength];
-            if (TryEncode(part1, message, out int n1)
-                && TryEncode(part2, message[n1..], out int n2)
-                && TryEncode(part3, message[(n1 + n2)..], out int n3))
-            {
-                return ToBucket(Md5.HashFirstInt32InPlace(block, n1 + n2 + n3));
-            }
-        }
-
         if (totalChars <= StackBufferSize && !SplitsSurrogatePair(part1, part2, part3))
         {
             Span<byte> utf8 = stackalloc byte[StackBufferSize];
@@ -52,7 +38,12 @@ internal static class Bucketing
                 && TryEncode(part2, utf8[written1..], out int written2)
                 && TryEncode(part3, utf8[(written1 + written2)..], out int written3))
             {
-                return ToBucket(Md5.HashFirstInt32(utf8[..(written1 + written2 + written3)]));
+                // The common case (a user key and a short salt) fits MD5's only block: it is padded in place, in the
+                // buffer it was encoded into, and compressed once.
+                int written = written1 + written2 + written3;
+                return ToBucket(written <= Md5.MaxSingleBlockLength
+                    ? Md5.HashFirstInt32InPlace(utf8, written)
+                    : Md5.HashFirstInt32(utf8[..written]));
             }
         }
 

@@ -141,7 +141,7 @@ internal sealed partial class StreamingDataSource : IFlagDataSource
     }
 
     private Task DelayAsync(TimeSpan delay, CancellationToken ct)
-        => Task.Delay(delay, _time, ct).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        => Delays.QuietlyAsync(delay, _time, ct);
 
     private async ValueTask<(SessionEnd End, string? Failover)> RunOneSessionAsync(IFlagDataSourceUpdates updates, FailoverPolicy? failover, CancellationToken stopping)
     {

@@ -156,7 +156,7 @@ internal sealed partial class AutoDataSource : IFlagDataSource
         => interval / 2 + TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * (interval / 2).Ticks));
 
     private Task DelayAsync(TimeSpan delay, CancellationToken ct)
-        => Task.Delay(delay, _time, ct).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        => Delays.QuietlyAsync(delay, _time, ct);
 
     /// <summary>
     /// What one transport sees of the data system: commits always go through (by version, so two transports committing

@@ -191,9 +191,7 @@ internal sealed partial class PollingDataSource : IFlagDataSource
                     break;
             }
 
-            await Task.Delay(delay, _time, stoppingToken)
-                .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
-                .ConfigureAwait(false);
+            await Delays.QuietlyAsync(delay, _time, stoppingToken).ConfigureAwait(false);
         }
     }
 
