@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Running;
 using FeatureFlags.Benchmarks;
+
+var mainStarted = Stopwatch.GetTimestamp();
 
 // `store-memory` prints what a 10,000-flag store retains, `push-latency` the push-to-visible latency, `poll-latency` the
 // change-to-visible latency when polling every second, `failover-time` the start-to-Ready time when WebSockets are refused, `events-outage`
@@ -7,8 +10,27 @@ using FeatureFlags.Benchmarks;
 // evaluating threads with and without patches streaming in, `regex-attack [seconds]` ordinary request latency while attackers
 // send keys crafted against a catastrophic regex rule (before and after hardening), `redis-propagation [changes] [flags]` the
 // writer-to-daemon latency through Redis, `redis-cold-start [instances] [flags]` fleet cold starts from FeatBit versus from Redis
-// (both start their own redis-server); anything else goes to BenchmarkDotNet
+// (both start their own redis-server), `ready-time [starts] [flags]` start-to-Ready with a breakdown of its phases,
+// `ready-time-process [starts] [flags]` process-start-to-Ready in fresh processes; anything else goes to BenchmarkDotNet
 // (e.g. `--filter *EvaluationBenchmarks*`); see docs/performance.md.
+if (TimeToReady.IsChild(args))
+{
+    await TimeToReady.ChildAsync(args, mainStarted);
+    return;
+}
+
+if (args is ["ready-time", .. var readyArgs])
+{
+    await TimeToReady.RunAsync(readyArgs);
+    return;
+}
+
+if (args is ["ready-time-process", .. var processArgs])
+{
+    await TimeToReady.RunProcessesAsync(processArgs);
+    return;
+}
+
 if (args is ["store-memory"])
 {
     StoreMemory.Report();
