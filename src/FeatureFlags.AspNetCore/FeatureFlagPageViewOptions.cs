@@ -39,7 +39,8 @@ public sealed class FeatureFlagPageViewOptions
 {
     /// <summary>
     /// Gets the pages to record: a page-view metric's event name (as configured in FeatBit) to the page patterns that
-    /// count as a view of it. The first event whose pattern matches wins. Empty by default.
+    /// count as a view of it. Empty by default. Keep the events' patterns apart: when two match, the event enumerated
+    /// first wins (configuration enumerates its keys in sorted order).
     /// </summary>
     public Dictionary<string, IList<string>> Pages { get; } = new(StringComparer.Ordinal);
 
