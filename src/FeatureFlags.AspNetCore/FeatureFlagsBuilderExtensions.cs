@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>ASP.NET Core additions to the builder that <c>AddFeatureFlags</c> returns.</summary>
-public static class FeatureFlagsBuilderExtensions
+public static partial class FeatureFlagsBuilderExtensions
 {
     /// <summary>Adds a user enricher that <c>app.UseFeatureFlags()</c> calls once per request, after the claims mapping.</summary>
     /// <typeparam name="T">The enricher type; registered scoped, so it can use scoped services.</typeparam>

@@ -58,7 +58,9 @@ public static class FeatureFlagsEndpointRouteBuilderExtensions
         }
 
         var endpoint = new FlagsEndpoint([.. flags.Distinct(StringComparer.Ordinal)], options.IncludeReasons);
-        return endpoints.MapGet(pattern, new RequestDelegate(endpoint.WriteAsync)).WithDisplayName("FeatureFlags: evaluated flags");
+        return endpoints.MapGet(pattern, new RequestDelegate(endpoint.WriteAsync))
+            .WithDisplayName("FeatureFlags: evaluated flags")
+            .WithMetadata(SdkEndpointMetadata.Instance);
     }
 
     private sealed class FlagsEndpoint(string[] flags, bool includeReasons)

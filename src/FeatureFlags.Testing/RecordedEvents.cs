@@ -91,6 +91,9 @@ public sealed class RecordedEvents
                 case InsightEventRecordKind.Track:
                     _tracks.Add(new RecordedTrack(sequence, e.Timestamp, e.User, e.Key!, e.NumericValue));
                     break;
+                case InsightEventRecordKind.PageView:
+                    // Server-side page views (TrackPageView) are not an Identify; this recorder has no list for them yet.
+                    break;
                 default:
                     _identifies.Add(new RecordedIdentify(sequence, e.Timestamp, e.User));
                     break;

@@ -149,6 +149,9 @@ public sealed class FeatureFlagsClient : IFeatureFlagClient, IAsyncDisposable
     public void Track(FlagUser user, string eventName, double numericValue = 1) => _client.Track(user, eventName, numericValue);
 
     /// <inheritdoc />
+    public void TrackPageView(FlagUser user, string eventName, string route) => _client.TrackPageView(user, eventName, route);
+
+    /// <inheritdoc />
     public void Identify(FlagUser user) => _client.Identify(user);
 
     /// <inheritdoc />

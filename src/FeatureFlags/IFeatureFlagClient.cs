@@ -134,6 +134,24 @@ public interface IFeatureFlagClient
     void Track(FlagUser user, string eventName, double numericValue = 1);
 
     /// <summary>
+    /// Records that a user viewed a page, for a FeatBit experiment measured by a page-view metric: the event FeatBit's
+    /// JavaScript SDK sends for such a metric (<c>type</c> <c>PageView</c>, the metric's event name and the page's route).
+    /// FeatBit counts, per variation, the users exposed to the experiment's flag who then viewed the page.
+    /// </summary>
+    /// <remarks>
+    /// Never blocks and never throws, like <see cref="Track"/>: a null user, a blank event name or a blank route (or one
+    /// longer than 2,048 characters) is logged and dropped. <c>app.UseFeatureFlags()</c> calls it for the pages listed
+    /// in <c>FeatureFlags:PageViews</c>; call it yourself for a page the server does not render (a single-page app's
+    /// route change reported to an API). An implementation that does not record events ignores it (the default).
+    /// </remarks>
+    /// <param name="user">The user who viewed the page.</param>
+    /// <param name="eventName">The page-view metric's event name, as configured in FeatBit.</param>
+    /// <param name="route">The page's path (for example <c>/checkout</c>), without the query string.</param>
+    void TrackPageView(FlagUser user, string eventName, string route)
+    {
+    }
+
+    /// <summary>
     /// Registers or refreshes a user in FeatBit (its key, name and attributes show up in the FeatBit UI) without
     /// evaluating a flag or recording a metric.
     /// </summary>

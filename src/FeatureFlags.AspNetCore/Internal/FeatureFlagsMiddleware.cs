@@ -20,6 +20,7 @@ internal sealed partial class FeatureFlagsMiddleware
     private readonly string _keyClaim;
     private readonly IOptions<FeatureGateOptions> _gateOptions;
     private readonly bool _hasEnrichers;
+    private readonly PageViewRecorder? _pageViews;
     private readonly ILogger<FeatureFlagsMiddleware> _logger;
     private int _warnedNoKeyClaim;
     private int _warnedKeyTooLong;
@@ -43,6 +44,10 @@ internal sealed partial class FeatureFlagsMiddleware
         _hasEnrichers = services.GetService<UserEnricherMarker>() is not null;
         _watchAuthenticationOrder = services.GetService<IAuthenticationSchemeProvider>() is null ? 0 : 1;
         _logger = logger;
+
+        // The front-end settings are validated here too (FeatureFlags:ClientSide, FeatureFlags:PageViews), so a bad one fails the start.
+        ClientSideFlags.Register(services);
+        _pageViews = PageViewRecorder.Create(services, logger);
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -144,13 +149,13 @@ internal sealed partial class FeatureFlagsMiddleware
         {
             // Before routing (or no endpoint matched): a gated endpoint selected later must not run unchecked.
             context.Features.Set(GateEvaluation.WithoutEndpoint);
-            return _next(context);
+            return Next(context, flags);
         }
 
         var gates = endpoint.Metadata.GetOrderedMetadata<FeatureGateAttribute>();
         if (gates.Count == 0)
         {
-            return _next(context);
+            return Next(context, flags);
         }
 
         for (var i = 0; i < gates.Count; i++)
@@ -163,8 +168,12 @@ internal sealed partial class FeatureFlagsMiddleware
         }
 
         context.Features.Set(new GateEvaluation(endpoint));
-        return _next(context);
+        return Next(context, flags);
     }
+
+    /// <summary>The rest of the pipeline; with page views on, the page view is recorded once it has run.</summary>
+    private Task Next(HttpContext context, IFeatureFlags flags)
+        => _pageViews is null ? _next(context) : _pageViews.InvokeAsync(_next, context, flags);
 
     private Task RejectAsync(HttpContext context, FeatureGateAttribute gate)
     {

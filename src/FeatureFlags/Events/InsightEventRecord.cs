@@ -11,14 +11,22 @@ public enum InsightEventRecordKind
 
     /// <summary>A custom metric (<c>Track</c>): <see cref="InsightEventRecord.Key"/> is the event name.</summary>
     Track,
+
+    /// <summary>
+    /// A page view (<c>TrackPageView</c>): <see cref="InsightEventRecord.Key"/> is the metric's event name and
+    /// <see cref="InsightEventRecord.Route"/> the page's path.
+    /// </summary>
+    PageView,
 }
 
 /// <summary>One insight event as an <see cref="IInsightEventSink"/> receives it. Immutable; built by the SDK only.</summary>
 public readonly struct InsightEventRecord
 {
     internal InsightEventRecord(
-        InsightEventRecordKind kind, FlagUser user, string? key, string? variationId, string? value, bool sendToExperiment, double numericValue, DateTimeOffset timestamp)
+        InsightEventRecordKind kind, FlagUser user, string? key, string? variationId, string? value, bool sendToExperiment, double numericValue, DateTimeOffset timestamp,
+        string? route = null)
     {
+        Route = route;
         Kind = kind;
         User = user;
         Key = key;
@@ -35,7 +43,7 @@ public readonly struct InsightEventRecord
     /// <summary>Gets the user the event is about.</summary>
     public FlagUser User { get; }
 
-    /// <summary>Gets the flag key (evaluation) or the event name (<c>Track</c>); <see langword="null"/> for <c>Identify</c>.</summary>
+    /// <summary>Gets the flag key (evaluation) or the event name (<c>Track</c>, page view); <see langword="null"/> for <c>Identify</c>.</summary>
     public string? Key { get; }
 
     /// <summary>Gets the id of the variation served (evaluation only), otherwise <see langword="null"/>.</summary>
@@ -50,7 +58,10 @@ public readonly struct InsightEventRecord
     /// <summary>Gets whether the evaluation counts for an experiment (evaluation only).</summary>
     public bool SendToExperiment { get; }
 
-    /// <summary>Gets the metric's value (<c>Track</c> only; 1 when the app gave none), otherwise 0.</summary>
+    /// <summary>Gets the page's path (page views only), otherwise <see langword="null"/>.</summary>
+    public string? Route { get; }
+
+    /// <summary>Gets the metric's value (<c>Track</c>: 1 when the app gave none; a page view: 1), otherwise 0.</summary>
     public double NumericValue { get; }
 
     /// <summary>Gets when the event was recorded, by the client's <see cref="TimeProvider"/> (millisecond precision).</summary>

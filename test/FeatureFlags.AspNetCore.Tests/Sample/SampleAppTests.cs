@@ -75,6 +75,17 @@ public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : ICl
     }
 
     [Fact]
+    public async Task Checkout_BootstrapTag_WritesOnlyTheClientSideFlags()
+    {
+        using var client = factory.CreateClient();
+
+        var html = await client.GetStringAsync(new Uri("/checkout?user=alice", UriKind.Relative), Ct);
+
+        Assert.Contains("<script type=\"application/json\" id=\"featbit-bootstrap\" data-user-key=\"alice\">[{\"id\":\"checkout-ui\",\"variation\":\"v2\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"id\":\"new-checkout\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task FlagsPage_ListsEveryFlagForTheDemoUser()
     {
         using var client = factory.CreateClient();

@@ -316,6 +316,25 @@ public sealed class EventProcessorTests
     }
 
     [Fact]
+    public async Task TrackPageView_BadInput_LoggedDroppedAndNeverThrown_GoodOneSent()
+    {
+        await using var h = await EventHarness.CreateAsync();
+
+        h.Client.TrackPageView(null!, "viewed", "/a");
+        h.Client.TrackPageView(User, " ", "/a");
+        h.Client.TrackPageView(User, "viewed", " ");
+        h.Client.TrackPageView(User, "viewed", "/" + new string('r', EventProcessor.MaxRouteLength));
+        h.Client.TrackPageView(User, "viewed", "/checkout");
+        await h.Client.FlushAsync(TestContext.Current.CancellationToken);
+
+        var metric = Assert.Single(h.Server.AllEvents)["metrics"]![0]!;
+        Assert.Equal("PageView", metric["type"]!.GetValue<string>());
+        Assert.Equal("/checkout", metric["route"]!.GetValue<string>());
+        Assert.Equal(4L, h.Processor.Invalid);
+        Assert.Contains("TrackPageView", Assert.Single(h.LogsWithId(3003)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     [Trait("Conformance", "DLV-05")]
     public async Task Track_EventNameAtTheKeyLimitSent_OneOverRefused()
     {

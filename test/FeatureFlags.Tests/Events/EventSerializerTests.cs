@@ -57,6 +57,19 @@ public sealed class EventSerializerTests
     }
 
     [Fact]
+    public void Write_PageViewEvent_IsFeatBitsPageViewMetric()
+    {
+        var json = Serialize(InsightEvent.ForPageView(FlagUser.Create("k", "n"), "checkout-viewed", "/checkout", Timestamp));
+
+        AssertJsonEqual(
+            JsonNode.Parse("""
+                [{"user":{"keyId":"k","name":"n","customizedProperties":[]},
+                  "metrics":[{"appType":"dotnet-server-side","route":"/checkout","type":"PageView","eventName":"checkout-viewed","numericValue":1,"timestamp":1700000000000}]}]
+                """)!,
+            json);
+    }
+
+    [Fact]
     public void Write_UserWithEmailCountryAndCustom_AllGoToCustomizedProperties()
     {
         var user = FlagUser.Builder("k").Email("a@b.c").Country("GB").Custom("plan", "gold").Build();

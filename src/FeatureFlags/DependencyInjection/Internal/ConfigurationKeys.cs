@@ -26,10 +26,10 @@ internal static class ConfigurationKeys
     };
 
     /// <summary>
-    /// Sections under <c>FeatureFlags</c> that another package binds (FeatureFlags.AspNetCore: the web user mapping;
-    /// FeatureFlags.Redis: the shared store).
+    /// Sections under <c>FeatureFlags</c> that another package binds (FeatureFlags.AspNetCore: the web user mapping, the
+    /// flags a page may bootstrap a browser with, server-side page views; FeatureFlags.Redis: the shared store).
     /// </summary>
-    private static readonly HashSet<string> PackageSections = new(["User", "Redis"], StringComparer.OrdinalIgnoreCase);
+    private static readonly HashSet<string> PackageSections = new(["User", "ClientSide", "PageViews", "Redis"], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Binds and checks the keys.</summary>
     /// <param name="section">The options' section.</param>

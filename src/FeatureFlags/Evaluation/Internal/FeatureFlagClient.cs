@@ -105,6 +105,8 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
     public void Track(FlagUser user, string eventName, double numericValue = 1) => _events?.Track(user, eventName, numericValue);
 
+    public void TrackPageView(FlagUser user, string eventName, string route) => _events?.TrackPageView(user, eventName, route);
+
     public void Identify(FlagUser user) => _events?.Identify(user);
 
     public Task FlushAsync(CancellationToken cancellationToken = default)

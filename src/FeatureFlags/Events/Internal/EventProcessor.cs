@@ -26,6 +26,9 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
     /// <summary>The least time between two warnings of the same kind (full buffer, failing sends, bad input).</summary>
     internal static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(1);
 
+    /// <summary>The longest page-view route recorded (a URL path; longer ones are refused, not cut).</summary>
+    internal const int MaxRouteLength = 2048;
+
     private readonly ConcurrentQueue<InsightEvent> _queue = new();
     private readonly EventSender _sender;
 
@@ -159,6 +162,30 @@ internal sealed partial class EventProcessor : IHostedService, IDisposable
         }
 
         Enqueue(InsightEvent.ForMetric(user, eventName, numericValue, Now()));
+    }
+
+    /// <summary>Records a page view for a page-view metric (<c>TrackPageView</c>); bad input is logged and dropped.</summary>
+    public void TrackPageView(FlagUser user, string eventName, string route)
+    {
+        if (user is null)
+        {
+            Refuse("TrackPageView was called with a null user");
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(eventName) || eventName.Length > FlagUser.MaxKeyLength)
+        {
+            Refuse("TrackPageView was called with a blank event name or one longer than FlagUser.MaxKeyLength (256 characters)");
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(route) || route.Length > MaxRouteLength)
+        {
+            Refuse("TrackPageView was called with a blank route or one longer than 2048 characters");
+            return;
+        }
+
+        Enqueue(InsightEvent.ForPageView(user, eventName, route, Now()));
     }
 
     /// <summary>Records a user registration without a flag or metric (<c>Identify</c>); a null user is logged and dropped.</summary>

@@ -19,6 +19,9 @@ internal static class EventSerializer
     /// <summary>The fixed <c>type</c> of a metric; the server uses it as the analytics event name.</summary>
     public const string MetricType = "CustomEvent";
 
+    /// <summary>The <c>type</c> of a page view, as FeatBit's JavaScript SDK sends it for a page-view metric.</summary>
+    public const string PageViewType = "PageView";
+
     private static readonly JsonEncodedText UserName = JsonEncodedText.Encode("user");
     private static readonly JsonEncodedText KeyIdName = JsonEncodedText.Encode("keyId");
     private static readonly JsonEncodedText NameName = JsonEncodedText.Encode("name");
@@ -39,6 +42,7 @@ internal static class EventSerializer
     private static readonly JsonEncodedText AppTypeValue = JsonEncodedText.Encode(AppType);
     private static readonly JsonEncodedText RouteValue = JsonEncodedText.Encode(Route);
     private static readonly JsonEncodedText MetricTypeValue = JsonEncodedText.Encode(MetricType);
+    private static readonly JsonEncodedText PageViewTypeValue = JsonEncodedText.Encode(PageViewType);
     private static readonly JsonEncodedText EmailValue = JsonEncodedText.Encode(FlagUser.EmailAttribute);
     private static readonly JsonEncodedText CountryValue = JsonEncodedText.Encode(FlagUser.CountryAttribute);
 
@@ -82,11 +86,22 @@ internal static class EventSerializer
                 writer.WriteEndArray();
                 break;
             case InsightEventKind.Metric:
+            case InsightEventKind.PageView:
+                var pageView = e.Kind == InsightEventKind.PageView;
                 writer.WriteStartArray(MetricsName);
                 writer.WriteStartObject();
                 writer.WriteString(AppTypeName, AppTypeValue);
-                writer.WriteString(RouteName, RouteValue);
-                writer.WriteString(TypeName, MetricTypeValue);
+                if (pageView)
+                {
+                    writer.WriteString(RouteName, e.Route);
+                    writer.WriteString(TypeName, PageViewTypeValue);
+                }
+                else
+                {
+                    writer.WriteString(RouteName, RouteValue);
+                    writer.WriteString(TypeName, MetricTypeValue);
+                }
+
                 writer.WriteString(EventNameName, e.Name);
                 writer.WriteNumber(NumericValueName, e.NumericValue);
                 writer.WriteNumber(TimestampName, e.Timestamp);

@@ -13,6 +13,9 @@ internal enum InsightEventKind : byte
 
     /// <summary>A custom metric (<c>metrics</c>).</summary>
     Metric,
+
+    /// <summary>A page view (<c>metrics</c> with <c>type</c> <c>PageView</c> and the page's route).</summary>
+    PageView,
 }
 
 /// <summary>
@@ -25,8 +28,9 @@ internal readonly struct InsightEvent
     // The event in the buffer's segment (this struct) and the segment's bookkeeping for it.
     private const int EventOverheadBytes = 64;
 
-    private InsightEvent(InsightEventKind kind, FlagUser user, string? name, CompiledVariation? variation, bool sendToExperiment, double numericValue, long timestamp)
+    private InsightEvent(InsightEventKind kind, FlagUser user, string? name, CompiledVariation? variation, bool sendToExperiment, double numericValue, long timestamp, string? route = null)
     {
+        Route = route;
         Kind = kind;
         User = user;
         Name = name;
@@ -48,6 +52,9 @@ internal readonly struct InsightEvent
 
     public bool SendToExperiment { get; }
 
+    /// <summary>The page's route (page views only).</summary>
+    public string? Route { get; }
+
     public double NumericValue { get; }
 
     /// <summary>Unix time in milliseconds when the event was recorded.</summary>
@@ -58,7 +65,8 @@ internal readonly struct InsightEvent
     /// <see cref="FlagUser.EstimatedBytes"/>) plus the flag key or event name and the event itself. Reads two lengths
     /// and adds: no allocation.
     /// </summary>
-    public int EstimatedBytes => EventOverheadBytes + User.EstimatedBytes + (Name is null ? 0 : 24 + (2 * Name.Length));
+    public int EstimatedBytes => EventOverheadBytes + User.EstimatedBytes + (Name is null ? 0 : 24 + (2 * Name.Length))
+        + (Route is null ? 0 : 24 + (2 * Route.Length));
 
     /// <summary>The event as an <see cref="IInsightEventSink"/> receives it (allocates nothing; only sinks call it).</summary>
     public InsightEventRecord ToRecord() => new(
@@ -66,6 +74,7 @@ internal readonly struct InsightEvent
         {
             InsightEventKind.Evaluation => InsightEventRecordKind.Evaluation,
             InsightEventKind.Metric => InsightEventRecordKind.Track,
+            InsightEventKind.PageView => InsightEventRecordKind.PageView,
             _ => InsightEventRecordKind.Identify,
         },
         User,
@@ -74,7 +83,8 @@ internal readonly struct InsightEvent
         Variation?.Value,
         SendToExperiment,
         NumericValue,
-        DateTimeOffset.FromUnixTimeMilliseconds(Timestamp));
+        DateTimeOffset.FromUnixTimeMilliseconds(Timestamp),
+        Route);
 
     public static InsightEvent ForUser(FlagUser user, long timestamp)
         => new(InsightEventKind.User, user, null, null, false, 0, timestamp);
@@ -84,4 +94,7 @@ internal readonly struct InsightEvent
 
     public static InsightEvent ForMetric(FlagUser user, string eventName, double numericValue, long timestamp)
         => new(InsightEventKind.Metric, user, eventName, null, false, numericValue, timestamp);
+
+    public static InsightEvent ForPageView(FlagUser user, string eventName, string route, long timestamp)
+        => new(InsightEventKind.PageView, user, eventName, null, false, 1, timestamp, route);
 }
