@@ -98,6 +98,34 @@ internal static partial class Md5MultiBuffer
             => Vector256.ShiftLeft(x, s) | Vector256.ShiftRightLogical(x, 32 - s);
     }
 
+    /// <summary>Four lanes with the cross-platform <see cref="Vector128{T}"/> operators: <see cref="Portable256"/> on half the width.</summary>
+    private readonly struct Portable128 : ISteps<Vector128<uint>>
+    {
+        public static Vector128<uint> Init(uint value) => Vector128.Create(value);
+
+        public static Vector128<uint> Add(Vector128<uint> x, Vector128<uint> y) => x + y;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<uint> F(Vector128<uint> a, Vector128<uint> b, Vector128<uint> c, Vector128<uint> d, ref uint word, uint k, [ConstantExpected] byte s)
+            => b + Rotate(a + (Vector128.LoadUnsafe(ref word) + Vector128.Create(k)) + (d ^ (b & (c ^ d))), s);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<uint> G(Vector128<uint> a, Vector128<uint> b, Vector128<uint> c, Vector128<uint> d, ref uint word, uint k, [ConstantExpected] byte s)
+            => b + Rotate(a + (Vector128.LoadUnsafe(ref word) + Vector128.Create(k)) + Vector128.AndNot(c, d) + (b & d), s);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<uint> H(Vector128<uint> a, Vector128<uint> b, Vector128<uint> c, Vector128<uint> d, ref uint word, uint k, [ConstantExpected] byte s)
+            => b + Rotate(a + (Vector128.LoadUnsafe(ref word) + Vector128.Create(k)) + (b ^ (c ^ d)), s);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<uint> I(Vector128<uint> a, Vector128<uint> b, Vector128<uint> c, Vector128<uint> d, ref uint word, uint k, [ConstantExpected] byte s)
+            => b + Rotate(a + (Vector128.LoadUnsafe(ref word) + Vector128.Create(k)) + (c ^ (b | ~d)), s);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<uint> Rotate(Vector128<uint> x, [ConstantExpected] byte s)
+            => Vector128.ShiftLeft(x, s) | Vector128.ShiftRightLogical(x, 32 - s);
+    }
+
     /// <summary>One lane in a general-purpose register: the fallback without SIMD.</summary>
     private readonly struct Scalar : ISteps<uint>
     {

@@ -11,6 +11,9 @@ internal enum Md5Kernel
     /// <summary>One lane at a time with scalar instructions: any hardware.</summary>
     Scalar,
 
+    /// <summary>Four lanes per pass with the cross-platform <see cref="Vector128{T}"/> operators (SSE2, Arm64 AdvSimd).</summary>
+    Vector128,
+
     /// <summary>Eight lanes per pass with the cross-platform <see cref="Vector256{T}"/> operators (AVX2).</summary>
     Vector256,
 
@@ -36,7 +39,7 @@ internal enum Md5Kernel
 /// Only the digest's first word is computed (what bucketing reads), which leaves out MD5's last three steps. With
 /// AVX-512 each round function is one three-input logic instruction (<c>vpternlogd</c>) and each rotation one
 /// <c>vprold</c>; without it the same formulas run on the portable vector operators, and without SIMD one lane at
-/// a time. All kernels share one step sequence (<see cref="FirstWords{TVector, TOps}"/>) and give identical results.
+/// a time (<see cref="Vector128{T}"/>: four lanes, e.g. on Arm64). All kernels share one step sequence (<see cref="FirstWords{TVector, TOps}"/>) and give identical results.
 /// </para>
 /// </remarks>
 internal static partial class Md5MultiBuffer
@@ -46,12 +49,14 @@ internal static partial class Md5MultiBuffer
         Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? Md5Kernel.Vector512
         : Vector256.IsHardwareAccelerated && Avx512F.VL.IsSupported ? Md5Kernel.Vector256Avx512
         : Vector256.IsHardwareAccelerated ? Md5Kernel.Vector256
+        : Vector128.IsHardwareAccelerated ? Md5Kernel.Vector128
         : Md5Kernel.Scalar;
 
     /// <summary>Whether this hardware runs <paramref name="kernel"/>.</summary>
     public static bool IsSupported(Md5Kernel kernel) => kernel switch
     {
         Md5Kernel.Scalar => true,
+        Md5Kernel.Vector128 => Vector128.IsHardwareAccelerated,
         Md5Kernel.Vector256 => Vector256.IsHardwareAccelerated,
         Md5Kernel.Vector256Avx512 => Vector256.IsHardwareAccelerated && Avx512F.VL.IsSupported,
         Md5Kernel.Vector512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported,
@@ -92,6 +97,13 @@ internal static partial class Md5MultiBuffer
                 }
 
                 break;
+            case Md5Kernel.Vector128:
+                for (int lane = 0; lane < count; lane += Vector128<uint>.Count)
+                {
+                    FirstWords<Vector128<uint>, Portable128>(ref Unsafe.Add(ref words, lane)).AsInt32().CopyTo(firstWords[lane..]);
+                }
+
+                break;
             default:
                 for (int lane = 0; lane < count; lane++)
                 {
@@ -103,7 +115,7 @@ internal static partial class Md5MultiBuffer
     }
 
     /// <summary>One MD5 step for every lane at once, per round function: <c>b + ((a + f(b, c, d) + word + k) &lt;&lt;&lt; s)</c>.</summary>
-    /// <typeparam name="TVector">The lanes: <see cref="uint"/>, <see cref="Vector256{T}"/> or <see cref="Vector512{T}"/> of <see cref="uint"/>.</typeparam>
+    /// <typeparam name="TVector">The lanes: <see cref="uint"/>, or a <see cref="Vector128{T}"/>, <see cref="Vector256{T}"/> or <see cref="Vector512{T}"/> of <see cref="uint"/>.</typeparam>
     private interface ISteps<TVector>
     {
         static abstract TVector Init(uint value);
