@@ -1,3 +1,5 @@
+using FeatureFlags.Evaluation.Internal;
+
 namespace FeatureFlags;
 
 /// <summary>
@@ -6,13 +8,16 @@ namespace FeatureFlags;
 /// </summary>
 public sealed class AllFlagsState
 {
-    private readonly Dictionary<string, EvaluationDetail<string>> _flags;
+    // Compact storage: the snapshot's own sorted key array (shared, not copied) and one small entry per flag, from
+    // which an EvaluationDetail is built on read. A lookup is a binary search over the keys.
+    private readonly AllFlagsEntries _entries;
+    private AllFlagsView? _view;
 
-    internal AllFlagsState(bool isReady, string reason, Dictionary<string, EvaluationDetail<string>> flags)
+    internal AllFlagsState(bool isReady, string reason, AllFlagsEntries entries)
     {
         IsReady = isReady;
         Reason = reason;
-        _flags = flags;
+        _entries = entries;
     }
 
     /// <summary>Gets whether flag data was available; when false the state is empty and <see cref="Reason"/> says why.</summary>
@@ -21,19 +26,19 @@ public sealed class AllFlagsState
     /// <summary>Gets <c>"ok"</c>, or why the state is empty.</summary>
     public string Reason { get; }
 
-    /// <summary>Gets the evaluation of every live flag by key.</summary>
-    public IReadOnlyDictionary<string, EvaluationDetail<string>> Flags => _flags;
+    /// <summary>Gets the evaluation of every live flag by key (in ordinal key order).</summary>
+    public IReadOnlyDictionary<string, EvaluationDetail<string>> Flags => _view ??= new AllFlagsView(_entries);
 
     /// <summary>Gets a flag's evaluation.</summary>
     /// <param name="flagKey">The flag key.</param>
     /// <param name="detail">The evaluation, when the flag exists.</param>
     /// <returns><see langword="true"/> when the flag exists.</returns>
-    public bool TryGetDetail(string flagKey, out EvaluationDetail<string> detail) => _flags.TryGetValue(flagKey, out detail);
+    public bool TryGetDetail(string flagKey, out EvaluationDetail<string> detail) => _entries.TryGetDetail(flagKey, out detail);
 
     /// <summary>Gets a flag's raw value, or <paramref name="defaultValue"/> when the flag is missing or failed.</summary>
     /// <param name="flagKey">The flag key.</param>
     /// <param name="defaultValue">The value to return otherwise.</param>
     /// <returns>The value.</returns>
     public string GetValue(string flagKey, string defaultValue = "")
-        => _flags.TryGetValue(flagKey, out var d) && !d.IsDefaultValue ? d.Value : defaultValue;
+        => _entries.TryGetDetail(flagKey, out var d) && !d.IsDefaultValue ? d.Value : defaultValue;
 }

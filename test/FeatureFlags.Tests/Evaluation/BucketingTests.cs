@@ -150,6 +150,51 @@ public sealed class BucketingTests
     }
 
     [Fact]
+    public void GetBucket_RandomAsciiKeysOfEveryLengthUpTo200_EveryCut_EqualReference()
+    {
+        // The one-block ASCII fast path (up to 55 chars) and its edges, with the key cut between the two parts anywhere.
+        var random = new Random(5050);
+        var mismatches = new List<string>();
+        for (int length = 0; length <= 200; length++)
+        {
+            for (int trial = 0; trial < 5; trial++)
+            {
+                var chars = new char[length];
+                for (int i = 0; i < length; i++)
+                {
+                    chars[i] = (char)random.Next(0, 0x80);
+                }
+
+                string key = new(chars);
+                double expected = ReferenceBucket(key);
+                int cut = trial == 0 ? 0 : trial == 1 ? length : random.Next(0, length + 1);
+                if (Bucketing.GetBucket(key.AsSpan(0, cut), key.AsSpan(cut)) != expected)
+                {
+                    mismatches.Add($"length {length}, cut at {cut}");
+                }
+            }
+        }
+
+        Assert.Empty(mismatches);
+    }
+
+    [Fact]
+    public void ToBucket_EdgeWords_MatchDividingByIntMinValue()
+    {
+        foreach (int word in new[] { 0, 1, -1, int.MaxValue, int.MinValue, int.MinValue + 1, 123456789, -987654321 })
+        {
+            Assert.Equal(Math.Abs((double)word / int.MinValue), Bucketing.ToBucket(word));
+        }
+
+        var random = new Random(31);
+        for (int i = 0; i < 100_000; i++)
+        {
+            int word = random.Next(int.MinValue, int.MaxValue);
+            Assert.Equal(Math.Abs((double)word / int.MinValue), Bucketing.ToBucket(word));
+        }
+    }
+
+    [Fact]
     public void IsInRollout_ZeroToOne_IsTrueWithoutHashing()
     {
         Assert.False(Bucketing.RequiresHash(0, 1));

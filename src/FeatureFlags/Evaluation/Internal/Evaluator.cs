@@ -24,6 +24,12 @@ internal readonly record struct EvalResult(
     public static readonly EvalResult RegexBreakerOpen = Malformed with { Regex = RegexOutcome.BreakerOpen };
 }
 
+/// <summary>
+/// A flag whose batched evaluation stopped at a percentage rollout that needs the user's bucket: the rollout, the
+/// reason it was reached with, and the value hashed after the flag key.
+/// </summary>
+internal readonly record struct PendingRollout(CompiledRollout Rollout, EvaluationReasonKind Kind, string Reason, string DispatchValue);
+
 /// <summary>What a regex did to an evaluation that returned <see cref="EvalResult.Malformed"/>.</summary>
 internal enum RegexOutcome : byte
 {
@@ -61,6 +67,52 @@ internal static class Evaluator
 
     public static EvalResult Evaluate(CompiledFlag flag, FlagUser user, bool strictMissingAttributes)
     {
+        var result = Select(flag, user, strictMissingAttributes, out var rollout);
+        return rollout is null
+            ? result
+            : Dispatch(flag, rollout, result.Kind, result.Reason, DispatchValue(rollout, user), double.NaN, withExperiment: true);
+    }
+
+    /// <summary>
+    /// The first half of a batched evaluation (all flags for one user): evaluates <paramref name="flag"/> up to the
+    /// point where it needs the user's bucket. Returns true with the <paramref name="result"/> when no hash is needed,
+    /// else false with the rollout to finish (<see cref="FinishWithBucket"/>) once the bucket of
+    /// <see cref="CompiledFlag.Key"/> + <see cref="PendingRollout.DispatchValue"/> is known. Experiment inclusion is
+    /// not computed (false): the batched callers do not record events.
+    /// </summary>
+    public static bool TryEvaluateWithoutBucket(
+        CompiledFlag flag, FlagUser user, bool strictMissingAttributes, out EvalResult result, out PendingRollout pending)
+    {
+        result = Select(flag, user, strictMissingAttributes, out var rollout);
+        if (rollout is null)
+        {
+            pending = default;
+            return true;
+        }
+
+        var dispatchValue = DispatchValue(rollout, user);
+        if (NeedsBucket(rollout))
+        {
+            pending = new PendingRollout(rollout, result.Kind, result.Reason, dispatchValue);
+            return false;
+        }
+
+        pending = default;
+        result = Dispatch(flag, rollout, result.Kind, result.Reason, dispatchValue, double.NaN, withExperiment: false);
+        return true;
+    }
+
+    /// <summary>The second half of a batched evaluation: the variation <paramref name="pending"/> serves for <paramref name="bucket"/>.</summary>
+    public static EvalResult FinishWithBucket(CompiledFlag flag, in PendingRollout pending, double bucket)
+        => Dispatch(flag, pending.Rollout, pending.Kind, pending.Reason, pending.DispatchValue, bucket, withExperiment: false);
+
+    /// <summary>
+    /// Off, individual targets and rules, in order: returns the result when they decide it, else sets
+    /// <paramref name="rollout"/> to the rollout that does (a matched rule's or the fallthrough) and returns its reason.
+    /// </summary>
+    private static EvalResult Select(CompiledFlag flag, FlagUser user, bool strictMissingAttributes, out CompiledRollout? rollout)
+    {
+        rollout = null;
         if (!flag.IsEnabled)
         {
             return flag.DisabledVariation is null
@@ -95,20 +147,52 @@ internal static class Evaluator
 
             if (match == Match.Yes)
             {
-                return Dispatch(flag, rule.Rollout, user, EvaluationReasonKind.RuleMatch, rule.Reason);
+                rollout = rule.Rollout;
+                return new EvalResult(null, EvaluationReasonKind.RuleMatch, rule.Reason, false);
             }
         }
 
-        return Dispatch(flag, flag.Fallthrough, user, EvaluationReasonKind.Fallthrough, Reasons.Fallthrough);
+        rollout = flag.Fallthrough;
+        return new EvalResult(null, EvaluationReasonKind.Fallthrough, Reasons.Fallthrough, false);
     }
 
-    private static EvalResult Dispatch(CompiledFlag flag, CompiledRollout rollout, FlagUser user, EvaluationReasonKind kind, string reason)
-    {
-        var dispatchValue = rollout.DispatchKey is null
+    /// <summary>The value hashed with the flag key: the user key, or the rollout's dispatch attribute ("" when missing).</summary>
+    private static string DispatchValue(CompiledRollout rollout, FlagUser user)
+        => rollout.DispatchKey is null
             ? user.Key
             : user.TryGetAttribute(rollout.DispatchKey, out var v) ? v : string.Empty;
 
-        var bucket = double.NaN;
+    /// <summary>Whether <see cref="Dispatch"/> hashes: the first valid slice that is not decided without the bucket needs it.</summary>
+    private static bool NeedsBucket(CompiledRollout rollout)
+    {
+        foreach (var slice in rollout.Slices)
+        {
+            if (!slice.IsValid)
+            {
+                continue;
+            }
+
+            if (Bucketing.RequiresHash(slice.Min, slice.Max))
+            {
+                return true;
+            }
+
+            if (Bucketing.IsInRolloutBucket(0, slice.Min, slice.Max))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The first slice holding the user's bucket; <paramref name="bucket"/> is computed on first need when NaN. With
+    /// <paramref name="withExperiment"/> false, experiment inclusion (a second hash) is left false.
+    /// </summary>
+    private static EvalResult Dispatch(
+        CompiledFlag flag, CompiledRollout rollout, EvaluationReasonKind kind, string reason, string dispatchValue, double bucket, bool withExperiment)
+    {
         foreach (var slice in rollout.Slices)
         {
             if (!slice.IsValid)
@@ -142,7 +226,8 @@ internal static class Evaluator
                 return EvalResult.Malformed;
             }
 
-            return new EvalResult(slice.Variation, kind, reason, SendToExperiment(flag, rollout, slice, dispatchValue), split);
+            return new EvalResult(
+                slice.Variation, kind, reason, withExperiment && SendToExperiment(flag, rollout, slice, dispatchValue), split);
         }
 
         // No interval holds the bucket: the rollout is malformed (later rules are not tried, as in the official SDKs).

@@ -112,29 +112,6 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     public Task FlushAsync(CancellationToken cancellationToken = default)
         => _events is null ? Task.CompletedTask : _events.FlushAsync(cancellationToken);
 
-    /// <summary>Evaluates every live flag of a snapshot; one failing flag is reported for itself only.</summary>
-    internal AllFlagsState GetAllFlags(FlagSnapshot snapshot, FlagUser user)
-    {
-        if (user is null)
-        {
-            return new AllFlagsState(false, Reasons.UserNotSpecified, []);
-        }
-
-        if (!snapshot.IsInitialized)
-        {
-            _startWatch?.ReportNotReady();
-            return new AllFlagsState(false, Reasons.ClientNotReady, []);
-        }
-
-        var flags = new Dictionary<string, EvaluationDetail<string>>(snapshot.LiveFlags.Length, StringComparer.Ordinal);
-        foreach (var flag in snapshot.LiveFlags)
-        {
-            flags[flag.Key] = Convert<string, StringConverter>(flag.Key, Run(flag, user), string.Empty);
-        }
-
-        return new AllFlagsState(true, "ok", flags);
-    }
-
     /// <summary>
     /// The one evaluation path: snapshot lookup, evaluation, conversion; never throws. A successful conversion records
     /// an evaluation event unless <paramref name="record"/> is false (internal evaluations such as the flag tracker's).
@@ -227,6 +204,12 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
             return new EvalResult(null, EvaluationReasonKind.Error, Reasons.Exception, false);
         }
 
+        return Reported(flag, result);
+    }
+
+    /// <summary>Reports an evaluation that failed (logged once per flag version) and returns it unchanged.</summary>
+    private EvalResult Reported(CompiledFlag flag, in EvalResult result)
+    {
         if (result.Variation is null && result.Regex != RegexOutcome.BreakerOpen)
         {
             // Only an error leaves the variation null: broken data, or a regex that ran past its match timeout (an open

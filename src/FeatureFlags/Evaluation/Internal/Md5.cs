@@ -74,8 +74,29 @@ internal static class Md5
         block[length] = 0x80;
         block[(length + 1)..(BlockSize - sizeof(ulong))].Clear();
         BinaryPrimitives.WriteUInt64LittleEndian(block[(BlockSize - sizeof(ulong))..], (ulong)length << 3);
+        if (!BitConverter.IsLittleEndian)
+        {
+            uint a = InitA, b = InitB, c = InitC, d = InitD;
+            CompressBigEndian(ref a, ref b, ref c, ref d, block[..BlockSize]);
+            return unchecked((int)a);
+        }
+
+        return FirstWordOfBlock(MemoryMarshal.Cast<byte, uint>(block[..BlockSize]));
+    }
+
+    /// <summary>
+    /// Digest bytes 0..3, as a little-endian <see cref="int"/>, of the message whose only, already padded, block is the
+    /// sixteen message words <paramref name="paddedBlock"/> (see <see cref="Md5Block"/>).
+    /// </summary>
+    /// <remarks>
+    /// Those four bytes are the first state word, which MD5's 61st step writes last: the last three steps only update
+    /// the other three words, so they are skipped (about 5% of the compression).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int FirstWordOfBlock(ReadOnlySpan<uint> paddedBlock)
+    {
         uint a = InitA, b = InitB, c = InitC, d = InitD;
-        Compress(ref a, ref b, ref c, ref d, block[..BlockSize]);
+        Compress<FirstWordOnly>(ref a, ref b, ref c, ref d, paddedBlock);
         return unchecked((int)a);
     }
 
@@ -121,7 +142,7 @@ internal static class Md5
         if (BitConverter.IsLittleEndian)
         {
             // Message words are little-endian, so on little-endian hardware the block can be read in place.
-            Compress(ref state0, ref state1, ref state2, ref state3, MemoryMarshal.Cast<byte, uint>(block));
+            Compress<AllWords>(ref state0, ref state1, ref state2, ref state3, MemoryMarshal.Cast<byte, uint>(block));
         }
         else
         {
@@ -134,12 +155,32 @@ internal static class Md5
     {
         Span<uint> words = stackalloc uint[16];
         BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(block), words);
-        Compress(ref state0, ref state1, ref state2, ref state3, words);
+        Compress<AllWords>(ref state0, ref state1, ref state2, ref state3, words);
     }
 
-    /// <summary>The 64 MD5 steps over the sixteen message words <paramref name="w"/>, fully unrolled.</summary>
+    /// <summary>Which state words a compression must produce; a type argument, so each choice is compiled on its own.</summary>
+    private interface IOutputWords
+    {
+        static abstract bool All { get; }
+    }
+
+    private readonly struct AllWords : IOutputWords
+    {
+        public static bool All => true;
+    }
+
+    private readonly struct FirstWordOnly : IOutputWords
+    {
+        public static bool All => false;
+    }
+
+    /// <summary>
+    /// The 64 MD5 steps over the sixteen message words <paramref name="w"/>, fully unrolled; with
+    /// <see cref="FirstWordOnly"/> only <paramref name="state0"/> is updated and the last three steps are left out.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compress(ref uint state0, ref uint state1, ref uint state2, ref uint state3, ReadOnlySpan<uint> w)
+    private static void Compress<TOutput>(ref uint state0, ref uint state1, ref uint state2, ref uint state3, ReadOnlySpan<uint> w)
+        where TOutput : struct, IOutputWords
     {
         // Touching the last word first lets the JIT drop the bounds checks of w[0]..w[14].
         _ = w[15];
@@ -217,11 +258,15 @@ internal static class Md5
         c = I(c, d, a, b, w[6] + 0xA3014314u, 15);
         b = I(b, c, d, a, w[13] + 0x4E0811A1u, 21);
         a = I(a, b, c, d, w[4] + 0xF7537E82u, 6);
+        state0 += a;
+        if (!TOutput.All)
+        {
+            return;
+        }
+
         d = I(d, a, b, c, w[11] + 0xBD3AF235u, 10);
         c = I(c, d, a, b, w[2] + 0x2AD7D2BBu, 15);
         b = I(b, c, d, a, w[9] + 0xEB86D391u, 21);
-
-        state0 += a;
         state1 += b;
         state2 += c;
         state3 += d;

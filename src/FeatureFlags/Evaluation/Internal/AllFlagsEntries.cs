@@ -1,0 +1,102 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
+using FeatureFlags.Store.Internal;
+
+namespace FeatureFlags.Evaluation.Internal;
+
+/// <summary>One flag's outcome in an all-flags evaluation: 24 bytes, against 40 for an <see cref="EvaluationDetail{T}"/> plus a dictionary entry.</summary>
+internal readonly struct AllFlagsEntry(CompiledVariation? variation, EvaluationReasonKind kind, string reason)
+{
+    /// <summary>An evaluation result as stored: the variation served (null for an error), with its reason.</summary>
+    public AllFlagsEntry(in EvalResult result)
+        : this(result.Variation, result.Kind, result.Reason)
+    {
+    }
+
+    /// <summary>The detail a string evaluation of the flag <paramref name="key"/> returns (the raw value, never a wrong type).</summary>
+    public EvaluationDetail<string> ToDetail(string key)
+        => variation is null
+            ? new(key, string.Empty, string.Empty, kind, reason)
+            : new(key, variation.Value, variation.Id, kind, reason);
+}
+
+/// <summary>
+/// The flags of an all-flags evaluation: keys in ordinal order (the snapshot's own array, shared) and the entry of
+/// each key at the same index.
+/// </summary>
+internal readonly struct AllFlagsEntries
+{
+    private readonly string[]? _keys;
+    private readonly AllFlagsEntry[]? _entries;
+
+    /// <param name="sortedKeys">Distinct keys in <see cref="string.CompareOrdinal(string, string)"/> order (<see cref="FlagSnapshot.LiveKeys"/>).</param>
+    /// <param name="entries">The outcome of each key, at the key's index.</param>
+    public AllFlagsEntries(string[] sortedKeys, AllFlagsEntry[] entries)
+    {
+        if (sortedKeys.Length != entries.Length)
+        {
+            throw new ArgumentException("One entry per key.", nameof(entries));
+        }
+
+        _keys = sortedKeys;
+        _entries = entries;
+    }
+
+    public int Count => _keys?.Length ?? 0;
+
+    public string[] Keys => _keys ?? [];
+
+    public EvaluationDetail<string> this[int index] => _entries![index].ToDetail(_keys![index]);
+
+    public int IndexOf(string? key) => key is null || _keys is null ? -1 : Array.BinarySearch(_keys, key, StringComparer.Ordinal);
+
+    public bool TryGetDetail(string? key, out EvaluationDetail<string> detail)
+    {
+        var index = IndexOf(key);
+        if (index < 0)
+        {
+            detail = default;
+            return false;
+        }
+
+        detail = this[index];
+        return true;
+    }
+}
+
+/// <summary><see cref="AllFlagsState.Flags"/>: a read-only dictionary view over <see cref="AllFlagsEntries"/>, created on first use.</summary>
+internal sealed class AllFlagsView(AllFlagsEntries entries) : IReadOnlyDictionary<string, EvaluationDetail<string>>
+{
+    public int Count => entries.Count;
+
+    // A read-only wrapper: the array is the snapshot's own.
+    public IEnumerable<string> Keys => Array.AsReadOnly(entries.Keys);
+
+    public IEnumerable<EvaluationDetail<string>> Values
+    {
+        get
+        {
+            for (var i = 0; i < entries.Count; i++)
+            {
+                yield return entries[i];
+            }
+        }
+    }
+
+    public EvaluationDetail<string> this[string key]
+        => entries.TryGetDetail(key, out var detail) ? detail : throw new KeyNotFoundException($"The flag '{key}' is not in this state.");
+
+    public bool ContainsKey(string key) => entries.IndexOf(key) >= 0;
+
+    public bool TryGetValue(string key, [MaybeNullWhen(false)] out EvaluationDetail<string> value) => entries.TryGetDetail(key, out value);
+
+    public IEnumerator<KeyValuePair<string, EvaluationDetail<string>>> GetEnumerator()
+    {
+        for (var i = 0; i < entries.Count; i++)
+        {
+            yield return new KeyValuePair<string, EvaluationDetail<string>>(entries.Keys[i], entries[i]);
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}

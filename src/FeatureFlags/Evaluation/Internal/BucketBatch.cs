@@ -1,0 +1,78 @@
+using System.Runtime.CompilerServices;
+
+namespace FeatureFlags.Evaluation.Internal;
+
+/// <summary>
+/// The rollouts of one all-flags evaluation that wait for the user's bucket, up to sixteen at a time: each key
+/// (flag key + dispatch value) is written as a padded MD5 block into one lane of an <see cref="Md5Lanes"/>, and
+/// <see cref="HashBuckets"/> hashes all of them in one multi-buffer pass (<see cref="Md5MultiBuffer"/>).
+/// </summary>
+/// <remarks>A mutable struct of about 1.7 KB, meant to live on the caller's stack for one evaluation.</remarks>
+internal struct BucketBatch
+{
+    private Md5Lanes _lanes;
+    private PendingLanes _pending;
+    private int _count;
+
+    /// <summary>Number of rollouts waiting.</summary>
+    public readonly int Count => _count;
+
+    /// <summary>Whether every lane is taken: hash and <see cref="Clear"/> before adding more.</summary>
+    public readonly bool IsFull => _count == Md5Lanes.Count;
+
+    /// <summary>
+    /// Queues the rollout of the flag at <paramref name="index"/>, whose hash key is <paramref name="flagKey"/> +
+    /// <see cref="PendingRollout.DispatchValue"/>. Returns false, queuing nothing, when the key is not a one-block
+    /// ASCII key (<see cref="Md5Block.TryWriteAsciiKey"/>): the caller then computes that bucket on its own.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The batch is full.</exception>
+    public bool TryAdd(int index, string flagKey, in PendingRollout pending)
+    {
+        if (IsFull)
+        {
+            throw new InvalidOperationException("The batch is full.");
+        }
+
+        if (!Md5Block.TryWriteAsciiKey(flagKey, pending.DispatchValue, out var block))
+        {
+            return false;
+        }
+
+        _lanes.SetLane(_count, block);
+        _pending[_count] = new PendingLane(index, pending);
+        _count++;
+        return true;
+    }
+
+    /// <summary>The flag index and rollout queued in <paramref name="lane"/>.</summary>
+    public readonly PendingLane this[int lane]
+        => (uint)lane < (uint)_count ? _pending[lane] : throw new ArgumentOutOfRangeException(nameof(lane));
+
+    /// <summary>Writes the bucket of every queued key to <paramref name="buckets"/>[lane] (16 elements) with <paramref name="kernel"/>.</summary>
+    [SkipLocalsInit]
+    public void HashBuckets(Span<double> buckets, Md5Kernel kernel)
+    {
+        Span<int> firstWords = stackalloc int[Md5Lanes.Count];
+        Md5MultiBuffer.HashFirstWords(ref _lanes, _count, firstWords, kernel);
+        for (var lane = 0; lane < _count; lane++)
+        {
+            buckets[lane] = Bucketing.ToBucket(firstWords[lane]);
+        }
+    }
+
+    /// <summary>Empties the batch (the lanes are overwritten by the next adds; the references are dropped).</summary>
+    public void Clear()
+    {
+        ((Span<PendingLane>)_pending)[.._count].Clear();
+        _count = 0;
+    }
+
+    /// <summary>A queued rollout: the index of its flag in the evaluation and what finishing it needs.</summary>
+    internal readonly record struct PendingLane(int Index, PendingRollout Rollout);
+
+    [InlineArray(Md5Lanes.Count)]
+    private struct PendingLanes
+    {
+        private PendingLane _lane0;
+    }
+}
