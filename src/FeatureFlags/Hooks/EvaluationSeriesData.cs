@@ -56,7 +56,7 @@ public readonly struct EvaluationSeriesData : IEquatable<EvaluationSeriesData>
     /// <summary>Gets whether neither a state nor a number was set.</summary>
     public bool IsEmpty => State is null && Number == 0;
 
-    /// <summary>Whether two data hold the same state object (by reference) and number.</summary>
+    /// <summary>Whether two data hold equal states (<see cref="object.Equals(object, object)"/>) and the same number.</summary>
     /// <param name="left">The first.</param>
     /// <param name="right">The second.</param>
     /// <returns><see langword="true"/> when they are equal.</returns>
@@ -69,11 +69,11 @@ public readonly struct EvaluationSeriesData : IEquatable<EvaluationSeriesData>
     public static bool operator !=(EvaluationSeriesData left, EvaluationSeriesData right) => !left.Equals(right);
 
     /// <inheritdoc />
-    public bool Equals(EvaluationSeriesData other) => ReferenceEquals(State, other.State) && Number == other.Number;
+    public bool Equals(EvaluationSeriesData other) => Equals(State, other.State) && Number == other.Number;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is EvaluationSeriesData other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(State is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(State), Number);
+    public override int GetHashCode() => HashCode.Combine(State, Number);
 }

@@ -47,6 +47,9 @@ internal sealed partial class HookRunner
     /// <summary>How many hooks run.</summary>
     public int Count => _hooks.Length;
 
+    /// <summary>The hooks, in registration order.</summary>
+    internal IReadOnlyList<FeatureFlagsHook> Hooks => _hooks;
+
     /// <summary>The named client's name (null for the default client), passed to every hook in its context.</summary>
     public string? ClientName { get; }
 
