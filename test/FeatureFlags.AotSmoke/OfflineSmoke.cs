@@ -1,20 +1,24 @@
+using FeatureFlags.Hooks;
+
 namespace FeatureFlags.AotSmoke;
 
 /// <summary>
 /// The core package on a generic host, offline from a bootstrap file: typed, JSON and detail variations,
-/// <c>GetAllFlags</c>, <c>Track</c>, overrides, and <see cref="IFlagTracker"/> seeing a change to the watched file.
+/// <c>GetAllFlags</c>, <c>Track</c>, overrides, an evaluation hook, and <see cref="IFlagTracker"/> seeing a change to the
+/// watched file.
 /// </summary>
 internal static class OfflineSmoke
 {
     public static async Task RunAsync(string bootstrapFile, SmokeChecks checks, Action onFirstEvaluation)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var hook = new SmokeHook();
         builder.Services.AddFeatureFlags(options =>
         {
             options.Offline = true;
             options.BootstrapFile = bootstrapFile;
             options.Overrides["forced-flag"] = "true";
-        });
+        }).AddHook(hook);
 
         using var host = builder.Build();
         await host.StartAsync();
@@ -49,6 +53,13 @@ internal static class OfflineSmoke
         // Offline sends nothing; an exception here fails the run (Program catches it).
         client.Track(alice, "checkout-completed", 42);
         await client.FlushAsync();
+
+        // The hook ran around every typed evaluation above (GetAllFlags runs none) and after Track.
+        checks.Equal("hook: before stages", 11, hook.Before);
+        checks.Equal("hook: after stages", 11, hook.After);
+        checks.Equal("hook: data kept from before to after", 11, hook.DataKept);
+        checks.Equal("hook: JSON evaluations", 1, hook.Json);
+        checks.Equal("hook: AfterTrack", "checkout-completed", hook.LastTrack);
 
         // IFlagTracker: rewriting the watched file turns "beta" on for bob.
         var changed = new TaskCompletionSource<FlagValueChangedEvent>(TaskCreationOptions.RunContinuationsAsynchronously);

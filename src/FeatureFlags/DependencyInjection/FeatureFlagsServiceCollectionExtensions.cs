@@ -6,6 +6,7 @@ using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.DependencyInjection.Internal;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Events.Internal;
+using FeatureFlags.Hooks.Internal;
 using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Sync.Internal;
@@ -138,6 +139,7 @@ public static partial class FeatureFlagsServiceCollectionExtensions
         services.TryAddSingleton<NotificationDispatcher>();
         services.TryAddSingleton<FlagStore>();
         services.TryAddSingleton<IFlagStore>(static sp => sp.GetRequiredService<FlagStore>());
+        services.TryAddSingleton(static sp => HookRunner.Create(sp));
         services.TryAddSingleton<FeatureFlagClient>();
         services.TryAddSingleton<IFeatureFlagClient>(static sp => sp.GetRequiredService<FeatureFlagClient>());
         services.TryAddSingleton<StatusProvider>();

@@ -54,6 +54,10 @@ internal sealed class NamedClientRegistration(string name, string keyPrefix)
         var hosted = app.GetService<IServiceProviderIsService>()?.IsService(typeof(IHostApplicationLifetime)) == true;
         services.RemoveAll<ClientIdentity>();
         services.AddSingleton(new ClientIdentity(Name, KeyPrefix, hosted));
+
+        // Lets the client find what the app registered (a hook type); the client never disposes it.
+        services.RemoveAll<AppServices>();
+        services.AddSingleton(new AppServices(app));
         return new ClientContainer(services.BuildServiceProvider());
     }
 }

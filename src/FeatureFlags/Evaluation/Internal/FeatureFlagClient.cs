@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using FeatureFlags.DependencyInjection.Internal;
 using FeatureFlags.Events.Internal;
+using FeatureFlags.Hooks;
+using FeatureFlags.Hooks.Internal;
 using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
 using FeatureFlags.Telemetry.Internal;
@@ -25,6 +27,9 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     // Null when events are disabled (or not registered): recording then costs one null check.
     private readonly EventProcessor? _events;
 
+    // Null when no hook is registered: an evaluation then pays one null check for hooks.
+    private readonly HookRunner? _hooks;
+
     /// <summary>The most keys each "logged once" set remembers; past it, new keys are counted, not logged.</summary>
     internal const int MaxReportedKeys = 4096;
 
@@ -43,7 +48,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
     public FeatureFlagClient(
         FlagStore store, IOptions<FeatureFlagsOptions> options, EventProcessor? events = null, ILogger<FeatureFlagClient>? logger = null,
-        HostStartWatch? startWatch = null)
+        HostStartWatch? startWatch = null, HookRunner? hooks = null)
     {
         _startWatch = startWatch;
         _store = store;
@@ -53,6 +58,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         _logger = logger ?? (ILogger)NullLogger.Instance;
         // The processor already knows whether events are on (Events:Enabled, Offline, a local recorder).
         _events = events is { IsEnabled: true } ? events : null;
+        _hooks = hooks is { Count: > 0 } ? hooks : null;
     }
 
     public bool IsInitialized => _store.IsInitialized;
@@ -61,6 +67,9 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
     /// <summary>The event processor evaluations record to; null when events are disabled.</summary>
     internal EventProcessor? Events => _events;
+
+    /// <summary>The hooks evaluations and <c>Track</c> run; null when none is registered.</summary>
+    internal HookRunner? Hooks => _hooks;
 
     /// <summary>Problems not logged because a "logged once" set was full (<see cref="MaxReportedKeys"/>).</summary>
     internal long UnreportedProblems => Interlocked.Read(ref _unreported);
@@ -103,7 +112,14 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
     public AllFlagsState GetAllFlags(FlagUser user) => GetAllFlags(_store.Current, user);
 
-    public void Track(FlagUser user, string eventName, double numericValue = 1) => _events?.Track(user, eventName, numericValue);
+    public void Track(FlagUser user, string eventName, double numericValue = 1)
+    {
+        _events?.Track(user, eventName, numericValue);
+        if (_hooks is not null && user is not null && !string.IsNullOrWhiteSpace(eventName))
+        {
+            _hooks.AfterTrack(new TrackSeriesContext(eventName, user, numericValue, _hooks.ClientName));
+        }
+    }
 
     public void TrackPageView(FlagUser user, string eventName, string route) => _events?.TrackPageView(user, eventName, route);
 
@@ -114,11 +130,17 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
     /// <summary>
     /// The one evaluation path: snapshot lookup, evaluation, conversion; never throws. A successful conversion records
-    /// an evaluation event unless <paramref name="record"/> is false (internal evaluations such as the flag tracker's).
+    /// an evaluation event and the hooks run unless <paramref name="record"/> is false (internal evaluations such as the
+    /// flag tracker's).
     /// </summary>
     internal EvaluationDetail<T> Evaluate<T, TConverter>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, bool record = true)
         where TConverter : IVariationConverter<T>
     {
+        if (_hooks is not null && record)
+        {
+            return EvaluateWithHooks<T, TConverter>(_hooks, snapshot, flagKey, user, defaultValue);
+        }
+
         var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out var flag, out var served, out var sendToExperiment, out var split);
         if (record)
         {
@@ -320,16 +342,26 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     /// <summary>Evaluates a JSON flag with source-generated (or reflection) metadata; a null <paramref name="jsonTypeInfo"/> is an error, not a throw.</summary>
     internal EvaluationDetail<T> EvaluateJson<T>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, JsonTypeInfo<T>? jsonTypeInfo)
     {
+        if (_hooks is not null)
+        {
+            return EvaluateJsonWithHooks(_hooks, snapshot, flagKey, user, defaultValue, jsonTypeInfo);
+        }
+
         if (jsonTypeInfo is null)
         {
-            var raw = Evaluate<string, StringConverter>(snapshot, flagKey, user, string.Empty, record: false);
-            return new(raw.FlagKey, defaultValue, string.Empty, raw.IsDefaultValue ? raw.Kind : EvaluationReasonKind.Error,
-                raw.IsDefaultValue ? raw.Reason : "json type info not specified");
+            return MissingJsonTypeInfo(snapshot, flagKey, user, defaultValue);
         }
 
         var detail = EvaluateJsonCore(snapshot, flagKey, user, defaultValue, jsonTypeInfo, out var flag, out var split);
         EvaluationTelemetry.Record(_store.Metrics, flag, _traceUserKey ? user : null, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason, split);
         return detail;
+    }
+
+    private EvaluationDetail<T> MissingJsonTypeInfo<T>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue)
+    {
+        var raw = Evaluate<string, StringConverter>(snapshot, flagKey, user, string.Empty, record: false);
+        return new(raw.FlagKey, defaultValue, string.Empty, raw.IsDefaultValue ? raw.Kind : EvaluationReasonKind.Error,
+            raw.IsDefaultValue ? raw.Reason : "json type info not specified");
     }
 
     private EvaluationDetail<T> EvaluateJsonCore<T>(
