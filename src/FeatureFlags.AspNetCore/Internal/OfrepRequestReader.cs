@@ -28,7 +28,8 @@ internal static class OfrepRequestReader
         }
 
         // One byte past the limit tells an oversize body apart without reading the rest of it.
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxBodySize + 1, 4096));
+        var readLimit = maxBodySize < Array.MaxLength ? maxBodySize + 1 : Array.MaxLength;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(readLimit, 4096));
         try
         {
             var length = 0;
@@ -41,13 +42,13 @@ internal static class OfrepRequestReader
                         return TooLarge(maxBodySize);
                     }
 
-                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBodySize + 1));
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, readLimit));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, maxBodySize + 1) - length), cancellationToken).ConfigureAwait(false);
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, readLimit) - length), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
