@@ -7,7 +7,7 @@ namespace FeatureFlags.AotSmoke;
 /// <summary>
 /// The ASP.NET Core package on <c>WebApplication.CreateSlimBuilder</c>, configured from <c>IConfiguration</c> (the
 /// binding source generator): <c>UseFeatureFlags</c>, a minimal API gated by <c>RequireFeature</c>, a handler taking
-/// the scoped <see cref="IFeatureFlags"/>, <c>MapFeatureFlags</c> and the health check, called over loopback.
+/// the scoped <see cref="IFeatureFlags"/>, <c>MapFeatureFlags</c>, the health check and <c>MapOfrep</c>, called over loopback.
 /// </summary>
 internal static class WebSmoke
 {
@@ -45,6 +45,7 @@ internal static class WebSmoke
             o.IncludeReasons = true;
         });
         app.MapHealthChecks("/health");
+        app.MapOfrep("/");
         await app.StartAsync();
 
         var address = app.Urls.Single();
@@ -72,7 +73,26 @@ internal static class WebSmoke
             checks.Equal("GET /flags/debug [checkout-ui]", "v2 TargetMatch", $"{ui.GetProperty("value").GetString()} {ui.GetProperty("kind").GetString()}");
         }
 
+        await OfrepAsync(http, checks);
         await app.StopAsync();
+    }
+
+    /// <summary>The OFREP endpoints (<c>MapOfrep</c>): a single evaluation, and the bulk one revalidated with its ETag.</summary>
+    private static async Task OfrepAsync(HttpClient http, SmokeChecks checks)
+    {
+        const string Context = """{"context":{"targetingKey":"alice"}}""";
+        using (var single = await http.PostAsync("/ofrep/v1/evaluate/flags/checkout-ui", new StringContent(Context, System.Text.Encoding.UTF8, "application/json")))
+        using (var json = JsonDocument.Parse(await single.Content.ReadAsStringAsync()))
+        {
+            checks.Equal("POST OFREP checkout-ui as alice", "200 v2 TARGETING_MATCH", $"{(int)single.StatusCode} {json.RootElement.GetProperty("value").GetString()} {json.RootElement.GetProperty("reason").GetString()}");
+        }
+
+        using var bulk = await http.PostAsync("/ofrep/v1/evaluate/flags", new StringContent(Context, System.Text.Encoding.UTF8, "application/json"));
+        checks.Equal("POST OFREP bulk status", HttpStatusCode.OK, bulk.StatusCode);
+        using var again = new HttpRequestMessage(HttpMethod.Post, "/ofrep/v1/evaluate/flags") { Content = new StringContent(Context, System.Text.Encoding.UTF8, "application/json") };
+        again.Headers.TryAddWithoutValidation("If-None-Match", bulk.Headers.ETag?.ToString());
+        using var notModified = await http.SendAsync(again);
+        checks.Equal("POST OFREP bulk with If-None-Match", HttpStatusCode.NotModified, notModified.StatusCode);
     }
 
     private static async Task<JsonDocument> GetJsonAsync(HttpClient http, string path, SmokeChecks checks)

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using FeatureFlags.AspNetCore.Tests.Support;
 using FeatureFlags.AspNetCore.Tests.TestApp;
+using FeatureFlags.Evaluation.Internal;
+using FeatureFlags.Store.Internal;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Xunit;
@@ -100,10 +102,9 @@ public sealed partial class BootstrapTagHelperTests
     [Fact]
     public void Write_EscapesEveryHtmlSensitiveCharacter()
     {
-        var state = new AllFlagsState(true, "ok", new(StringComparer.Ordinal)
-        {
-            [Hostile] = new EvaluationDetail<string>(Hostile, Hostile, Hostile, EvaluationReasonKind.Fallthrough, "fall through targets and rules"),
-        });
+        var state = new AllFlagsState(true, "ok", new AllFlagsEntries(
+            [Hostile],
+            [new AllFlagsEntry(new CompiledVariation(Hostile, Hostile), EvaluationReasonKind.Fallthrough, "fall through targets and rules")]));
 
         var json = FeatureFlagsBootstrapTagHelper.Write([Hostile], state);
 
