@@ -1,5 +1,6 @@
-using System.Collections.Frozen;
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Model.Internal;
@@ -33,8 +34,9 @@ internal sealed class FlagCompiler
 
     public CompiledSegment CompileSegment(SegmentDto dto, Guid id)
     {
-        var problems = new List<string>();
-        var rules = new List<CompiledCondition[]>();
+        List<string>? problems = null;
+        var rules = new List<CompiledCondition[]>(dto.Rules?.Count ?? 0);
+        var hasRegex = false;
         foreach (var rule in dto.Rules ?? [])
         {
             if (rule is null)
@@ -43,7 +45,9 @@ internal sealed class FlagCompiler
             }
 
             // Segment rules hold ordinary conditions only; a nested segment reference never matches.
-            rules.Add(CompileConditions(rule.Conditions, segments: null, problems));
+            var conditions = CompileConditions(rule.Conditions, segments: null, ref problems);
+            hasRegex |= HasRegex(conditions);
+            rules.Add(conditions);
         }
 
         return new CompiledSegment
@@ -51,51 +55,38 @@ internal sealed class FlagCompiler
             Id = id,
             Version = dto.UpdatedAt,
             IsArchived = dto.IsArchived,
-            Included = ToSet(dto.Included),
-            Excluded = ToSet(dto.Excluded),
+            Included = StringSet.Of(dto.Included),
+            Excluded = StringSet.Of(dto.Excluded),
             Rules = [.. rules],
-            Problems = [.. problems],
-            HasRegex = rules.Any(HasRegex),
+            Problems = problems is null ? [] : [.. problems],
+            HasRegex = hasRegex,
         };
     }
 
     /// <summary>Compiles a flag, resolving its segment references against <paramref name="segments"/>.</summary>
     public CompiledFlag CompileFlag(FlagDto dto, string key, IReadOnlyDictionary<Guid, CompiledSegment> segments)
     {
-        var problems = new List<string>();
-        var variations = new Dictionary<string, CompiledVariation>(StringComparer.Ordinal);
-        var ordered = new List<CompiledVariation>();
+        var variations = new VariationIndex(dto.Variations?.Count ?? 0);
         foreach (var v in dto.Variations ?? [])
         {
             if (v?.Id is null)
             {
-                problems.Add("a variation has no id");
+                variations.Problem("a variation has no id");
                 continue;
             }
 
-            var compiled = new CompiledVariation(v.Id, v.Value ?? string.Empty);
-            if (variations.TryAdd(v.Id, compiled))
+            if (variations.Get(v.Id) is null)
             {
-                ordered.Add(compiled);
+                variations.Add(new CompiledVariation(v.Id, v.Value ?? string.Empty));
             }
         }
 
-        CompiledVariation? Find(string? id, string where)
-        {
-            if (id is not null && variations.TryGetValue(id, out var found))
-            {
-                return found;
-            }
-
-            problems.Add($"{where} refers to missing variation '{id}'");
-            return null;
-        }
-
-        var disabled = dto.IsEnabled ? (dto.DisabledVariationId is null ? null : variations.GetValueOrDefault(dto.DisabledVariationId))
-                                     : Find(dto.DisabledVariationId, "disabledVariationId");
+        var disabled = dto.IsEnabled ? (dto.DisabledVariationId is null ? null : variations.Get(dto.DisabledVariationId))
+                                     : variations.Find(dto.DisabledVariationId, "disabledVariationId");
 
         // The first target list that holds a key wins, as in the official SDKs.
-        var targets = new Dictionary<string, CompiledVariation?>(StringComparer.Ordinal);
+        var targets = new List<KeyValuePair<string, CompiledVariation?>>();
+        HashSet<string>? targeted = null;
         foreach (var target in dto.TargetUsers ?? [])
         {
             if (target?.KeyIds is not { Count: > 0 } keys)
@@ -103,18 +94,19 @@ internal sealed class FlagCompiler
                 continue;
             }
 
-            var variation = Find(target.VariationId, "a target list");
+            var variation = variations.Find(target.VariationId, "a target list");
             foreach (var k in keys)
             {
-                if (k is not null)
+                if (k is not null && IsNewTarget(targets, ref targeted, k))
                 {
-                    targets.TryAdd(k, variation);
+                    targets.Add(new(k, variation));
                 }
             }
         }
 
-        var segmentIds = new HashSet<Guid>();
-        var rules = new List<CompiledRule>();
+        HashSet<Guid>? segmentIds = null;
+        var rules = new CompiledRule[CountNonNull(dto.Rules)];
+        var ruleIndex = 0;
         foreach (var rule in dto.Rules ?? [])
         {
             if (rule is null)
@@ -123,23 +115,26 @@ internal sealed class FlagCompiler
             }
 
             var name = rule.Name ?? string.Empty;
-            var conditions = CompileConditions(rule.Conditions, segments, problems, segmentIds);
-            rules.Add(new CompiledRule
+            var conditions = CompileConditions(rule.Conditions, segments, ref variations.Problems, ref segmentIds);
+            rules[ruleIndex++] = new CompiledRule
             {
                 Name = name,
-                Reason = "match rule " + name,
+                Reason = ReasonFor(name),
                 Conditions = conditions,
-                Rollout = CompileRollout(rule.DispatchKey, rule.IncludedInExpt, rule.Variations, $"rule '{name}'", Find),
+                Rollout = CompileRollout(rule.DispatchKey, rule.IncludedInExpt, rule.Variations, variations, rule.Name),
                 Breaker = _regexPolicy.BreakerThreshold > 0 && HasRegex(conditions) ? new RegexBreaker(_regexPolicy) : null,
-            });
+            };
         }
 
-        var fallthrough = dto.Fallthrough is null
-            ? new CompiledRollout { DispatchKey = null, IncludedInExpt = false, Slices = [] }
-            : CompileRollout(dto.Fallthrough.DispatchKey, dto.Fallthrough.IncludedInExpt, dto.Fallthrough.Variations, "fallthrough", Find);
+        CompiledRollout fallthrough;
         if (dto.Fallthrough is null)
         {
-            problems.Add("the flag has no fallthrough");
+            fallthrough = new CompiledRollout { DispatchKey = null, IncludedInExpt = false, Slices = [] };
+            variations.Problem("the flag has no fallthrough");
+        }
+        else
+        {
+            fallthrough = CompileRollout(dto.Fallthrough.DispatchKey, dto.Fallthrough.IncludedInExpt, dto.Fallthrough.Variations, variations, ruleName: null);
         }
 
         return new CompiledFlag
@@ -149,27 +144,101 @@ internal sealed class FlagCompiler
             IsArchived = dto.IsArchived,
             IsEnabled = dto.IsEnabled,
             DisabledVariation = disabled,
-            Targets = targets.ToFrozenDictionary(StringComparer.Ordinal),
-            Rules = [.. rules],
+            Targets = TargetMap.Of(targets),
+            Rules = rules,
             Fallthrough = fallthrough,
             ExptIncludeAllTargets = dto.ExptIncludeAllTargets,
-            Variations = [.. ordered],
+            Variations = variations.ToArray(),
             VariationType = dto.VariationType ?? string.Empty,
-            SegmentIds = [.. segmentIds],
-            Problems = [.. problems],
-            Source = segmentIds.Count > 0 ? dto : null,
+            SegmentIds = segmentIds is null ? [] : [.. segmentIds],
+            Problems = variations.Problems is null ? [] : [.. variations.Problems],
+            Source = segmentIds is { Count: > 0 } ? dto : null,
         };
+    }
+
+    /// <summary>
+    /// Drops the strings shared during one apply (reason texts, list values), so the compiler keeps nothing between
+    /// data-syncs. Called by the store, under its write lock, when an apply is done.
+    /// </summary>
+    public void EndApply()
+    {
+        _pool = null;
+        _reasons = null;
+    }
+
+    private Utf8StringPool? _pool;
+    private Dictionary<string, string>? _reasons;
+
+    /// <summary>"match rule &lt;name&gt;", one string per distinct name in an apply.</summary>
+    private string ReasonFor(string name)
+    {
+        _reasons ??= new(StringComparer.Ordinal);
+        if (!_reasons.TryGetValue(name, out var reason))
+        {
+            reason = "match rule " + name;
+            _reasons[name] = reason;
+        }
+
+        return reason;
+    }
+
+    private static bool IsNewTarget(List<KeyValuePair<string, CompiledVariation?>> targets, ref HashSet<string>? seen, string key)
+    {
+        if (seen is not null)
+        {
+            return seen.Add(key);
+        }
+
+        foreach (var (existing, _) in targets)
+        {
+            if (string.Equals(existing, key, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        if (targets.Count >= StringSet.MaxLinear)
+        {
+            // Past a handful of keys, a hash set finds duplicates (the list is scanned only while it is short).
+            seen = new HashSet<string>(targets.Count * 2, StringComparer.Ordinal);
+            foreach (var (existing, _) in targets)
+            {
+                seen.Add(existing);
+            }
+
+            seen.Add(key);
+        }
+
+        return true;
     }
 
     /// <summary>Whether evaluating <paramref name="conditions"/> may run a regex (directly or through a segment's rules).</summary>
     private static bool HasRegex(CompiledCondition[] conditions)
-        => conditions.Any(c => c.Regex is not null || (c.Segments?.Any(s => s.HasRegex) ?? false));
+    {
+        foreach (var c in conditions)
+        {
+            if (c.Regex is not null)
+            {
+                return true;
+            }
+
+            foreach (var segment in c.Segments ?? [])
+            {
+                if (segment.HasRegex)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     private static CompiledRollout CompileRollout(
-        string? dispatchKey, bool includedInExpt, List<RolloutVariationDto>? variations, string where,
-        Func<string?, string, CompiledVariation?> find)
+        string? dispatchKey, bool includedInExpt, List<RolloutVariationDto>? variations, VariationIndex index, string? ruleName)
     {
-        var slices = new List<RolloutSlice>();
+        var slices = new RolloutSlice[CountNonNull(variations)];
+        var i = 0;
         foreach (var v in variations ?? [])
         {
             if (v is null)
@@ -182,40 +251,52 @@ internal sealed class FlagCompiler
             var max = valid ? v.Rollout![1] : double.NaN;
             var width = valid ? max - min : 0;
             var upper = v.ExptRollout == 0 || width == 0 ? 0 : Math.Min(v.ExptRollout / width, 1);
-            slices.Add(new RolloutSlice
+            slices[i++] = new RolloutSlice
             {
-                Variation = find(v.Id, where),
+                Variation = index.Find(v.Id, ruleName is null ? "fallthrough" : null, ruleName),
                 Min = min,
                 Max = max,
                 IsValid = valid,
                 ExperimentUpper = double.IsFinite(upper) ? upper : 0,
-            });
+            };
         }
 
         return new CompiledRollout
         {
             DispatchKey = string.IsNullOrWhiteSpace(dispatchKey) ? null : dispatchKey,
             IncludedInExpt = includedInExpt,
-            Slices = [.. slices],
+            Slices = slices,
         };
     }
 
     private CompiledCondition[] CompileConditions(
-        List<ConditionDto>? conditions, IReadOnlyDictionary<Guid, CompiledSegment>? segments, List<string> problems,
-        HashSet<Guid>? segmentIds = null)
+        List<ConditionDto>? conditions, IReadOnlyDictionary<Guid, CompiledSegment>? segments, ref List<string>? problems)
     {
-        var result = new List<CompiledCondition>();
-        foreach (var c in conditions ?? [])
+        HashSet<Guid>? none = null;
+        return CompileConditions(conditions, segments, ref problems, ref none);
+    }
+
+    private CompiledCondition[] CompileConditions(
+        List<ConditionDto>? conditions, IReadOnlyDictionary<Guid, CompiledSegment>? segments, ref List<string>? problems,
+        ref HashSet<Guid>? segmentIds)
+    {
+        if (conditions is null || conditions.Count == 0)
+        {
+            return [];
+        }
+
+        var result = new List<CompiledCondition>(conditions.Count);
+        foreach (var c in conditions)
         {
             if (c is null)
             {
                 continue;
             }
 
-            var compiled = CompileCondition(c, segments, segmentIds);
+            var compiled = CompileCondition(c, segments, ref segmentIds);
             if (compiled.Problem is not null)
             {
-                problems.Add(compiled.Problem);
+                (problems ??= []).Add(compiled.Problem);
             }
 
             result.Add(compiled);
@@ -224,7 +305,7 @@ internal sealed class FlagCompiler
         return [.. result];
     }
 
-    private CompiledCondition CompileCondition(ConditionDto c, IReadOnlyDictionary<Guid, CompiledSegment>? segments, HashSet<Guid>? segmentIds)
+    private CompiledCondition CompileCondition(ConditionDto c, IReadOnlyDictionary<Guid, CompiledSegment>? segments, ref HashSet<Guid>? segmentIds)
     {
         var property = c.Property ?? string.Empty;
         var operand = c.Value ?? string.Empty;
@@ -241,6 +322,11 @@ internal sealed class FlagCompiler
             if (!TryParseList(operand, out var ids))
             {
                 return Broken(property, $"segment condition value '{operand}' is not a JSON array of segment ids");
+            }
+
+            if (segmentIds is null && ids.Count > 0)
+            {
+                segmentIds = [];
             }
 
             var resolved = new List<CompiledSegment>(ids.Count);
@@ -269,18 +355,18 @@ internal sealed class FlagCompiler
                 var isNumber = double.TryParse(operand, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number);
                 return new CompiledCondition
                 {
-                    Kind = Enum.Parse<ConditionKind>(c.Op),
+                    Kind = KindOf(c.Op),
                     Property = property,
                     Operand = operand,
                     Number = isNumber ? number : double.NaN,
                 };
             case "Equal" or "NotEqual" or "Contains" or "NotContain" or "StartsWith" or "EndsWith" or "IsTrue" or "IsFalse":
-                return new CompiledCondition { Kind = Enum.Parse<ConditionKind>(c.Op), Property = property, Operand = operand };
+                return new CompiledCondition { Kind = KindOf(c.Op), Property = property, Operand = operand };
             case "MatchRegex" or "NotMatchRegex":
                 try
                 {
                     var regex = _regexPolicy.Compile(operand);
-                    return new CompiledCondition { Kind = Enum.Parse<ConditionKind>(c.Op), Property = property, Operand = operand, Regex = regex };
+                    return new CompiledCondition { Kind = KindOf(c.Op), Property = property, Operand = operand, Regex = regex };
                 }
                 catch (ArgumentException ex)
                 {
@@ -295,10 +381,10 @@ internal sealed class FlagCompiler
 
                 return new CompiledCondition
                 {
-                    Kind = Enum.Parse<ConditionKind>(c.Op),
+                    Kind = KindOf(c.Op),
                     Property = property,
                     Operand = operand,
-                    Set = values.ToFrozenSet(StringComparer.Ordinal),
+                    Set = StringSet.Of(values),
                 };
             default:
                 return new CompiledCondition { Kind = ConditionKind.Never, Property = property, Operand = operand };
@@ -308,40 +394,153 @@ internal sealed class FlagCompiler
     private static CompiledCondition Broken(string property, string problem)
         => new() { Kind = ConditionKind.Broken, Property = property, Problem = problem };
 
-    private static bool TryParseList(string json, out List<string> values)
+    private static int CountNonNull<T>(List<T>? items)
+        where T : class
+    {
+        var count = 0;
+        foreach (var item in items ?? [])
+        {
+            count += item is null ? 0 : 1;
+        }
+
+        return count;
+    }
+
+    /// <summary>The kind of a known operator (the caller has matched it against the names).</summary>
+    private static ConditionKind KindOf(string op) => op switch
+    {
+        "LessThan" => ConditionKind.LessThan,
+        "LessEqualThan" => ConditionKind.LessEqualThan,
+        "BiggerThan" => ConditionKind.BiggerThan,
+        "BiggerEqualThan" => ConditionKind.BiggerEqualThan,
+        "Equal" => ConditionKind.Equal,
+        "NotEqual" => ConditionKind.NotEqual,
+        "Contains" => ConditionKind.Contains,
+        "NotContain" => ConditionKind.NotContain,
+        "StartsWith" => ConditionKind.StartsWith,
+        "EndsWith" => ConditionKind.EndsWith,
+        "MatchRegex" => ConditionKind.MatchRegex,
+        "NotMatchRegex" => ConditionKind.NotMatchRegex,
+        "IsOneOf" => ConditionKind.IsOneOf,
+        "NotOneOf" => ConditionKind.NotOneOf,
+        "IsTrue" => ConditionKind.IsTrue,
+        "IsFalse" => ConditionKind.IsFalse,
+        _ => ConditionKind.Never,
+    };
+
+    /// <summary>
+    /// Reads a condition's list value (a JSON array of strings inside the string; nulls are dropped), with the wire
+    /// reader's tolerance (comments, trailing commas); the values are shared through the apply's string pool.
+    /// </summary>
+    private bool TryParseList(string json, out List<string> values)
     {
         values = [];
+        var pool = _pool ??= new Utf8StringPool();
+        var byteCount = Encoding.UTF8.GetMaxByteCount(json.Length);
+        byte[]? rented = null;
+        Span<byte> utf8 = byteCount <= 1024 ? stackalloc byte[1024] : (rented = ArrayPool<byte>.Shared.Rent(byteCount));
         try
         {
-            var parsed = JsonSerializer.Deserialize(json, WireJsonContext.Default.ListString);
-            if (parsed is null)
+            var length = Encoding.UTF8.GetBytes(json, utf8);
+            var reader = new Utf8JsonReader(utf8[..length], new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
             {
                 return false;
             }
 
-            foreach (var v in parsed)
+            Span<byte> buffer = stackalloc byte[4 * Utf8StringPool.MaxPooledLength];
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                if (v is not null)
+                switch (reader.TokenType)
                 {
-                    values.Add(v);
+                    case JsonTokenType.Null:
+                        continue;
+                    case JsonTokenType.String when !reader.ValueIsEscaped:
+                        values.Add(pool.Get(reader.ValueSpan));
+                        continue;
+                    case JsonTokenType.String when reader.ValueSpan.Length <= buffer.Length:
+                        values.Add(pool.Get(buffer[..reader.CopyString(buffer)]));
+                        continue;
+                    case JsonTokenType.String:
+                        values.Add(reader.GetString()!);
+                        continue;
+                    default:
+                        return false;
                 }
             }
 
-            return true;
+            return !reader.Read();
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
             return false;
         }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
-    private static FrozenSet<string> ToSet(List<string?>? values)
+    /// <summary>The variations of the flag being compiled, and the problems found so far (created on the first).</summary>
+    private sealed class VariationIndex(int capacity)
     {
-        if (values is null || values.Count == 0)
+        private readonly List<CompiledVariation> _ordered = new(capacity);
+        private Dictionary<string, CompiledVariation>? _byId;
+
+        public List<string>? Problems;
+
+        public void Problem(string problem) => (Problems ??= []).Add(problem);
+
+        public void Add(CompiledVariation variation)
         {
-            return FrozenSet<string>.Empty;
+            _ordered.Add(variation);
+            if (_byId is not null)
+            {
+                _byId[variation.Id] = variation;
+            }
+            else if (_ordered.Count > StringSet.MaxLinear)
+            {
+                _byId = new Dictionary<string, CompiledVariation>(_ordered.Count * 2, StringComparer.Ordinal);
+                foreach (var v in _ordered)
+                {
+                    _byId.TryAdd(v.Id, v);
+                }
+            }
         }
 
-        return values.Where(v => v is not null).Select(v => v!).ToFrozenSet(StringComparer.Ordinal);
+        public CompiledVariation? Get(string id)
+        {
+            if (_byId is not null)
+            {
+                return _byId.GetValueOrDefault(id);
+            }
+
+            foreach (var v in _ordered)
+            {
+                if (string.Equals(v.Id, id, StringComparison.Ordinal))
+                {
+                    return v;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>The variation of <paramref name="id"/>, or null with a problem naming where the dangling id is.</summary>
+        public CompiledVariation? Find(string? id, string? where, string? ruleName = null)
+        {
+            if (id is not null && Get(id) is { } found)
+            {
+                return found;
+            }
+
+            Problem($"{where ?? $"rule '{ruleName}'"} refers to missing variation '{id}'");
+            return null;
+        }
+
+        public CompiledVariation[] ToArray() => [.. _ordered];
     }
 }

@@ -152,6 +152,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
                 }
             }
 
+            _compiler.EndApply();
             Publish(new FlagSnapshot(newFlags, newSegments, isInitialized: true), changed, isFullSync: true);
             return new ApplyResult(newFlags.Count + newSegments.Count, 0, invalid, changed);
         }
@@ -233,9 +234,14 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
                 }
             }
 
+            _compiler.EndApply();
             if (newFlags is not null || newSegments is not null || !old.IsInitialized)
             {
-                Publish(new FlagSnapshot(newFlags ?? old.Flags, segmentsAfter, isInitialized: true), changed, isFullSync: false);
+                // The sorted live list of the old snapshot is patched in place of a re-sort of every flag.
+                var snapshot = old.IsInitialized && newFlags is not null
+                    ? FlagSnapshot.Patched(old, newFlags, segmentsAfter, changed)
+                    : new FlagSnapshot(newFlags ?? old.Flags, segmentsAfter, isInitialized: true);
+                Publish(snapshot, changed, isFullSync: false);
             }
 
             return new ApplyResult(applied, ignored, invalid, changed);
@@ -353,7 +359,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
             DisabledVariation = variation,
             OffReason = Evaluation.Internal.Reasons.Overridden,
             OffKind = EvaluationReasonKind.LocalOverride,
-            Targets = System.Collections.Frozen.FrozenDictionary<string, CompiledVariation?>.Empty,
+            Targets = TargetMap.Empty,
             Rules = [],
             Fallthrough = new CompiledRollout { DispatchKey = null, IncludedInExpt = false, Slices = [] },
             ExptIncludeAllTargets = false,
