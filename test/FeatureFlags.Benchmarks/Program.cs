@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Running;
 using FeatureFlags.Benchmarks;
 
+// `sync-timing [flags...]` a quick Stopwatch comparison of the full data-sync apply with the official-shaped peer,
 // `store-memory` prints what a 10,000-flag store retains, `push-latency` the push-to-visible latency, `poll-latency` the
 // change-to-visible latency when polling every second, `failover-time` the start-to-Ready time when WebSockets are refused, `events-outage`
 // the callers' latency and memory while the event endpoint is down, `load [seconds] [patches/s] [pairs]` the throughput of 16
@@ -9,6 +10,12 @@ using FeatureFlags.Benchmarks;
 // writer-to-daemon latency through Redis, `redis-cold-start [instances] [flags]` fleet cold starts from FeatBit versus from Redis
 // (both start their own redis-server); anything else goes to BenchmarkDotNet
 // (e.g. `--filter *EvaluationBenchmarks*`); see docs/performance.md.
+if (args is ["sync-timing", .. var timingArgs])
+{
+    SyncTiming.Run(timingArgs);
+    return;
+}
+
 if (args is ["store-memory"])
 {
     StoreMemory.Report();

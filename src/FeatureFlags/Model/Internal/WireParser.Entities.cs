@@ -251,7 +251,7 @@ internal sealed partial class WireParser
             }
             else if (Is(name, "rollout"u8))
             {
-                rollout.Rollout = ReadDoubleList(ref reader);
+                rollout.Rollout = ReadDoubleArray(ref reader);
             }
             else if (Is(name, "exptRollout"u8))
             {

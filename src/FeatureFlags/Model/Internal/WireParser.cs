@@ -348,7 +348,7 @@ internal sealed partial class WireParser
         return ToList(scratch);
     }
 
-    private List<double>? ReadDoubleList(ref Utf8JsonReader reader)
+    private double[]? ReadDoubleArray(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -363,7 +363,7 @@ internal sealed partial class WireParser
             scratch.Add(ReadDouble(ref reader));
         }
 
-        return ToList(scratch);
+        return [.. scratch];
     }
 
     private List<T>? ReadList<T>(ref Utf8JsonReader reader, List<T> scratch, ElementReader<T> read)

@@ -246,7 +246,7 @@ internal sealed class FlagCompiler
                 continue;
             }
 
-            var valid = v.Rollout is { Count: 2 };
+            var valid = v.Rollout is { Length: 2 };
             var min = valid ? v.Rollout![0] : double.NaN;
             var max = valid ? v.Rollout![1] : double.NaN;
             var width = valid ? max - min : 0;
