@@ -232,7 +232,7 @@ public sealed class WireParserTests
         }
         catch (Exception ex)
         {
-            return ex is JsonException ? "JsonException" : ex.GetType().Name + ": " + ex.Message;
+            return ex.GetType() == typeof(JsonException) ? "JsonException" : ex.GetType().Name + ": " + ex.Message;
         }
     }
 

@@ -37,6 +37,7 @@ internal sealed partial class WireParser
     private readonly List<SegmentRuleDto> _segmentRules = [];
     private readonly List<string?> _strings = [];
     private readonly List<double> _doubles = [];
+    private Dictionary<(double Min, double Max), double[]>? _intervals;
 
     private delegate T? ElementReader<T>(WireParser parser, ref Utf8JsonReader reader);
 
@@ -45,7 +46,7 @@ internal sealed partial class WireParser
     public static DataSyncPayloadDto Parse(ReadOnlySpan<byte> utf8Json)
     {
         var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
-        return new WireParser().ReadRoot(ref reader);
+        return new WireParser().ReadRootAsJson(ref reader);
     }
 
     /// <summary>Parses a payload from segmented UTF-8 known to be valid (a WebSocket message received into pooled buffers).</summary>
@@ -58,7 +59,23 @@ internal sealed partial class WireParser
         }
 
         var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
-        return new WireParser().ReadRoot(ref reader);
+        return new WireParser().ReadRootAsJson(ref reader);
+    }
+
+    /// <summary>
+    /// <see cref="ReadRoot"/>, with the reader's own exception type (a subclass) turned into a plain
+    /// <see cref="JsonException"/>, as the serializer path threw: callers and tests match the exact type.
+    /// </summary>
+    private DataSyncPayloadDto ReadRootAsJson(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return ReadRoot(ref reader);
+        }
+        catch (JsonException ex) when (ex.GetType() != typeof(JsonException))
+        {
+            throw new JsonException(ex.Message, ex.Path, ex.LineNumber, ex.BytePositionInLine, ex);
+        }
     }
 
     /// <summary>The envelope (<c>{"messageType":"data-sync","data":{...}}</c>) or the bare <c>data</c> object.</summary>
@@ -361,6 +378,20 @@ internal sealed partial class WireParser
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             scratch.Add(ReadDouble(ref reader));
+        }
+
+        if (scratch.Count == 2)
+        {
+            // Rollout intervals repeat across a data set ([0,1], [0,0.5], [0.5,1]...): one array per interval, never mutated.
+            var key = (scratch[0], scratch[1]);
+            _intervals ??= [];
+            if (!_intervals.TryGetValue(key, out var shared))
+            {
+                shared = [scratch[0], scratch[1]];
+                _intervals[key] = shared;
+            }
+
+            return shared;
         }
 
         return [.. scratch];

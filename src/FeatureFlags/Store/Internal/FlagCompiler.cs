@@ -164,10 +164,12 @@ internal sealed class FlagCompiler
     {
         _pool = null;
         _reasons = null;
+        _conditions = null;
     }
 
     private Utf8StringPool? _pool;
     private Dictionary<string, string>? _reasons;
+    private Dictionary<(string Property, string? Op, string Operand), CompiledCondition>? _conditions;
 
     /// <summary>"match rule &lt;name&gt;", one string per distinct name in an apply.</summary>
     private string ReasonFor(string name)
@@ -349,24 +351,39 @@ internal sealed class FlagCompiler
             return new CompiledCondition { Kind = kind, Property = property, Operand = operand, Segments = [.. resolved] };
         }
 
-        switch (c.Op)
+        // An ordinary condition depends only on (property, op, value): one compiled instance (immutable, its set or
+        // regex included) serves every rule of the apply that repeats it.
+        var key = (property, c.Op, operand);
+        _conditions ??= [];
+        if (!_conditions.TryGetValue(key, out var shared))
+        {
+            shared = CompileOrdinary(property, c.Op, operand);
+            _conditions[key] = shared;
+        }
+
+        return shared;
+    }
+
+    private CompiledCondition CompileOrdinary(string property, string? op, string operand)
+    {
+        switch (op)
         {
             case "LessThan" or "LessEqualThan" or "BiggerThan" or "BiggerEqualThan":
                 var isNumber = double.TryParse(operand, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number);
                 return new CompiledCondition
                 {
-                    Kind = KindOf(c.Op),
+                    Kind = KindOf(op),
                     Property = property,
                     Operand = operand,
                     Number = isNumber ? number : double.NaN,
                 };
             case "Equal" or "NotEqual" or "Contains" or "NotContain" or "StartsWith" or "EndsWith" or "IsTrue" or "IsFalse":
-                return new CompiledCondition { Kind = KindOf(c.Op), Property = property, Operand = operand };
+                return new CompiledCondition { Kind = KindOf(op), Property = property, Operand = operand };
             case "MatchRegex" or "NotMatchRegex":
                 try
                 {
                     var regex = _regexPolicy.Compile(operand);
-                    return new CompiledCondition { Kind = KindOf(c.Op), Property = property, Operand = operand, Regex = regex };
+                    return new CompiledCondition { Kind = KindOf(op), Property = property, Operand = operand, Regex = regex };
                 }
                 catch (ArgumentException ex)
                 {
@@ -381,7 +398,7 @@ internal sealed class FlagCompiler
 
                 return new CompiledCondition
                 {
-                    Kind = KindOf(c.Op),
+                    Kind = KindOf(op),
                     Property = property,
                     Operand = operand,
                     Set = StringSet.Of(values),

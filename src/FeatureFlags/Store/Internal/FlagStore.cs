@@ -97,6 +97,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
     {
         lock (_writeLock)
         {
+            _compiler.EndApply(); // nothing left from an apply that threw
             var old = _base;
             var invalid = 0;
             var newSegments = new Dictionary<Guid, CompiledSegment>(segments.Count);
@@ -163,6 +164,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
     {
         lock (_writeLock)
         {
+            _compiler.EndApply(); // nothing left from an apply that threw
             var old = _base;
             int applied = 0, ignored = 0, invalid = 0;
 
