@@ -20,6 +20,16 @@ internal static class SyncTiming
             Measure($"{count,6} flags  ours     ", () => SyncApplyBenchmarks.NewStore().Apply(WireJson.ReadDataSync(message)));
             Measure($"{count,6} flags  parse    ", () => WireJson.ReadDataSync(message));
             Measure($"{count,6} flags  official ", () => OfficialShapedSync.Apply(message));
+            var store = SyncApplyBenchmarks.NewStore();
+            store.Apply(WireJson.ReadDataSync(message));
+            var patch = System.Text.Encoding.UTF8.GetBytes(SyncData.Envelope("patch", [SyncData.Flag(42, 1_700_000_000_001)]));
+            var version = 1_700_000_000_001L;
+            Measure($"{count,6} flags  patch one", () =>
+            {
+                var payload = WireJson.ReadDataSync(patch);
+                payload.FeatureFlags!.Items[0].UpdatedAt = ++version;
+                return store.Apply(payload);
+            });
         }
     }
 
@@ -32,7 +42,7 @@ internal static class SyncTiming
 
         var times = new List<double>();
         long bytes = 0;
-        for (var i = 0; i < 9; i++)
+        for (var i = 0; i < 15; i++)
         {
             var allocated = GC.GetAllocatedBytesForCurrentThread();
             var started = Stopwatch.GetTimestamp();
