@@ -4,6 +4,7 @@ using FeatureFlags.Benchmarks;
 
 var mainStarted = Stopwatch.GetTimestamp();
 
+// `sync-timing [flags...]` a quick Stopwatch comparison of the full data-sync apply with the official-shaped peer,
 // `store-memory` prints what a 10,000-flag store retains, `push-latency` the push-to-visible latency, `poll-latency` the
 // change-to-visible latency when polling every second, `failover-time` the start-to-Ready time when WebSockets are refused, `events-outage`
 // the callers' latency and memory while the event endpoint is down, `load [seconds] [patches/s] [pairs]` the throughput of 16
@@ -28,6 +29,12 @@ if (args is ["ready-time", .. var readyArgs])
 if (args is ["ready-time-process", .. var processArgs])
 {
     await TimeToReady.RunProcessesAsync(processArgs);
+    return;
+}
+
+if (args is ["sync-timing", .. var timingArgs])
+{
+    SyncTiming.Run(timingArgs);
     return;
 }
 

@@ -10,7 +10,11 @@ namespace FeatureFlags.Model.Internal;
 /// </summary>
 internal sealed class UnixMillisecondsConverter : JsonConverter<long>
 {
-    public override long Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override long Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadValue(ref reader);
+
+    /// <summary>Reads the current token (a number, null or an ISO-8601 string) as Unix milliseconds.</summary>
+    /// <exception cref="JsonException">The token is of another type, or the string is not an ISO-8601 date.</exception>
+    internal static long ReadValue(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Number)
         {
@@ -27,8 +31,24 @@ internal sealed class UnixMillisecondsConverter : JsonConverter<long>
             throw new JsonException($"Expected an ISO-8601 date string but found {reader.TokenType}.");
         }
 
+        // No date is longer than 64 characters; a longer string is malformed (not an ArgumentException from CopyString).
+        var raw = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (raw > 64 && !reader.ValueIsEscaped)
+        {
+            throw new JsonException("The date string is too long to be an ISO-8601 date.");
+        }
+
         Span<char> buffer = stackalloc char[64];
-        var length = reader.CopyString(buffer);
+        int length;
+        try
+        {
+            length = reader.CopyString(buffer);
+        }
+        catch (ArgumentException)
+        {
+            throw new JsonException("The date string is too long to be an ISO-8601 date.");
+        }
+
         if (!TryParse(buffer[..length], out var ms))
         {
             throw new JsonException($"'{buffer[..length]}' is not an ISO-8601 date.");

@@ -4,7 +4,7 @@ using System.Text.Unicode;
 
 namespace FeatureFlags.Model.Internal;
 
-/// <summary>Reads FeatBit wire JSON with the source-generated context.</summary>
+/// <summary>Reads FeatBit wire JSON (with <see cref="WireParser"/>; the source-generated context writes the cache file).</summary>
 internal static class WireJson
 {
     /// <summary>
@@ -23,29 +23,11 @@ internal static class WireJson
     /// refuses invalid UTF-8, closing with 1007) or bytes <see cref="EnsureValidUtf8"/> has checked.
     /// </summary>
     /// <exception cref="JsonException">The JSON is malformed or is not a data-sync payload.</exception>
-    public static DataSyncPayloadDto ReadValidatedDataSync(ReadOnlySpan<byte> utf8Json)
-    {
-        var message = JsonSerializer.Deserialize(utf8Json, WireJsonContext.Default.DataSyncMessageDto)
-            ?? throw new JsonException("The JSON is null.");
-        if (message.Data is not null)
-        {
-            if (message.MessageType is not null && !string.Equals(message.MessageType, "data-sync", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new JsonException($"Expected a data-sync message but found '{message.MessageType}'.");
-            }
+    public static DataSyncPayloadDto ReadValidatedDataSync(ReadOnlySpan<byte> utf8Json) => WireParser.Parse(utf8Json);
 
-            return message.Data;
-        }
-
-        var payload = JsonSerializer.Deserialize(utf8Json, WireJsonContext.Default.DataSyncPayloadDto)
-            ?? throw new JsonException("The JSON is null.");
-        if (payload.FeatureFlags is null && payload.Segments is null)
-        {
-            throw new JsonException("The JSON has neither 'data' nor 'featureFlags'/'segments'.");
-        }
-
-        return payload;
-    }
+    /// <summary><see cref="ReadValidatedDataSync(ReadOnlySpan{byte})"/> for a message received into several buffers.</summary>
+    /// <exception cref="JsonException">The JSON is malformed or is not a data-sync payload.</exception>
+    public static DataSyncPayloadDto ReadValidatedDataSync(in ReadOnlySequence<byte> utf8Json) => WireParser.Parse(utf8Json);
 
     /// <summary>
     /// Reads one string property of the top-level JSON object without materialising the rest (the streaming
@@ -58,8 +40,21 @@ internal static class WireJson
     /// <exception cref="JsonException">The JSON is malformed before the property is found.</exception>
     public static bool TryReadTopLevelString(ReadOnlySpan<byte> utf8Json, ReadOnlySpan<byte> name, out string? value)
     {
-        value = null;
         var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        return TryReadTopLevelString(ref reader, name, out value);
+    }
+
+    /// <summary><see cref="TryReadTopLevelString(ReadOnlySpan{byte}, ReadOnlySpan{byte}, out string?)"/> over several buffers.</summary>
+    /// <exception cref="JsonException">The JSON is malformed before the property is found.</exception>
+    public static bool TryReadTopLevelString(in ReadOnlySequence<byte> utf8Json, ReadOnlySpan<byte> name, out string? value)
+    {
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        return TryReadTopLevelString(ref reader, name, out value);
+    }
+
+    private static bool TryReadTopLevelString(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, out string? value)
+    {
+        value = null;
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return false;

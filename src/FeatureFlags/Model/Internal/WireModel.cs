@@ -92,7 +92,7 @@ internal sealed class RolloutVariationDto
 {
     public string? Id { get; set; }
 
-    public List<double>? Rollout { get; set; }
+    public double[]? Rollout { get; set; }
 
     public double ExptRollout { get; set; }
 }

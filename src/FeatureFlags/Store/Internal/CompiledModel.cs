@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using FeatureFlags.Model.Internal;
@@ -16,6 +15,14 @@ internal sealed class CompiledVariation
     {
         Id = id;
         Value = value;
+        if (value is "true" or "false")
+        {
+            // The common boolean flag: neither an int nor a double, so those parses are skipped.
+            HasBool = true;
+            Bool = value.Length == 4;
+            return;
+        }
+
         HasBool = bool.TryParse(value, out var b);
         Bool = b;
         HasInt = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i);
@@ -100,7 +107,7 @@ internal sealed class CompiledFlag
     public required CompiledVariation? DisabledVariation { get; init; }
 
     /// <summary>User key -> variation of the first target list holding it; a null value is a dangling variation id.</summary>
-    public required FrozenDictionary<string, CompiledVariation?> Targets { get; init; }
+    public required TargetMap Targets { get; init; }
 
     public required CompiledRule[] Rules { get; init; }
 
@@ -155,8 +162,8 @@ internal sealed class CompiledRollout
     public required RolloutSlice[] Slices { get; init; }
 }
 
-/// <summary>One variation's interval of a rollout.</summary>
-internal sealed class RolloutSlice
+/// <summary>One variation's interval of a rollout (a struct: stored inline in the rollout's array).</summary>
+internal readonly struct RolloutSlice
 {
     /// <summary>The variation; null when the id is dangling (malformed).</summary>
     public required CompiledVariation? Variation { get; init; }
@@ -214,7 +221,7 @@ internal sealed class CompiledCondition
 
     public Regex? Regex { get; init; }
 
-    public FrozenSet<string>? Set { get; init; }
+    public StringSet? Set { get; init; }
 
     public CompiledSegment[]? Segments { get; init; }
 
@@ -231,9 +238,9 @@ internal sealed class CompiledSegment
 
     public required bool IsArchived { get; init; }
 
-    public required FrozenSet<string> Included { get; init; }
+    public required StringSet Included { get; init; }
 
-    public required FrozenSet<string> Excluded { get; init; }
+    public required StringSet Excluded { get; init; }
 
     /// <summary>Each rule's conditions (all must match); a segment matches when any rule matches.</summary>
     public required CompiledCondition[][] Rules { get; init; }

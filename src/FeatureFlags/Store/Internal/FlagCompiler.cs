@@ -1,6 +1,4 @@
-using System.Collections.Frozen;
 using System.Globalization;
-using System.Text.Json;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Model.Internal;
 
@@ -10,7 +8,7 @@ namespace FeatureFlags.Store.Internal;
 /// Turns wire entities into compiled ones. Never throws for bad data: a problem is recorded on the entity and the
 /// part that has it evaluates to an error result, while everything else keeps working.
 /// </summary>
-internal sealed class FlagCompiler
+internal sealed partial class FlagCompiler
 {
     /// <summary>The rule property that means "the user is in one of these segments".</summary>
     public const string InSegmentProperty = "User is in segment";
@@ -33,8 +31,9 @@ internal sealed class FlagCompiler
 
     public CompiledSegment CompileSegment(SegmentDto dto, Guid id)
     {
-        var problems = new List<string>();
-        var rules = new List<CompiledCondition[]>();
+        List<string>? problems = null;
+        var rules = new List<CompiledCondition[]>(dto.Rules?.Count ?? 0);
+        var hasRegex = false;
         foreach (var rule in dto.Rules ?? [])
         {
             if (rule is null)
@@ -43,7 +42,9 @@ internal sealed class FlagCompiler
             }
 
             // Segment rules hold ordinary conditions only; a nested segment reference never matches.
-            rules.Add(CompileConditions(rule.Conditions, segments: null, problems));
+            var conditions = CompileConditions(rule.Conditions, segments: null, ref problems);
+            hasRegex |= HasRegex(conditions);
+            rules.Add(conditions);
         }
 
         return new CompiledSegment
@@ -51,51 +52,38 @@ internal sealed class FlagCompiler
             Id = id,
             Version = dto.UpdatedAt,
             IsArchived = dto.IsArchived,
-            Included = ToSet(dto.Included),
-            Excluded = ToSet(dto.Excluded),
+            Included = StringSet.Of(dto.Included),
+            Excluded = StringSet.Of(dto.Excluded),
             Rules = [.. rules],
-            Problems = [.. problems],
-            HasRegex = rules.Any(HasRegex),
+            Problems = problems is null ? [] : [.. problems],
+            HasRegex = hasRegex,
         };
     }
 
     /// <summary>Compiles a flag, resolving its segment references against <paramref name="segments"/>.</summary>
     public CompiledFlag CompileFlag(FlagDto dto, string key, IReadOnlyDictionary<Guid, CompiledSegment> segments)
     {
-        var problems = new List<string>();
-        var variations = new Dictionary<string, CompiledVariation>(StringComparer.Ordinal);
-        var ordered = new List<CompiledVariation>();
+        var variations = new VariationIndex(dto.Variations?.Count ?? 0);
         foreach (var v in dto.Variations ?? [])
         {
             if (v?.Id is null)
             {
-                problems.Add("a variation has no id");
+                variations.Problem("a variation has no id");
                 continue;
             }
 
-            var compiled = new CompiledVariation(v.Id, v.Value ?? string.Empty);
-            if (variations.TryAdd(v.Id, compiled))
+            if (variations.Get(v.Id) is null)
             {
-                ordered.Add(compiled);
+                variations.Add(new CompiledVariation(v.Id, v.Value ?? string.Empty));
             }
         }
 
-        CompiledVariation? Find(string? id, string where)
-        {
-            if (id is not null && variations.TryGetValue(id, out var found))
-            {
-                return found;
-            }
-
-            problems.Add($"{where} refers to missing variation '{id}'");
-            return null;
-        }
-
-        var disabled = dto.IsEnabled ? (dto.DisabledVariationId is null ? null : variations.GetValueOrDefault(dto.DisabledVariationId))
-                                     : Find(dto.DisabledVariationId, "disabledVariationId");
+        var disabled = dto.IsEnabled ? (dto.DisabledVariationId is null ? null : variations.Get(dto.DisabledVariationId))
+                                     : variations.Find(dto.DisabledVariationId, "disabledVariationId");
 
         // The first target list that holds a key wins, as in the official SDKs.
-        var targets = new Dictionary<string, CompiledVariation?>(StringComparer.Ordinal);
+        var targets = new List<KeyValuePair<string, CompiledVariation?>>();
+        HashSet<string>? targeted = null;
         foreach (var target in dto.TargetUsers ?? [])
         {
             if (target?.KeyIds is not { Count: > 0 } keys)
@@ -103,18 +91,19 @@ internal sealed class FlagCompiler
                 continue;
             }
 
-            var variation = Find(target.VariationId, "a target list");
+            var variation = variations.Find(target.VariationId, "a target list");
             foreach (var k in keys)
             {
-                if (k is not null)
+                if (k is not null && IsNewTarget(targets, ref targeted, k))
                 {
-                    targets.TryAdd(k, variation);
+                    targets.Add(new(k, variation));
                 }
             }
         }
 
-        var segmentIds = new HashSet<Guid>();
-        var rules = new List<CompiledRule>();
+        HashSet<Guid>? segmentIds = null;
+        var rules = new CompiledRule[CountNonNull(dto.Rules)];
+        var ruleIndex = 0;
         foreach (var rule in dto.Rules ?? [])
         {
             if (rule is null)
@@ -123,23 +112,26 @@ internal sealed class FlagCompiler
             }
 
             var name = rule.Name ?? string.Empty;
-            var conditions = CompileConditions(rule.Conditions, segments, problems, segmentIds);
-            rules.Add(new CompiledRule
+            var conditions = CompileConditions(rule.Conditions, segments, ref variations.Problems, ref segmentIds);
+            rules[ruleIndex++] = new CompiledRule
             {
                 Name = name,
-                Reason = "match rule " + name,
+                Reason = ReasonFor(name),
                 Conditions = conditions,
-                Rollout = CompileRollout(rule.DispatchKey, rule.IncludedInExpt, rule.Variations, $"rule '{name}'", Find),
+                Rollout = CompileRollout(rule.DispatchKey, rule.IncludedInExpt, rule.Variations, variations, rule.Name),
                 Breaker = _regexPolicy.BreakerThreshold > 0 && HasRegex(conditions) ? new RegexBreaker(_regexPolicy) : null,
-            });
+            };
         }
 
-        var fallthrough = dto.Fallthrough is null
-            ? new CompiledRollout { DispatchKey = null, IncludedInExpt = false, Slices = [] }
-            : CompileRollout(dto.Fallthrough.DispatchKey, dto.Fallthrough.IncludedInExpt, dto.Fallthrough.Variations, "fallthrough", Find);
+        CompiledRollout fallthrough;
         if (dto.Fallthrough is null)
         {
-            problems.Add("the flag has no fallthrough");
+            fallthrough = new CompiledRollout { DispatchKey = null, IncludedInExpt = false, Slices = [] };
+            variations.Problem("the flag has no fallthrough");
+        }
+        else
+        {
+            fallthrough = CompileRollout(dto.Fallthrough.DispatchKey, dto.Fallthrough.IncludedInExpt, dto.Fallthrough.Variations, variations, ruleName: null);
         }
 
         return new CompiledFlag
@@ -149,27 +141,103 @@ internal sealed class FlagCompiler
             IsArchived = dto.IsArchived,
             IsEnabled = dto.IsEnabled,
             DisabledVariation = disabled,
-            Targets = targets.ToFrozenDictionary(StringComparer.Ordinal),
-            Rules = [.. rules],
+            Targets = TargetMap.Of(targets),
+            Rules = rules,
             Fallthrough = fallthrough,
             ExptIncludeAllTargets = dto.ExptIncludeAllTargets,
-            Variations = [.. ordered],
+            Variations = variations.ToArray(),
             VariationType = dto.VariationType ?? string.Empty,
-            SegmentIds = [.. segmentIds],
-            Problems = [.. problems],
-            Source = segmentIds.Count > 0 ? dto : null,
+            SegmentIds = segmentIds is null ? [] : [.. segmentIds],
+            Problems = variations.Problems is null ? [] : [.. variations.Problems],
+            Source = segmentIds is { Count: > 0 } ? dto : null,
         };
+    }
+
+    /// <summary>
+    /// Drops the strings shared during one apply (reason texts, list values), so the compiler keeps nothing between
+    /// data-syncs. Called by the store, under its write lock, when an apply is done.
+    /// </summary>
+    public void EndApply()
+    {
+        _pool = null;
+        _reasons = null;
+        _conditions = null;
+    }
+
+    private Utf8StringPool? _pool;
+    private Dictionary<string, string>? _reasons;
+    private Dictionary<(string Property, string? Op, string Operand), CompiledCondition>? _conditions;
+
+    /// <summary>"match rule &lt;name&gt;", one string per distinct name in an apply.</summary>
+    private string ReasonFor(string name)
+    {
+        _reasons ??= new(StringComparer.Ordinal);
+        if (!_reasons.TryGetValue(name, out var reason))
+        {
+            reason = "match rule " + name;
+            _reasons[name] = reason;
+        }
+
+        return reason;
+    }
+
+    private static bool IsNewTarget(List<KeyValuePair<string, CompiledVariation?>> targets, ref HashSet<string>? seen, string key)
+    {
+        if (seen is not null)
+        {
+            return seen.Add(key);
+        }
+
+        foreach (var (existing, _) in targets)
+        {
+            if (string.Equals(existing, key, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        if (targets.Count >= StringSet.MaxLinear)
+        {
+            // Past a handful of keys, a hash set finds duplicates (the list is scanned only while it is short).
+            seen = new HashSet<string>(targets.Count * 2, StringComparer.Ordinal);
+            foreach (var (existing, _) in targets)
+            {
+                seen.Add(existing);
+            }
+
+            seen.Add(key);
+        }
+
+        return true;
     }
 
     /// <summary>Whether evaluating <paramref name="conditions"/> may run a regex (directly or through a segment's rules).</summary>
     private static bool HasRegex(CompiledCondition[] conditions)
-        => conditions.Any(c => c.Regex is not null || (c.Segments?.Any(s => s.HasRegex) ?? false));
+    {
+        foreach (var c in conditions)
+        {
+            if (c.Regex is not null)
+            {
+                return true;
+            }
+
+            foreach (var segment in c.Segments ?? [])
+            {
+                if (segment.HasRegex)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     private static CompiledRollout CompileRollout(
-        string? dispatchKey, bool includedInExpt, List<RolloutVariationDto>? variations, string where,
-        Func<string?, string, CompiledVariation?> find)
+        string? dispatchKey, bool includedInExpt, List<RolloutVariationDto>? variations, VariationIndex index, string? ruleName)
     {
-        var slices = new List<RolloutSlice>();
+        var slices = new RolloutSlice[CountNonNull(variations)];
+        var i = 0;
         foreach (var v in variations ?? [])
         {
             if (v is null)
@@ -177,45 +245,57 @@ internal sealed class FlagCompiler
                 continue;
             }
 
-            var valid = v.Rollout is { Count: 2 };
+            var valid = v.Rollout is { Length: 2 };
             var min = valid ? v.Rollout![0] : double.NaN;
             var max = valid ? v.Rollout![1] : double.NaN;
             var width = valid ? max - min : 0;
             var upper = v.ExptRollout == 0 || width == 0 ? 0 : Math.Min(v.ExptRollout / width, 1);
-            slices.Add(new RolloutSlice
+            slices[i++] = new RolloutSlice
             {
-                Variation = find(v.Id, where),
+                Variation = index.Find(v.Id, ruleName is null ? "fallthrough" : null, ruleName),
                 Min = min,
                 Max = max,
                 IsValid = valid,
                 ExperimentUpper = double.IsFinite(upper) ? upper : 0,
-            });
+            };
         }
 
         return new CompiledRollout
         {
             DispatchKey = string.IsNullOrWhiteSpace(dispatchKey) ? null : dispatchKey,
             IncludedInExpt = includedInExpt,
-            Slices = [.. slices],
+            Slices = slices,
         };
     }
 
     private CompiledCondition[] CompileConditions(
-        List<ConditionDto>? conditions, IReadOnlyDictionary<Guid, CompiledSegment>? segments, List<string> problems,
-        HashSet<Guid>? segmentIds = null)
+        List<ConditionDto>? conditions, IReadOnlyDictionary<Guid, CompiledSegment>? segments, ref List<string>? problems)
     {
-        var result = new List<CompiledCondition>();
-        foreach (var c in conditions ?? [])
+        HashSet<Guid>? none = null;
+        return CompileConditions(conditions, segments, ref problems, ref none);
+    }
+
+    private CompiledCondition[] CompileConditions(
+        List<ConditionDto>? conditions, IReadOnlyDictionary<Guid, CompiledSegment>? segments, ref List<string>? problems,
+        ref HashSet<Guid>? segmentIds)
+    {
+        if (conditions is null || conditions.Count == 0)
+        {
+            return [];
+        }
+
+        var result = new List<CompiledCondition>(conditions.Count);
+        foreach (var c in conditions)
         {
             if (c is null)
             {
                 continue;
             }
 
-            var compiled = CompileCondition(c, segments, segmentIds);
+            var compiled = CompileCondition(c, segments, ref segmentIds);
             if (compiled.Problem is not null)
             {
-                problems.Add(compiled.Problem);
+                (problems ??= []).Add(compiled.Problem);
             }
 
             result.Add(compiled);
@@ -224,7 +304,7 @@ internal sealed class FlagCompiler
         return [.. result];
     }
 
-    private CompiledCondition CompileCondition(ConditionDto c, IReadOnlyDictionary<Guid, CompiledSegment>? segments, HashSet<Guid>? segmentIds)
+    private CompiledCondition CompileCondition(ConditionDto c, IReadOnlyDictionary<Guid, CompiledSegment>? segments, ref HashSet<Guid>? segmentIds)
     {
         var property = c.Property ?? string.Empty;
         var operand = c.Value ?? string.Empty;
@@ -241,6 +321,11 @@ internal sealed class FlagCompiler
             if (!TryParseList(operand, out var ids))
             {
                 return Broken(property, $"segment condition value '{operand}' is not a JSON array of segment ids");
+            }
+
+            if (segmentIds is null && ids.Count > 0)
+            {
+                segmentIds = [];
             }
 
             var resolved = new List<CompiledSegment>(ids.Count);
@@ -263,24 +348,39 @@ internal sealed class FlagCompiler
             return new CompiledCondition { Kind = kind, Property = property, Operand = operand, Segments = [.. resolved] };
         }
 
-        switch (c.Op)
+        // An ordinary condition depends only on (property, op, value): one compiled instance (immutable, its set or
+        // regex included) serves every rule of the apply that repeats it.
+        var key = (property, c.Op, operand);
+        _conditions ??= [];
+        if (!_conditions.TryGetValue(key, out var shared))
+        {
+            shared = CompileOrdinary(property, c.Op, operand);
+            _conditions[key] = shared;
+        }
+
+        return shared;
+    }
+
+    private CompiledCondition CompileOrdinary(string property, string? op, string operand)
+    {
+        switch (op)
         {
             case "LessThan" or "LessEqualThan" or "BiggerThan" or "BiggerEqualThan":
                 var isNumber = double.TryParse(operand, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number);
                 return new CompiledCondition
                 {
-                    Kind = Enum.Parse<ConditionKind>(c.Op),
+                    Kind = KindOf(op),
                     Property = property,
                     Operand = operand,
                     Number = isNumber ? number : double.NaN,
                 };
             case "Equal" or "NotEqual" or "Contains" or "NotContain" or "StartsWith" or "EndsWith" or "IsTrue" or "IsFalse":
-                return new CompiledCondition { Kind = Enum.Parse<ConditionKind>(c.Op), Property = property, Operand = operand };
+                return new CompiledCondition { Kind = KindOf(op), Property = property, Operand = operand };
             case "MatchRegex" or "NotMatchRegex":
                 try
                 {
                     var regex = _regexPolicy.Compile(operand);
-                    return new CompiledCondition { Kind = Enum.Parse<ConditionKind>(c.Op), Property = property, Operand = operand, Regex = regex };
+                    return new CompiledCondition { Kind = KindOf(op), Property = property, Operand = operand, Regex = regex };
                 }
                 catch (ArgumentException ex)
                 {
@@ -295,10 +395,10 @@ internal sealed class FlagCompiler
 
                 return new CompiledCondition
                 {
-                    Kind = Enum.Parse<ConditionKind>(c.Op),
+                    Kind = KindOf(op),
                     Property = property,
                     Operand = operand,
-                    Set = values.ToFrozenSet(StringComparer.Ordinal),
+                    Set = StringSet.Of(values),
                 };
             default:
                 return new CompiledCondition { Kind = ConditionKind.Never, Property = property, Operand = operand };
@@ -307,41 +407,4 @@ internal sealed class FlagCompiler
 
     private static CompiledCondition Broken(string property, string problem)
         => new() { Kind = ConditionKind.Broken, Property = property, Problem = problem };
-
-    private static bool TryParseList(string json, out List<string> values)
-    {
-        values = [];
-        try
-        {
-            var parsed = JsonSerializer.Deserialize(json, WireJsonContext.Default.ListString);
-            if (parsed is null)
-            {
-                return false;
-            }
-
-            foreach (var v in parsed)
-            {
-                if (v is not null)
-                {
-                    values.Add(v);
-                }
-            }
-
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    private static FrozenSet<string> ToSet(List<string?>? values)
-    {
-        if (values is null || values.Count == 0)
-        {
-            return FrozenSet<string>.Empty;
-        }
-
-        return values.Where(v => v is not null).Select(v => v!).ToFrozenSet(StringComparer.Ordinal);
-    }
 }

@@ -97,6 +97,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
     {
         lock (_writeLock)
         {
+            _compiler.EndApply(); // nothing left from an apply that threw
             var old = _base;
             var invalid = 0;
             var newSegments = new Dictionary<Guid, CompiledSegment>(segments.Count);
@@ -152,6 +153,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
                 }
             }
 
+            _compiler.EndApply();
             Publish(new FlagSnapshot(newFlags, newSegments, isInitialized: true), changed, isFullSync: true);
             return new ApplyResult(newFlags.Count + newSegments.Count, 0, invalid, changed);
         }
@@ -162,6 +164,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
     {
         lock (_writeLock)
         {
+            _compiler.EndApply(); // nothing left from an apply that threw
             var old = _base;
             int applied = 0, ignored = 0, invalid = 0;
 
@@ -233,9 +236,14 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
                 }
             }
 
+            _compiler.EndApply();
             if (newFlags is not null || newSegments is not null || !old.IsInitialized)
             {
-                Publish(new FlagSnapshot(newFlags ?? old.Flags, segmentsAfter, isInitialized: true), changed, isFullSync: false);
+                // The sorted live list of the old snapshot is patched in place of a re-sort of every flag.
+                var snapshot = old.IsInitialized && newFlags is not null
+                    ? FlagSnapshot.Patched(old, newFlags, segmentsAfter, changed)
+                    : new FlagSnapshot(newFlags ?? old.Flags, segmentsAfter, isInitialized: true);
+                Publish(snapshot, changed, isFullSync: false);
             }
 
             return new ApplyResult(applied, ignored, invalid, changed);
@@ -353,7 +361,7 @@ internal sealed partial class FlagStore : IFlagStore, IDisposable
             DisabledVariation = variation,
             OffReason = Evaluation.Internal.Reasons.Overridden,
             OffKind = EvaluationReasonKind.LocalOverride,
-            Targets = System.Collections.Frozen.FrozenDictionary<string, CompiledVariation?>.Empty,
+            Targets = TargetMap.Empty,
             Rules = [],
             Fallthrough = new CompiledRollout { DispatchKey = null, IncludedInExpt = false, Slices = [] },
             ExptIncludeAllTargets = false,

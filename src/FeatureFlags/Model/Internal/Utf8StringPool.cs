@@ -1,0 +1,112 @@
+using System.Text;
+
+namespace FeatureFlags.Model.Internal;
+
+/// <summary>
+/// Deduplicates the short strings of one parse: a data-sync repeats the same few texts thousands of times (variation
+/// values "true"/"false", property names, operators, rule names, dispatch keys, user keys of target lists), and each
+/// is allocated once and shared. Keyed by the UTF-8 bytes, so a repeated value costs a hash and a compare, not a
+/// decode and an allocation. Not thread-safe; one pool per parse, dropped afterwards.
+/// </summary>
+internal sealed class Utf8StringPool
+{
+    /// <summary>Longer texts are decoded as they are: they rarely repeat.</summary>
+    public const int MaxPooledLength = 64;
+
+    // A chain longer than this (a hostile set of colliding texts) stops pooling for the new text instead of growing.
+    private const int MaxChain = 8;
+
+    private int[] _buckets = new int[256];
+    private Entry[] _entries = new Entry[256];
+    private byte[] _bytes = new byte[4096];
+    private int _count;
+    private int _used;
+
+    /// <summary>Gets the string of <paramref name="utf8"/> (valid UTF-8), shared with every earlier equal text.</summary>
+    public string Get(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length == 0)
+        {
+            return string.Empty;
+        }
+
+        if (utf8.Length > MaxPooledLength)
+        {
+            return Encoding.UTF8.GetString(utf8);
+        }
+
+        var hash = Hash(utf8);
+        var chain = 0;
+        for (var i = _buckets[hash & (_buckets.Length - 1)] - 1; i >= 0; i = _entries[i].Next)
+        {
+            ref var entry = ref _entries[i];
+            if (entry.Hash == hash && _bytes.AsSpan(entry.Offset, entry.Length).SequenceEqual(utf8))
+            {
+                return entry.Value;
+            }
+
+            chain++;
+        }
+
+        var value = Encoding.UTF8.GetString(utf8);
+        if (chain < MaxChain)
+        {
+            Add(utf8, hash, value);
+        }
+
+        return value;
+    }
+
+    private void Add(ReadOnlySpan<byte> utf8, int hash, string value)
+    {
+        if (_count == _entries.Length)
+        {
+            Grow();
+        }
+
+        if (_used + utf8.Length > _bytes.Length)
+        {
+            Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _used + utf8.Length));
+        }
+
+        utf8.CopyTo(_bytes.AsSpan(_used));
+        ref var bucket = ref _buckets[hash & (_buckets.Length - 1)];
+        _entries[_count] = new Entry { Hash = hash, Offset = _used, Length = utf8.Length, Value = value, Next = bucket - 1 };
+        bucket = _count + 1;
+        _count++;
+        _used += utf8.Length;
+    }
+
+    private void Grow()
+    {
+        Array.Resize(ref _entries, _entries.Length * 2);
+        _buckets = new int[_entries.Length];
+        for (var i = 0; i < _count; i++)
+        {
+            ref var bucket = ref _buckets[_entries[i].Hash & (_buckets.Length - 1)];
+            _entries[i].Next = bucket - 1;
+            bucket = i + 1;
+        }
+    }
+
+    private static int Hash(ReadOnlySpan<byte> utf8)
+    {
+        // FNV-1a: short inputs, no seed needed (chains are capped against collisions).
+        var hash = 2166136261u;
+        foreach (var b in utf8)
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        return (int)(hash ^ (hash >> 15));
+    }
+
+    private struct Entry
+    {
+        public int Hash;
+        public int Next;
+        public int Offset;
+        public int Length;
+        public string Value;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Buffers.Text;
+using System.Text.Json;
+
+namespace FeatureFlags.Model.Internal;
+
+// Values and lists: strings (pooled or not), booleans, numbers (also in strings), and exactly sized lists.
+internal sealed partial class WireParser
+{
+    private static string? ReadString(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.Null => null,
+        _ => throw new JsonException($"Expected a string but found {reader.TokenType}."),
+    };
+
+    /// <summary>A string that repeats across entities, shared through the pool.</summary>
+    private string? ReadPooledString(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            return ReadString(ref reader);
+        }
+
+        if (!reader.HasValueSequence && !reader.ValueIsEscaped)
+        {
+            return _pool.Get(reader.ValueSpan);
+        }
+
+        var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (length > 4 * Utf8StringPool.MaxPooledLength)
+        {
+            return reader.GetString();
+        }
+
+        Span<byte> buffer = stackalloc byte[4 * Utf8StringPool.MaxPooledLength];
+        return _pool.Get(buffer[..reader.CopyString(buffer)]);
+    }
+
+    private static bool ReadBool(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.True => true,
+        JsonTokenType.False => false,
+        _ => throw new JsonException($"Expected true or false but found {reader.TokenType}."),
+    };
+
+    /// <summary>A number, or a number in a string (the serializer's <c>AllowReadingFromString</c>).</summary>
+    private static double ReadDouble(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            return reader.TryGetDouble(out var number) ? number : throw new JsonException("The number does not fit a double.");
+        }
+
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException($"Expected a number but found {reader.TokenType}.");
+        }
+
+        Span<byte> buffer = stackalloc byte[128];
+        var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (length > buffer.Length)
+        {
+            throw new JsonException("The string is too long to be a number.");
+        }
+
+        var text = !reader.HasValueSequence && !reader.ValueIsEscaped ? reader.ValueSpan : buffer[..reader.CopyString(buffer)];
+        return Utf8Parser.TryParse(text, out double value, out var consumed) && consumed == text.Length && double.IsFinite(value)
+            ? value
+            : throw new JsonException("The string is not a number.");
+    }
+
+    private List<string?>? ReadStringList(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        ExpectArray(ref reader);
+        var scratch = _strings;
+        scratch.Clear();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            scratch.Add(ReadPooledString(ref reader));
+        }
+
+        return ToList(scratch);
+    }
+
+    private double[]? ReadDoubleArray(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        ExpectArray(ref reader);
+        var scratch = _doubles;
+        scratch.Clear();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            scratch.Add(ReadDouble(ref reader));
+        }
+
+        if (scratch.Count == 2)
+        {
+            // Rollout intervals repeat across a data set ([0,1], [0,0.5], [0.5,1]...): one array per interval, never mutated.
+            var key = (scratch[0], scratch[1]);
+            _intervals ??= [];
+            if (!_intervals.TryGetValue(key, out var shared))
+            {
+                shared = [scratch[0], scratch[1]];
+                _intervals[key] = shared;
+            }
+
+            return shared;
+        }
+
+        return [.. scratch];
+    }
+
+    private List<T>? ReadList<T>(ref Utf8JsonReader reader, List<T> scratch, ElementReader<T> read)
+        where T : class
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        ExpectArray(ref reader);
+        scratch.Clear();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            // A null element stays null, as the serializer left it (the compiler skips it).
+            scratch.Add(reader.TokenType == JsonTokenType.Null ? null! : read(this, ref reader)!);
+        }
+
+        return ToList(scratch);
+    }
+
+    private static void ExpectArray(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException($"Expected an array but found {reader.TokenType}.");
+        }
+    }
+
+    /// <summary>A copy of the scratch list, sized exactly (no array at all when empty).</summary>
+    private static List<T> ToList<T>(List<T> scratch) => scratch.Count == 0 ? [] : new List<T>(scratch);
+}

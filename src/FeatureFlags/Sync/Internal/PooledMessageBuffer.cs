@@ -1,0 +1,108 @@
+using System.Buffers;
+
+namespace FeatureFlags.Sync.Internal;
+
+/// <summary>
+/// Where a WebSocket message is reassembled: a chain of pooled, fixed-size segments (small-object heap, never the
+/// large-object heap), read as one <see cref="ReadOnlySequence{T}"/> and handed back to the pool after each message.
+/// A 5 MB full data-sync therefore costs no growing copies and no large allocations, only rented segments.
+/// </summary>
+internal sealed class PooledMessageBuffer : IDisposable
+{
+    /// <summary>The size of one segment: well under the 85,000-byte large-object threshold.</summary>
+    public const int SegmentSize = 16 * 1024;
+
+    private readonly ArrayPool<byte> _pool;
+    private readonly List<byte[]> _segments = [];
+    private int _lastWritten;
+
+    public PooledMessageBuffer(ArrayPool<byte>? pool = null)
+    {
+        _pool = pool ?? ArrayPool<byte>.Shared;
+    }
+
+    /// <summary>The bytes written since the last <see cref="Reset"/>.</summary>
+    public long Length { get; private set; }
+
+    /// <summary>The segments currently rented (for tests: zero after <see cref="Reset"/>).</summary>
+    public int RentedSegments => _segments.Count;
+
+    /// <summary>Free space at the end of the message, at least one byte (a new segment is rented when the last is full).</summary>
+    public Memory<byte> GetMemory()
+    {
+        if (_segments.Count == 0 || _lastWritten == _segments[^1].Length)
+        {
+            _segments.Add(_pool.Rent(SegmentSize));
+            _lastWritten = 0;
+        }
+
+        return _segments[^1].AsMemory(_lastWritten);
+    }
+
+    /// <summary>Records that <paramref name="count"/> bytes were written into the last <see cref="GetMemory"/>.</summary>
+    public void Advance(int count)
+    {
+        if (count < 0 || (count > 0 && (_segments.Count == 0 || _lastWritten + count > _segments[^1].Length)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(count));
+        }
+
+        _lastWritten += count;
+        Length += count;
+    }
+
+    /// <summary>The message so far; valid until the next <see cref="Reset"/> or <see cref="GetMemory"/>.</summary>
+    public ReadOnlySequence<byte> GetSequence()
+    {
+        if (_segments.Count == 0)
+        {
+            return ReadOnlySequence<byte>.Empty;
+        }
+
+        if (_segments.Count == 1)
+        {
+            return new ReadOnlySequence<byte>(_segments[0], 0, _lastWritten);
+        }
+
+        var first = new Segment(_segments[0], _segments[0].Length, 0);
+        var last = first;
+        for (var i = 1; i < _segments.Count; i++)
+        {
+            var length = i == _segments.Count - 1 ? _lastWritten : _segments[i].Length;
+            last = last.Append(_segments[i], length);
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, _lastWritten);
+    }
+
+    /// <summary>Returns every segment to the pool and empties the message.</summary>
+    public void Reset()
+    {
+        foreach (var segment in _segments)
+        {
+            _pool.Return(segment);
+        }
+
+        _segments.Clear();
+        _lastWritten = 0;
+        Length = 0;
+    }
+
+    public void Dispose() => Reset();
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(byte[] array, int length, long runningIndex)
+        {
+            Memory = array.AsMemory(0, length);
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(byte[] array, int length)
+        {
+            var next = new Segment(array, length, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}
