@@ -121,7 +121,9 @@ public sealed partial class BootstrapTagHelperTests
     [Theory]
     [InlineData("FeatureFlags:ClientSide:Flags:0", " ", "FeatureFlags:ClientSide:Flags:0")]
     [InlineData("FeatureFlags:ClientSide:Flag:0", "f-on", "FeatureFlags:ClientSide:Flag")]
-    public async Task Start_BadClientSideSettings_FailsNamingTheKey(string key, string value, string named)
+    [InlineData("FeatureFlags:PageViews:Pages:bad:0", "checkout", "FeatureFlags:PageViews:Pages:bad:0")]
+    [InlineData("FeatureFlags:PageViews:Page:bad:0", "/checkout", "FeatureFlags:PageViews:Page")]
+    public async Task Start_BadClientSideOrPageViewSettings_FailsNamingTheKey(string key, string value, string named)
     {
         var config = TestHost.BaseConfig();
         config[key] = value;

@@ -107,21 +107,6 @@ public sealed class PageViewTests
     }
 
     [Theory]
-    [InlineData("FeatureFlags:PageViews:Pages:bad:0", "checkout", "FeatureFlags:PageViews:Pages:bad:0")]
-    [InlineData("FeatureFlags:PageViews:Page:bad:0", "/checkout", "FeatureFlags:PageViews:Page")]
-    public async Task Start_BadPageViewSettings_FailsNamingTheKey(string key, string value, string named)
-    {
-        var config = TestHost.BaseConfig();
-        config[key] = value;
-
-        var app = TestHost.Build(config);
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync(TestContext.Current.CancellationToken));
-        await app.DisposeAsync();
-
-        Assert.Contains(named, ex.Message, StringComparison.Ordinal);
-    }
-
-    [Theory]
     [InlineData("/site.css", true)]
     [InlineData("/js/app.min.js", true)]
     [InlineData("/checkout", false)]

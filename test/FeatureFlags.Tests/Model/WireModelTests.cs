@@ -100,6 +100,48 @@ public sealed class WireModelTests
     }
 
     [Theory]
+    [InlineData("2023-01-28T02:04:55.616Z")]
+    [InlineData("2023-01-28T02:04:55.6169999Z")]
+    [InlineData("2023-01-28T02:04:55.616999999Z")]
+    [InlineData("2026-11-24T18:47:53.049003+00:00")]
+    [InlineData("2023-01-28T04:04:55.616+02:00")]
+    [InlineData("2023-01-28T04:04:55.616-05:30")]
+    [InlineData("2023-01-28T02:04:55Z")]
+    [InlineData("2023-01-28T02:04:55.616")]
+    [InlineData("2023-01-28T02:04:55.9999999Z")]
+    [InlineData("1969-12-31T23:59:59.999Z")]
+    public void UnixMilliseconds_FromJson_SameAsFromText(string iso)
+    {
+        // The JSON reader takes System.Text.Json's ISO reader for a string with an offset and at most 7 fraction digits,
+        // the culture-aware parse for anything else: both must give the same milliseconds.
+        Assert.True(UnixMillisecondsConverter.TryParse(iso, out var expected));
+        Assert.Equal(expected, ReadJsonTimestamp(iso));
+    }
+
+    [Fact]
+    public void UnixMilliseconds_FromJson_SameAsFromText_RandomTimestamps()
+    {
+        var random = new Random(20261201);
+        for (var i = 0; i < 2_000; i++)
+        {
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(random.NextInt64(0, 4_102_444_800_000)).AddTicks(random.Next(0, 10_000));
+            var offset = TimeSpan.FromMinutes(random.Next(-14 * 60, 14 * 60 + 1));
+            var fraction = new string('f', random.Next(0, 8));
+            var format = "yyyy-MM-ddTHH:mm:ss" + (fraction.Length > 0 ? "." + fraction : string.Empty) + (random.Next(2) == 0 ? "Z" : "zzz");
+            var text = (format.EndsWith('Z') ? at.ToUniversalTime() : at.ToOffset(offset)).ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(UnixMillisecondsConverter.TryParse(text, out var expected), text);
+            Assert.Equal(expected, ReadJsonTimestamp(text));
+        }
+    }
+
+    private static long ReadJsonTimestamp(string iso)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes("\"" + iso + "\"")); // unescaped, as the server writes it
+        reader.Read();
+        return UnixMillisecondsConverter.ReadValue(ref reader);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("yesterday")]
     [InlineData("2023-13-45T99:00:00Z")]

@@ -31,6 +31,15 @@ internal sealed class UnixMillisecondsConverter : JsonConverter<long>
             throw new JsonException($"Expected an ISO-8601 date string but found {reader.TokenType}.");
         }
 
+        // The common case, "2023-01-16T02:56:19.531Z" or "...+00:00": System.Text.Json's own ISO-8601 reader, straight from
+        // the UTF-8 bytes (no text copy, no culture-aware parse). Only with an explicit offset (without one it would assume
+        // local time, where ours assumes UTC) and at most 7 fraction digits (more go through the truncating path below).
+        if (!reader.HasValueSequence && !reader.ValueIsEscaped && HasOffsetAndShortFraction(reader.ValueSpan)
+            && reader.TryGetDateTimeOffset(out var fast))
+        {
+            return (fast.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMillisecond;
+        }
+
         // No date is longer than 64 characters; a longer string is malformed (not an ArgumentException from CopyString).
         var raw = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
         if (raw > 64 && !reader.ValueIsEscaped)
@@ -55,6 +64,31 @@ internal sealed class UnixMillisecondsConverter : JsonConverter<long>
         }
 
         return ms;
+    }
+
+    /// <summary>Whether an ISO-8601 text ends with <c>Z</c> or a <c>±hh:mm</c> offset and has at most 7 fraction digits.</summary>
+    private static bool HasOffsetAndShortFraction(ReadOnlySpan<byte> utf8)
+    {
+        var withOffset = utf8.Length > 6 && (utf8[^1] == (byte)'Z'
+            || (utf8[^3] == (byte)':' && utf8[^6] is (byte)'+' or (byte)'-'));
+        if (!withOffset)
+        {
+            return false;
+        }
+
+        var dot = utf8.IndexOf((byte)'.');
+        if (dot < 0)
+        {
+            return true;
+        }
+
+        var digits = 0;
+        while (dot + 1 + digits < utf8.Length && char.IsAsciiDigit((char)utf8[dot + 1 + digits]))
+        {
+            digits++;
+        }
+
+        return digits <= 7;
     }
 
     public override void Write(Utf8JsonWriter writer, long value, JsonSerializerOptions options)
