@@ -2,7 +2,6 @@ using FeatureFlags.AspNetCore.Internal;
 using FeatureFlags.AspNetCore.Tests.Support;
 using FeatureFlags.AspNetCore.Tests.TestApp;
 using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Options;
 using Xunit;
 
 namespace FeatureFlags.AspNetCore.Tests.FrontEnd;
