@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace FeatureFlags.AspNetCore.Internal;
 
@@ -15,16 +14,21 @@ internal static class FrontEndOptionsLoader
     public const string ClientSidePath = "FeatureFlags:ClientSide";
     public const string PageViewsPath = "FeatureFlags:PageViews";
 
+    private static readonly HashSet<string> ClientSideKeys = new([nameof(FeatureFlagClientSideOptions.Flags)], StringComparer.OrdinalIgnoreCase);
+
+    private static readonly HashSet<string> PageViewKeys =
+        new([nameof(FeatureFlagPageViewOptions.Pages), nameof(FeatureFlagPageViewOptions.Client)], StringComparer.OrdinalIgnoreCase);
+
     public static FeatureFlagClientSideOptions LoadClientSide(IServiceProvider services)
     {
         var options = new FeatureFlagClientSideOptions();
         if (services.GetService<IConfiguration>()?.GetSection(ClientSidePath) is { } section && section.GetChildren().Any())
         {
-            Check<FeatureFlagClientSideOptions>(section, [nameof(FeatureFlagClientSideOptions.Flags)]);
+            OptionsLoading.RejectUnknownKeys<FeatureFlagClientSideOptions>(section, ClientSideKeys.Contains, "aspnetcore.md");
             options.Flags = [.. Values(section.GetSection(nameof(FeatureFlagClientSideOptions.Flags)))];
         }
 
-        Configure(services, options);
+        OptionsLoading.RunConfigureCallbacks(services, options);
         var failures = new List<string>();
         if (options.Flags is null)
         {
@@ -41,7 +45,7 @@ internal static class FrontEndOptionsLoader
             }
         }
 
-        Throw<FeatureFlagClientSideOptions>(failures);
+        OptionsLoading.ThrowIfAny<FeatureFlagClientSideOptions>(failures);
         return options;
     }
 
@@ -50,7 +54,7 @@ internal static class FrontEndOptionsLoader
         var options = new FeatureFlagPageViewOptions();
         if (services.GetService<IConfiguration>()?.GetSection(PageViewsPath) is { } section && section.GetChildren().Any())
         {
-            Check<FeatureFlagPageViewOptions>(section, [nameof(FeatureFlagPageViewOptions.Pages), nameof(FeatureFlagPageViewOptions.Client)]);
+            OptionsLoading.RejectUnknownKeys<FeatureFlagPageViewOptions>(section, PageViewKeys.Contains, "aspnetcore.md");
             foreach (var page in section.GetSection(nameof(FeatureFlagPageViewOptions.Pages)).GetChildren())
             {
                 options.Pages[page.Key] = page.Value is { } single ? [single] : [.. Values(page)];
@@ -59,7 +63,7 @@ internal static class FrontEndOptionsLoader
             options.Client = section[nameof(FeatureFlagPageViewOptions.Client)];
         }
 
-        Configure(services, options);
+        OptionsLoading.RunConfigureCallbacks(services, options);
         var failures = new List<string>();
         var pages = $"{PageViewsPath}:{nameof(FeatureFlagPageViewOptions.Pages)}";
         foreach (var (eventName, patterns) in options.Pages)
@@ -89,43 +93,10 @@ internal static class FrontEndOptionsLoader
             failures.Add($"{PageViewsPath}:{nameof(FeatureFlagPageViewOptions.Client)} is blank; name a client or leave it out.");
         }
 
-        Throw<FeatureFlagPageViewOptions>(failures);
+        OptionsLoading.ThrowIfAny<FeatureFlagPageViewOptions>(failures);
         return options;
     }
 
     private static IEnumerable<string> Values(IConfigurationSection list)
         => list.GetChildren().Select(static c => c.Value ?? string.Empty);
-
-    private static void Check<T>(IConfigurationSection section, string[] keys)
-    {
-        var unknown = section.GetChildren()
-            .Where(c => !keys.Contains(c.Key, StringComparer.OrdinalIgnoreCase))
-            .Select(c => $"{c.Path} is not a {section.Path} setting; check its spelling (see docs/aspnetcore.md).")
-            .ToList();
-        Throw<T>(unknown);
-    }
-
-    private static void Configure<T>(IServiceProvider services, T options)
-        where T : class
-    {
-        foreach (var setup in services.GetServices<IConfigureOptions<T>>())
-        {
-            if (setup is IConfigureNamedOptions<T> named)
-            {
-                named.Configure(Options.DefaultName, options);
-            }
-            else
-            {
-                setup.Configure(options);
-            }
-        }
-    }
-
-    private static void Throw<T>(List<string> failures)
-    {
-        if (failures.Count > 0)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(T), failures);
-        }
-    }
 }

@@ -34,37 +34,14 @@ internal static class UserOptionsLoader
             Bind(configuration.GetSection(SectionPath), options);
         }
 
-        foreach (var setup in services.GetServices<IConfigureOptions<FeatureFlagUserOptions>>())
-        {
-            if (setup is IConfigureNamedOptions<FeatureFlagUserOptions> named)
-            {
-                named.Configure(Options.DefaultName, options);
-            }
-            else
-            {
-                setup.Configure(options);
-            }
-        }
-
-        var failures = Validate(options);
-        if (failures.Count > 0)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(FeatureFlagUserOptions), failures);
-        }
-
+        OptionsLoading.RunConfigureCallbacks(services, options);
+        OptionsLoading.ThrowIfAny<FeatureFlagUserOptions>(Validate(options));
         return options;
     }
 
     private static void Bind(IConfigurationSection section, FeatureFlagUserOptions options)
     {
-        var unknown = section.GetChildren()
-            .Where(static c => !Keys.Contains(c.Key))
-            .Select(static c => $"{c.Path} is not a {SectionPath} setting; check its spelling (see docs/configuration.md).")
-            .ToList();
-        if (unknown.Count > 0)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(FeatureFlagUserOptions), unknown);
-        }
+        OptionsLoading.RejectUnknownKeys<FeatureFlagUserOptions>(section, Keys.Contains, "configuration.md");
 
         try
         {

@@ -25,12 +25,7 @@ internal sealed partial class FeatureFlagClient
         hooks.BeforeEvaluation(in context, data);
 
         var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out var flag, out var served, out var sendToExperiment, out var split);
-        if (served is not null)
-        {
-            _events?.RecordEvaluation(user, flag!.Key, served, sendToExperiment);
-        }
-
-        EvaluationTelemetry.Record(_store.Metrics, flag, _traceUserKey ? user : null, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason, split);
+        Record(user, flag, served, sendToExperiment, split, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason);
 
         hooks.AfterEvaluation(in context, data, in detail);
         return detail;

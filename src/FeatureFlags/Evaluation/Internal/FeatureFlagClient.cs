@@ -144,16 +144,27 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out var flag, out var served, out var sendToExperiment, out var split);
         if (record)
         {
-            if (served is not null)
-            {
-                _events?.RecordEvaluation(user, flag!.Key, served, sendToExperiment);
-            }
-
-            // Telemetry sees every outcome, errors included; with nobody listening this is two field reads.
-            EvaluationTelemetry.Record(_store.Metrics, flag, _traceUserKey ? user : null, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason, split);
+            Record(user, flag, served, sendToExperiment, split, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason);
         }
 
         return detail;
+    }
+
+    /// <summary>
+    /// Records an evaluation the caller made: its insight event when a variation was served, and its telemetry (every
+    /// outcome, errors included; with nobody listening this is two field reads).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Record(
+        FlagUser user, CompiledFlag? flag, CompiledVariation? served, bool sendToExperiment, bool split,
+        string flagKey, string variationId, EvaluationReasonKind kind, string reason)
+    {
+        if (served is not null)
+        {
+            _events?.RecordEvaluation(user, flag!.Key, served, sendToExperiment);
+        }
+
+        EvaluationTelemetry.Record(_store.Metrics, flag, _traceUserKey ? user : null, flagKey, variationId, kind, reason, split);
     }
 
     /// <summary>
