@@ -121,23 +121,41 @@ public sealed class FlagUser
     /// <param name="value">The value, when the user has it.</param>
     /// <returns><see langword="true"/> if the user has the attribute.</returns>
     public bool TryGetAttribute(string attribute, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+        => TryGetAttribute(BuiltInAttributeOf(attribute), attribute, out value);
+
+    /// <summary>Which built-in attribute <paramref name="attribute"/> names, if any (compiled conditions keep it).</summary>
+    internal static BuiltInAttribute BuiltInAttributeOf(string attribute) => attribute switch
     {
-        switch (attribute)
+        KeyAttribute => BuiltInAttribute.Key,
+        NameAttribute => BuiltInAttribute.Name,
+        EmailAttribute => BuiltInAttribute.Email,
+        CountryAttribute => BuiltInAttribute.Country,
+        _ => BuiltInAttribute.None,
+    };
+
+    /// <summary>
+    /// <see cref="TryGetAttribute(string, out string?)"/> with the attribute already classified (<paramref name="builtIn"/>
+    /// is <see cref="BuiltInAttributeOf"/> of <paramref name="attribute"/>): no string comparison per call.
+    /// </summary>
+    internal bool TryGetAttribute(BuiltInAttribute builtIn, string attribute, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+    {
+        switch (builtIn)
         {
-            case KeyAttribute:
+            case BuiltInAttribute.Key:
                 value = Key;
                 return true;
-            case NameAttribute:
+            case BuiltInAttribute.Name:
                 // Always the built-in name, as in the official SDK: a custom attribute called "name" is never read.
                 value = Name.Length > 0 ? Name : null;
                 return value is not null;
-            case EmailAttribute when Email is not null:
+            case BuiltInAttribute.Email when Email is not null:
                 value = Email;
                 return true;
-            case CountryAttribute when Country is not null:
+            case BuiltInAttribute.Country when Country is not null:
                 value = Country;
                 return true;
             default:
+                // A custom attribute, or email/country that the user has only as a custom attribute.
                 return _custom.TryGetValue(attribute, out value);
         }
     }
@@ -251,4 +269,14 @@ public sealed class FlagUser
         /// <returns>An immutable user.</returns>
         public FlagUser Build() => new(_key, _name, _email, _country, _custom.ToFrozenDictionary(StringComparer.Ordinal));
     }
+}
+
+/// <summary>The attributes <see cref="FlagUser"/> holds as properties; <see cref="None"/> for a custom attribute.</summary>
+internal enum BuiltInAttribute : byte
+{
+    None,
+    Key,
+    Name,
+    Email,
+    Country,
 }

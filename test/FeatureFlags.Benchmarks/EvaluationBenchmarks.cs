@@ -109,6 +109,14 @@ public class EvaluationBenchmarks
     [BenchmarkCategory("Rollout")]
     public bool Rollout5050() => _client.BoolVariation(RolloutFlagKey, NextUser());
 
+    /// <summary>
+    /// The rollout through the remote (OFREP) path: the same evaluation plus the flag's type and OpenFeature reason, whose
+    /// split comes from the one evaluation (compare with <see cref="Rollout5050"/>).
+    /// </summary>
+    [Benchmark]
+    [BenchmarkCategory("Rollout")]
+    public RemoteEvaluation RemoteRollout5050() => _client.EvaluateRemote(RolloutFlagKey, NextUser());
+
     [Benchmark]
     [BenchmarkCategory("Rollout")]
     public EvaluationDetail<bool> BoolVariationDetail() => _client.BoolVariationDetail(RolloutFlagKey, NextUser());
@@ -154,8 +162,11 @@ public class EvaluationBenchmarks
         }
     }
 
-    /// <summary>The 6 scenario flags, 94 fillers (off, targeted, string rules, number rollouts, JSON segment rules) and 2 segments.</summary>
-    private static (List<FlagDto> Flags, List<SegmentDto> Segments) BuildData()
+    /// <summary>
+    /// The 6 scenario flags, 94 fillers (off, targeted, string rules, number rollouts, JSON segment rules) and 2 segments;
+    /// with <paramref name="fillerKind"/> (0-4), 100 fillers of that one kind and no scenario flag (<see cref="AllFlagsByKindBenchmarks"/>).
+    /// </summary>
+    internal static (List<FlagDto> Flags, List<SegmentDto> Segments) BuildData(int? fillerKind = null)
     {
         var segments = new List<SegmentDto>
         {
@@ -176,7 +187,7 @@ public class EvaluationBenchmarks
             },
         };
 
-        var flags = new List<FlagDto>
+        var flags = fillerKind is not null ? [] : new List<FlagDto>
         {
             BoolFlag(OffFlagKey, enabled: false),
             BoolFlag(
@@ -246,7 +257,7 @@ public class EvaluationBenchmarks
         for (var i = 0; flags.Count < 100; i++)
         {
             var key = $"filler-{i:D2}";
-            flags.Add((i % 5) switch
+            flags.Add((fillerKind ?? i % 5) switch
             {
                 0 => BoolFlag(key, enabled: false),
                 1 => BoolFlag(

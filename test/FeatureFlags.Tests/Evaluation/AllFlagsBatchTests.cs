@@ -1,6 +1,7 @@
 using System.Globalization;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Model.Internal;
+using FeatureFlags.Store.Internal;
 using FeatureFlags.Tests.Support;
 using Xunit;
 
@@ -42,6 +43,114 @@ public sealed class AllFlagsBatchTests
 
         Assert.Empty(mismatches);
     }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void GetAllFlags_FlagsThatThrow_AreErrorsAndTheOthersAreEvaluated(string kernelName)
+    {
+        var kernel = Enum.Parse<Md5Kernel>(kernelName);
+        Assert.SkipUnless(Md5MultiBuffer.IsSupported(kernel), $"{kernel} does not run on this hardware.");
+        var client = TestFlags.Client(TestFlags.Store(null, ManyRolloutFlags()));
+        var healthy = client.Store.Current;
+
+        // A bug stand-in: a flag whose rules are missing throws inside the evaluator. One early (rollouts are queued
+        // before and after it), one mid-batch and the last flag (nothing is evaluated after it).
+        var keys = healthy.LiveKeys;
+        string[] throwing = [keys[1], keys[keys.Length / 2], keys[^1]];
+        var flags = new Dictionary<string, CompiledFlag>(healthy.Flags, StringComparer.Ordinal);
+        foreach (var key in throwing)
+        {
+            flags[key] = WithoutRules(flags[key]);
+        }
+
+        var snapshot = new FlagSnapshot(flags, healthy.Segments, isInitialized: true);
+        foreach (var user in Users().Take(10))
+        {
+            var all = client.GetAllFlags(snapshot, user, kernel);
+
+            Assert.Equal(keys.Length, all.Flags.Count);
+            foreach (var key in keys)
+            {
+                var detail = all.Flags[key];
+                if (throwing.Contains(key))
+                {
+                    Assert.Equal((EvaluationReasonKind.Error, "evaluation error"), (detail.Kind, detail.Reason));
+                }
+                else
+                {
+                    Assert.Equal(client.StringVariationDetail(key, user, string.Empty), detail);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void GetAllFlags_FlagsSharingSegments_EqualEvaluatingEachFlagAlone()
+    {
+        // More segments than the per-call memo holds (8), shared by many flags in both senses (in / not in), with
+        // included, excluded and rule membership, one segment with a regex rule (never memoised) and one broken rule.
+        var segments = new List<SegmentDto>();
+        for (var s = 0; s < 12; s++)
+        {
+            var segment = TestFlags.Segment(SegmentId(s)).Included("user-" + s.ToString(CultureInfo.InvariantCulture)).Excluded("user-1");
+            segment = (s % 4) switch
+            {
+                0 => segment.Rule(TestFlags.Condition("plan", "Equal", "FR")),
+                1 => segment.Rule(TestFlags.Condition("keyId", "MatchRegex", "^user-[0-4]$")),
+                2 => segment.Rule(TestFlags.Condition("plan", "BiggerThan", "oops")),
+                _ => segment,
+            };
+            segments.Add(segment.Build());
+        }
+
+        var flags = new List<FlagDto>();
+        for (var i = 0; i < 60; i++)
+        {
+            var op = i % 3 == 0 ? TestFlags.NotInSegment : TestFlags.InSegment;
+            string[] ids = i % 5 == 0 ? [SegmentId(i % 12), SegmentId((i + 5) % 12)] : [SegmentId(i % 12)];
+            flags.Add(TestFlags.Flag("seg-" + i.ToString("D2", CultureInfo.InvariantCulture)).HitMiss()
+                .Rule("in", TestFlags.HitId, TestFlags.SegmentCondition(op, ids))
+                .Fallthrough(null, false, TestFlags.Slice(TestFlags.HitId, 0, 0.5), TestFlags.Slice(TestFlags.MissId, 0.5, 1))
+                .Build());
+        }
+
+        var client = TestFlags.Client(TestFlags.Store(null, flags, segments));
+        var mismatches = new List<string>();
+        foreach (var user in Users().Concat(Enumerable.Range(0, 12).Select(i => FlagUser.Builder("user-" + i.ToString(CultureInfo.InvariantCulture)).Custom("plan", "FR").Build())))
+        {
+            var all = client.GetAllFlags(user);
+            foreach (var key in client.Store.Current.LiveKeys)
+            {
+                var alone = client.StringVariationDetail(key, user, string.Empty);
+                if (!all.TryGetDetail(key, out var batched) || batched != alone)
+                {
+                    mismatches.Add($"{user.Key} / {key}: {batched} != {alone}");
+                }
+            }
+        }
+
+        Assert.Empty(mismatches);
+    }
+
+    private static string SegmentId(int i) => string.Create(CultureInfo.InvariantCulture, $"00000000-0000-0000-0000-{i:D12}");
+
+    private static CompiledFlag WithoutRules(CompiledFlag f) => new()
+    {
+        Key = f.Key,
+        Version = f.Version,
+        IsArchived = f.IsArchived,
+        IsEnabled = true,
+        DisabledVariation = f.DisabledVariation,
+        Targets = TargetMap.Empty,
+        Rules = null!,
+        Fallthrough = f.Fallthrough,
+        ExptIncludeAllTargets = f.ExptIncludeAllTargets,
+        Variations = f.Variations,
+        VariationType = f.VariationType,
+        SegmentIds = f.SegmentIds,
+        Problems = f.Problems,
+        Source = f.Source,
+    };
 
     [Fact]
     public void GetAllFlags_ManyRollouts_SplitsUsersAsTheFlagsSay()

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace FeatureFlags.Evaluation.Internal;
@@ -47,6 +48,18 @@ internal struct BucketBatch
     /// <summary>The flag index and rollout queued in <paramref name="lane"/>.</summary>
     public readonly PendingLane this[int lane]
         => (uint)lane < (uint)_count ? _pending[lane] : throw new ArgumentOutOfRangeException(nameof(lane));
+
+    /// <summary>The flag index and rollout queued in <paramref name="lane"/>, by reference (no copy).</summary>
+    [UnscopedRef]
+    public readonly ref readonly PendingLane LaneAt(int lane)
+    {
+        if ((uint)lane >= (uint)_count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lane));
+        }
+
+        return ref ((ReadOnlySpan<PendingLane>)_pending)[lane];
+    }
 
     /// <summary>Writes the bucket of every queued key to <paramref name="buckets"/>[lane] (16 elements) with <paramref name="kernel"/>.</summary>
     [SkipLocalsInit]

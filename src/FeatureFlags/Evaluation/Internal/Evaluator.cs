@@ -61,16 +61,19 @@ internal static class Reasons
 /// The one piece of state it touches is a rule's <see cref="RegexBreaker"/>, and only after a regex match timeout or
 /// while the breaker is open (a closed breaker costs one volatile read).
 /// </summary>
-internal static class Evaluator
+internal static partial class Evaluator
 {
     private const string ExperimentPrefix = "expt";
 
     public static EvalResult Evaluate(CompiledFlag flag, FlagUser user, bool strictMissingAttributes)
     {
-        var result = Select(flag, user, strictMissingAttributes, out var rollout);
-        return rollout is null
-            ? result
-            : Dispatch(flag, rollout, result.Kind, result.Reason, DispatchValue(rollout, user), double.NaN, withExperiment: true);
+        var result = Select(flag, user, strictMissingAttributes, ref Unsafe.NullRef<SegmentMemo>(), out var rollout);
+        if (rollout is null)
+        {
+            return result;
+        }
+
+        return Dispatch(flag, rollout, result.Kind, result.Reason, DispatchValue(rollout, user), double.NaN, withExperiment: true);
     }
 
     /// <summary>
@@ -81,25 +84,29 @@ internal static class Evaluator
     /// not computed (false): the batched callers do not record events.
     /// </summary>
     public static bool TryEvaluateWithoutBucket(
-        CompiledFlag flag, FlagUser user, bool strictMissingAttributes, out EvalResult result, out PendingRollout pending)
+        CompiledFlag flag, FlagUser user, bool strictMissingAttributes, ref SegmentMemo segments, out EvalResult result, out PendingRollout pending)
     {
-        result = Select(flag, user, strictMissingAttributes, out var rollout);
+        result = Select(flag, user, strictMissingAttributes, ref segments, out var rollout);
         if (rollout is null)
         {
             pending = default;
             return true;
         }
 
-        var dispatchValue = DispatchValue(rollout, user);
-        if (NeedsBucket(rollout))
-        {
-            pending = new PendingRollout(rollout, result.Kind, result.Reason, dispatchValue);
-            return false;
-        }
-
         pending = default;
-        result = Dispatch(flag, rollout, result.Kind, result.Reason, dispatchValue, double.NaN, withExperiment: false);
-        return true;
+        switch (rollout.FixedSlice)
+        {
+            case >= 0:
+                var variation = rollout.Slices[rollout.FixedSlice].Variation;
+                result = variation is null ? EvalResult.Malformed : new EvalResult(variation, result.Kind, result.Reason, false);
+                return true;
+            case CompiledRollout.NoSlice:
+                result = EvalResult.Malformed;
+                return true;
+            default:
+                pending = new PendingRollout(rollout, result.Kind, result.Reason, DispatchValue(rollout, user));
+                return false;
+        }
     }
 
     /// <summary>The second half of a batched evaluation: the variation <paramref name="pending"/> serves for <paramref name="bucket"/>.</summary>
@@ -111,7 +118,8 @@ internal static class Evaluator
     /// <paramref name="rollout"/> to the rollout that does (a matched rule's or the fallthrough) and returns its reason.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // one call for a single evaluation, as before the batched path split it out
-    private static EvalResult Select(CompiledFlag flag, FlagUser user, bool strictMissingAttributes, out CompiledRollout? rollout)
+    private static EvalResult Select(
+        CompiledFlag flag, FlagUser user, bool strictMissingAttributes, ref SegmentMemo segments, out CompiledRollout? rollout)
     {
         rollout = null;
         if (!flag.IsEnabled)
@@ -135,7 +143,7 @@ internal static class Evaluator
                 return EvalResult.RegexBreakerOpen;
             }
 
-            var match = MatchAll(rule.Conditions, user, strictMissingAttributes);
+            var match = MatchAll(rule.Conditions, user, strictMissingAttributes, ref segments);
             if (match == Match.Error)
             {
                 return EvalResult.Malformed;
@@ -163,30 +171,6 @@ internal static class Evaluator
             ? user.Key
             : user.TryGetAttribute(rollout.DispatchKey, out var v) ? v : string.Empty;
 
-    /// <summary>Whether <see cref="Dispatch"/> hashes: the first valid slice that is not decided without the bucket needs it.</summary>
-    private static bool NeedsBucket(CompiledRollout rollout)
-    {
-        foreach (var slice in rollout.Slices)
-        {
-            if (!slice.IsValid)
-            {
-                continue;
-            }
-
-            if (Bucketing.RequiresHash(slice.Min, slice.Max))
-            {
-                return true;
-            }
-
-            if (Bucketing.IsInRolloutBucket(0, slice.Min, slice.Max))
-            {
-                return false;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>
     /// The first slice holding the user's bucket; <paramref name="bucket"/> is computed on first need when NaN. With
     /// <paramref name="withExperiment"/> false, experiment inclusion (a second hash) is left false.
@@ -194,6 +178,15 @@ internal static class Evaluator
     private static EvalResult Dispatch(
         CompiledFlag flag, CompiledRollout rollout, EvaluationReasonKind kind, string reason, string dispatchValue, double bucket, bool withExperiment)
     {
+        if (rollout.FixedSlice >= 0)
+        {
+            // The usual 100 % rollout, decided when it was compiled: the same slice the walk below would find.
+            ref readonly var only = ref rollout.Slices[rollout.FixedSlice];
+            return only.Variation is null
+                ? EvalResult.Malformed
+                : new EvalResult(only.Variation, kind, reason, withExperiment && SendToExperiment(flag, rollout, only, dispatchValue));
+        }
+
         foreach (var slice in rollout.Slices)
         {
             if (!slice.IsValid)
@@ -235,7 +228,7 @@ internal static class Evaluator
         return EvalResult.Malformed;
     }
 
-    private static bool SendToExperiment(CompiledFlag flag, CompiledRollout rollout, RolloutSlice slice, string dispatchValue)
+    private static bool SendToExperiment(CompiledFlag flag, CompiledRollout rollout, in RolloutSlice slice, string dispatchValue)
     {
         if (flag.ExptIncludeAllTargets)
         {
@@ -250,7 +243,7 @@ internal static class Evaluator
         return Bucketing.IsInRollout(0, slice.ExperimentUpper, ExperimentPrefix, flag.Key, dispatchValue);
     }
 
-    private enum Match
+    internal enum Match : byte
     {
         No,
         Yes,
@@ -260,11 +253,11 @@ internal static class Evaluator
         Timeout,
     }
 
-    private static Match MatchAll(CompiledCondition[] conditions, FlagUser user, bool strict)
+    private static Match MatchAll(CompiledCondition[] conditions, FlagUser user, bool strict, ref SegmentMemo segments)
     {
         foreach (var condition in conditions)
         {
-            var m = MatchCondition(condition, user, strict);
+            var m = MatchCondition(condition, user, strict, ref segments);
             if (m != Match.Yes)
             {
                 return m;
@@ -274,7 +267,7 @@ internal static class Evaluator
         return Match.Yes;
     }
 
-    private static Match MatchCondition(CompiledCondition c, FlagUser user, bool strict)
+    private static Match MatchCondition(CompiledCondition c, FlagUser user, bool strict, ref SegmentMemo segments)
     {
         switch (c.Kind)
         {
@@ -283,9 +276,9 @@ internal static class Evaluator
             case ConditionKind.Never:
                 return Match.No;
             case ConditionKind.InSegment:
-                return InAnySegment(c.Segments!, user, strict);
+                return InAnySegment(c.Segments!, user, strict, ref segments);
             case ConditionKind.NotInSegment:
-                return InAnySegment(c.Segments!, user, strict) switch
+                return InAnySegment(c.Segments!, user, strict, ref segments) switch
                 {
                     Match.Yes => Match.No,
                     Match.No => Match.Yes,
@@ -293,7 +286,7 @@ internal static class Evaluator
                 };
         }
 
-        if (!user.TryGetAttribute(c.Property, out var value))
+        if (!user.TryGetAttribute(c.BuiltIn, c.Property, out var value))
         {
             // Missing attribute: "" as the official .NET SDK and the server do; in strict mode nothing matches.
             if (strict)
@@ -339,32 +332,4 @@ internal static class Evaluator
     private static bool TryNumber(string value, out double number)
         => double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out number)
            && double.IsFinite(number);
-
-    private static Match InAnySegment(CompiledSegment[] segments, FlagUser user, bool strict)
-    {
-        foreach (var segment in segments)
-        {
-            if (segment.Excluded.Contains(user.Key))
-            {
-                continue;
-            }
-
-            if (segment.Included.Contains(user.Key))
-            {
-                return Match.Yes;
-            }
-
-            foreach (var rule in segment.Rules)
-            {
-                // Broken data inside a segment rule is an error for the flag, never a silent "not in segment".
-                var m = MatchAll(rule, user, strict);
-                if (m != Match.No)
-                {
-                    return m;
-                }
-            }
-        }
-
-        return Match.No;
-    }
 }

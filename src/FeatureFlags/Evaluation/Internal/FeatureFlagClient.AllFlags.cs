@@ -29,21 +29,23 @@ internal sealed partial class FeatureFlagClient
         var flags = snapshot.LiveFlags;
         var entries = new AllFlagsEntry[flags.Length];
         var batch = default(BucketBatch);
-        for (var i = 0; i < flags.Length; i++)
+        var segments = default(Evaluator.SegmentMemo);
+
+        // One exception region for the whole loop (a try per flag would keep the evaluator out of line): a flag that
+        // throws is reported with an error entry and the loop resumes after it. Finishing a batch guards each lane itself.
+        var cursor = 0;
+        while (true)
         {
-            var flag = flags[i];
-            if (TryRunWithoutBucket(flag, user, out var result, out var pending))
+            try
             {
-                entries[i] = new AllFlagsEntry(result);
+                EvaluateFrom(ref cursor, flags, user, entries, ref batch, ref segments, kernel);
+                break;
             }
-            else if (!batch.TryAdd(i, flag.Key, pending))
+            catch (Exception e)
             {
-                // A key that is not one ASCII block (long or non-ASCII): hashed on its own, as a single evaluation does.
-                entries[i] = new AllFlagsEntry(RunWithBucket(flag, pending, Bucketing.GetBucket(flag.Key, pending.DispatchValue)));
-            }
-            else if (batch.IsFull)
-            {
-                Finish(ref batch, flags, entries, kernel);
+                ReportFailure(flags[cursor], e);
+                entries[cursor] = new AllFlagsEntry(null, EvaluationReasonKind.Error, Reasons.Exception);
+                cursor++;
             }
         }
 
@@ -55,56 +57,75 @@ internal sealed partial class FeatureFlagClient
         return new AllFlagsState(true, "ok", new AllFlagsEntries(snapshot.LiveKeys, entries));
     }
 
-    /// <summary>Hashes the queued keys in one pass and finishes their flags.</summary>
+    /// <summary>
+    /// Evaluates <paramref name="flags"/> from <paramref name="cursor"/> to the end into <paramref name="entries"/>,
+    /// queuing the rollouts that need a bucket; on a throw, <paramref name="cursor"/> is the flag that threw.
+    /// </summary>
+    private void EvaluateFrom(
+        ref int cursor, CompiledFlag[] flags, FlagUser user, AllFlagsEntry[] entries, ref BucketBatch batch, ref Evaluator.SegmentMemo segments, Md5Kernel kernel)
+    {
+        for (; cursor < flags.Length; cursor++)
+        {
+            var i = cursor;
+            var flag = flags[i];
+            if (!flag.IsEnabled && flag.DisabledVariation is { } off)
+            {
+                // The common case of a big flag set, decided without the evaluator.
+                entries[i] = new AllFlagsEntry(off, flag.OffKind, flag.OffReason);
+            }
+            else if (Evaluator.TryEvaluateWithoutBucket(flag, user, _strict, ref segments, out var result, out var pending))
+            {
+                entries[i] = new AllFlagsEntry(result.Variation is null ? Reported(flag, result) : result);
+            }
+            else if (!batch.TryAdd(i, flag.Key, pending))
+            {
+                // A key that is not one ASCII block (long or non-ASCII): hashed on its own, as a single evaluation does.
+                var own = Evaluator.FinishWithBucket(flag, pending, Bucketing.GetBucket(flag.Key, pending.DispatchValue));
+                entries[i] = new AllFlagsEntry(own.Variation is null ? Reported(flag, own) : own);
+            }
+            else if (batch.IsFull)
+            {
+                Finish(ref batch, flags, entries, kernel);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Hashes the queued keys in one pass and finishes their flags, with one exception region for the batch (as the
+    /// main loop): a lane that throws is reported with an error entry and the next lanes are finished.
+    /// </summary>
     private void Finish(ref BucketBatch batch, CompiledFlag[] flags, AllFlagsEntry[] entries, Md5Kernel kernel)
     {
         Span<double> buckets = stackalloc double[Md5Lanes.Count];
         batch.HashBuckets(buckets, kernel);
-        for (var lane = 0; lane < batch.Count; lane++)
+        var lane = 0;
+        while (true)
         {
-            var queued = batch[lane];
-            entries[queued.Index] = new AllFlagsEntry(RunWithBucket(flags[queued.Index], queued.Rollout, buckets[lane]));
+            try
+            {
+                FinishLanes(ref lane, ref batch, buckets, flags, entries);
+                break;
+            }
+            catch (Exception e)
+            {
+                var failed = batch[lane].Index;
+                ReportFailure(flags[failed], e);
+                entries[failed] = new AllFlagsEntry(null, EvaluationReasonKind.Error, Reasons.Exception);
+                lane++;
+            }
         }
 
         batch.Clear();
     }
 
-    /// <summary><see cref="Evaluator.TryEvaluateWithoutBucket"/> with <see cref="Run"/>'s guarantees: never throws, failures reported.</summary>
-    private bool TryRunWithoutBucket(CompiledFlag flag, FlagUser user, out EvalResult result, out PendingRollout pending)
+    private void FinishLanes(ref int lane, ref BucketBatch batch, ReadOnlySpan<double> buckets, CompiledFlag[] flags, AllFlagsEntry[] entries)
     {
-        try
+        for (; lane < batch.Count; lane++)
         {
-            if (!Evaluator.TryEvaluateWithoutBucket(flag, user, _strict, out result, out pending))
-            {
-                return false;
-            }
+            ref readonly var queued = ref batch.LaneAt(lane);
+            var flag = flags[queued.Index];
+            var result = Evaluator.FinishWithBucket(flag, queued.Rollout, buckets[lane]);
+            entries[queued.Index] = new AllFlagsEntry(result.Variation is null ? Reported(flag, result) : result);
         }
-        catch (Exception e)
-        {
-            ReportFailure(flag, e);
-            result = new EvalResult(null, EvaluationReasonKind.Error, Reasons.Exception, false);
-            pending = default;
-            return true;
-        }
-
-        result = Reported(flag, result);
-        return true;
-    }
-
-    /// <summary><see cref="Evaluator.FinishWithBucket"/> with <see cref="Run"/>'s guarantees: never throws, failures reported.</summary>
-    private EvalResult RunWithBucket(CompiledFlag flag, in PendingRollout pending, double bucket)
-    {
-        EvalResult result;
-        try
-        {
-            result = Evaluator.FinishWithBucket(flag, pending, bucket);
-        }
-        catch (Exception e)
-        {
-            ReportFailure(flag, e);
-            return new EvalResult(null, EvaluationReasonKind.Error, Reasons.Exception, false);
-        }
-
-        return Reported(flag, result);
     }
 }

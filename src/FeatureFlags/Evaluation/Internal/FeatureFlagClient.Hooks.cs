@@ -14,7 +14,8 @@ namespace FeatureFlags.Evaluation.Internal;
 internal sealed partial class FeatureFlagClient
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private EvaluationDetail<T> EvaluateWithHooks<T, TConverter>(HookRunner hooks, FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue)
+    private EvaluationDetail<T> EvaluateWithHooks<T, TConverter>(
+        HookRunner hooks, FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, out CompiledFlag? flag, out bool split)
         where TConverter : IVariationConverter<T>
     {
         var context = new EvaluationSeriesContext<T>(flagKey, user, defaultValue, ValueTypeOf<T>(), hooks.ClientName);
@@ -24,7 +25,7 @@ internal sealed partial class FeatureFlagClient
             : new EvaluationSeriesData[hooks.Count];
         hooks.BeforeEvaluation(in context, data);
 
-        var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out var flag, out var served, out var sendToExperiment, out var split);
+        var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out flag, out var served, out var sendToExperiment, out split);
         Record(user, flag, served, sendToExperiment, split, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason);
 
         hooks.AfterEvaluation(in context, data, in detail);

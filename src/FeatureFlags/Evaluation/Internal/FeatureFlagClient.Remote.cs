@@ -6,19 +6,19 @@ namespace FeatureFlags.Evaluation.Internal;
 internal sealed partial class FeatureFlagClient
 {
     /// <summary>
-    /// One flag through the ordinary evaluation path (events, telemetry), then the type and reason from the same
-    /// snapshot: the evaluator is pure, so running it again for the split gives the outcome the value came from.
+    /// One flag through the ordinary evaluation path (events, telemetry, hooks), with the type and OpenFeature reason of
+    /// the outcome it served: one evaluation, whose split (a percentage rollout chose the value) comes with it.
     /// </summary>
     internal RemoteEvaluation EvaluateRemote(string flagKey, FlagUser user)
     {
-        var snapshot = _store.Current;
-        var detail = Evaluate<string, StringConverter>(snapshot, flagKey, user, string.Empty);
-        if (!snapshot.IsInitialized || !snapshot.TryGetLiveFlag(flagKey, out var flag))
+        var detail = Evaluate<string, StringConverter>(_store.Current, flagKey, user, string.Empty, record: true, out var flag, out var split);
+        if (flag is null)
         {
             return new RemoteEvaluation(detail, FlagVariationType.Unknown, OpenFeatureReasons.Error);
         }
 
-        return new RemoteEvaluation(detail, TypeOf(flag), ReasonOf(flag, user, detail.Kind));
+        var isStatic = flag.Targets.Count == 0 && flag.Rules.Length == 0;
+        return new RemoteEvaluation(detail, TypeOf(flag), OpenFeatureReasons.Of(detail.Kind, isStatic, split));
     }
 
     /// <summary>Every live flag of one snapshot, ordered by key; records no events (as <see cref="GetAllFlags(FlagUser)"/>).</summary>
@@ -46,25 +46,6 @@ internal sealed partial class FeatureFlagClient
         Array.Sort(list, static (a, b) => string.CompareOrdinal(a.Detail.FlagKey, b.Detail.FlagKey));
         flags = list;
         return true;
-    }
-
-    private string ReasonOf(CompiledFlag flag, FlagUser user, EvaluationReasonKind kind)
-    {
-        var split = false;
-        if (kind is EvaluationReasonKind.RuleMatch or EvaluationReasonKind.Fallthrough)
-        {
-            try
-            {
-                split = Evaluator.Evaluate(flag, user, _strict).Split;
-            }
-            catch (Exception)
-            {
-                // Evaluate already ran without throwing on the same snapshot; a split that cannot be told is not one.
-            }
-        }
-
-        var isStatic = flag.Targets.Count == 0 && flag.Rules.Length == 0;
-        return OpenFeatureReasons.Of(kind, isStatic, split);
     }
 
     private static FlagVariationType TypeOf(CompiledFlag flag)

@@ -135,13 +135,23 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     /// </summary>
     internal EvaluationDetail<T> Evaluate<T, TConverter>(FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, bool record = true)
         where TConverter : IVariationConverter<T>
+        => Evaluate<T, TConverter>(snapshot, flagKey, user, defaultValue, record, out _, out _);
+
+    /// <summary>
+    /// <see cref="Evaluate{T, TConverter}(FlagSnapshot, string, FlagUser, T, bool)"/>, also giving the flag evaluated
+    /// (null when none was) and whether a percentage rollout chose the value (<paramref name="split"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private EvaluationDetail<T> Evaluate<T, TConverter>(
+        FlagSnapshot snapshot, string flagKey, FlagUser user, T defaultValue, bool record, out CompiledFlag? flag, out bool split)
+        where TConverter : IVariationConverter<T>
     {
         if (_hooks is not null && record)
         {
-            return EvaluateWithHooks<T, TConverter>(_hooks, snapshot, flagKey, user, defaultValue);
+            return EvaluateWithHooks<T, TConverter>(_hooks, snapshot, flagKey, user, defaultValue, out flag, out split);
         }
 
-        var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out var flag, out var served, out var sendToExperiment, out var split);
+        var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out flag, out var served, out var sendToExperiment, out split);
         if (record)
         {
             Record(user, flag, served, sendToExperiment, split, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason);

@@ -159,7 +159,56 @@ internal sealed class CompiledRollout
 
     public required bool IncludedInExpt { get; init; }
 
-    public required RolloutSlice[] Slices { get; init; }
+    /// <summary>The intervals, in order; setting them also decides <see cref="FixedSlice"/>.</summary>
+    public required RolloutSlice[] Slices
+    {
+        get => _slices;
+        init
+        {
+            _slices = value;
+            FixedSlice = Decide(value);
+        }
+    }
+
+    /// <summary>
+    /// What serves this rollout without the user's bucket, decided once when it is compiled: the index of the slice that
+    /// holds every bucket (the usual 100 % rollout), <see cref="NeedsBucket"/> when the first slice that decides needs the
+    /// hash, or <see cref="NoSlice"/> when no slice can hold a bucket (malformed).
+    /// </summary>
+    public int FixedSlice { get; private init; }
+
+    /// <summary><see cref="FixedSlice"/> when the variation depends on the user's bucket.</summary>
+    public const int NeedsBucket = -1;
+
+    /// <summary><see cref="FixedSlice"/> when no slice holds any bucket.</summary>
+    public const int NoSlice = -2;
+
+    private readonly RolloutSlice[] _slices = [];
+
+    // The order Evaluator.Dispatch walks: invalid slices are skipped, [0, ~1] holds everyone, [0, 0] no one.
+    private static int Decide(RolloutSlice[] slices)
+    {
+        for (var i = 0; i < slices.Length; i++)
+        {
+            var slice = slices[i];
+            if (!slice.IsValid)
+            {
+                continue;
+            }
+
+            if (Evaluation.Internal.Bucketing.RequiresHash(slice.Min, slice.Max))
+            {
+                return NeedsBucket;
+            }
+
+            if (Evaluation.Internal.Bucketing.IsInRolloutBucket(0, slice.Min, slice.Max))
+            {
+                return i;
+            }
+        }
+
+        return NoSlice;
+    }
 }
 
 /// <summary>One variation's interval of a rollout (a struct: stored inline in the rollout's array).</summary>
@@ -210,9 +259,23 @@ internal enum ConditionKind
 /// <summary>A condition with its operand pre-parsed for its operator.</summary>
 internal sealed class CompiledCondition
 {
+    private readonly string _property = string.Empty;
+
     public required ConditionKind Kind { get; init; }
 
-    public required string Property { get; init; }
+    /// <summary>The user attribute tested; setting it also classifies it (<see cref="BuiltIn"/>).</summary>
+    public required string Property
+    {
+        get => _property;
+        init
+        {
+            _property = value;
+            BuiltIn = FlagUser.BuiltInAttributeOf(value);
+        }
+    }
+
+    /// <summary>Which built-in attribute <see cref="Property"/> names, decided once (no string switch per evaluation).</summary>
+    public BuiltInAttribute BuiltIn { get; private init; }
 
     public string Operand { get; init; } = string.Empty;
 

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 
 namespace FeatureFlags.Store.Internal;
 
@@ -17,13 +18,16 @@ internal sealed class StringSet
     private readonly string[] _items;
     private readonly FrozenSet<string>? _frozen;
 
+    private readonly int _count;
+
     private StringSet(string[] items, FrozenSet<string>? frozen)
     {
         _items = items;
         _frozen = frozen;
+        _count = frozen?.Count ?? items.Length;
     }
 
-    public int Count => _frozen?.Count ?? _items.Length;
+    public int Count => _count;
 
     /// <summary>A set of the non-null <paramref name="values"/>, duplicates dropped.</summary>
     public static StringSet Of(IEnumerable<string?>? values)
@@ -50,13 +54,11 @@ internal sealed class StringSet
         };
     }
 
-    public bool Contains(string value)
-    {
-        if (_frozen is not null)
-        {
-            return _frozen.Contains(value);
-        }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // a large set costs what its frozen set costs: one field and a null test more
+    public bool Contains(string value) => _frozen is not null ? _frozen.Contains(value) : ContainsLinear(value);
 
+    private bool ContainsLinear(string value)
+    {
         foreach (var item in _items)
         {
             if (item.Length == value.Length && string.Equals(item, value, StringComparison.Ordinal))
@@ -94,14 +96,18 @@ internal sealed class TargetMap
     private readonly CompiledVariation?[] _values;
     private readonly FrozenDictionary<string, CompiledVariation?>? _frozen;
 
+    private readonly int _count;
+
     private TargetMap(string[] keys, CompiledVariation?[] values, FrozenDictionary<string, CompiledVariation?>? frozen)
     {
         _keys = keys;
         _values = values;
         _frozen = frozen;
+        _count = frozen?.Count ?? keys.Length;
     }
 
-    public int Count => _frozen?.Count ?? _keys.Length;
+    /// <summary>Number of targeted keys (a field: the evaluator tests it before every lookup).</summary>
+    public int Count => _count;
 
     /// <summary>A map of <paramref name="targets"/> (keys distinct, in first-wins order).</summary>
     public static TargetMap Of(List<KeyValuePair<string, CompiledVariation?>> targets)
@@ -126,13 +132,12 @@ internal sealed class TargetMap
         return new TargetMap([], [], targets.ToFrozenDictionary(StringComparer.Ordinal));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGetValue(string key, out CompiledVariation? variation)
-    {
-        if (_frozen is not null)
-        {
-            return _frozen.TryGetValue(key, out variation);
-        }
+        => _frozen is not null ? _frozen.TryGetValue(key, out variation) : TryGetValueLinear(key, out variation);
 
+    private bool TryGetValueLinear(string key, out CompiledVariation? variation)
+    {
         var keys = _keys;
         for (var i = 0; i < keys.Length; i++)
         {
