@@ -93,28 +93,33 @@ internal sealed class Utf8StringPool
 
     /// <summary>
     /// Every byte, eight at a time (a multiply and a rotate per block: a 10-byte text is two blocks, not ten steps);
-    /// no seed needed, chains are capped against collisions.
+    /// the last block overlaps the one before it, and texts under 8 bytes are read as two overlapping 4-byte halves
+    /// or three bytes (the length, in the seed, tells such texts apart). No seed needed: chains are capped against
+    /// collisions.
     /// </summary>
     internal static int Hash(ReadOnlySpan<byte> utf8)
     {
         const ulong Prime = 0x9E3779B97F4A7C15;
-        var hash = (ulong)utf8.Length * Prime;
-        var i = 0;
-        for (; i + 8 <= utf8.Length; i += 8)
+        var length = utf8.Length;
+        var hash = (ulong)length * Prime;
+        if (length >= 8)
         {
-            hash = BitOperations.RotateLeft((hash ^ BinaryPrimitives.ReadUInt64LittleEndian(utf8[i..])) * Prime, 29);
-        }
-
-        if (i < utf8.Length)
-        {
-            // The last 1-7 bytes, as one block (the length is already in the hash).
-            ulong tail = 0;
-            for (var j = utf8.Length - 1; j >= i; j--)
+            for (var i = 0; i + 8 < length; i += 8)
             {
-                tail = (tail << 8) | utf8[j];
+                hash = BitOperations.RotateLeft((hash ^ BinaryPrimitives.ReadUInt64LittleEndian(utf8[i..])) * Prime, 29);
             }
 
-            hash = BitOperations.RotateLeft((hash ^ tail) * Prime, 29);
+            hash = BitOperations.RotateLeft((hash ^ BinaryPrimitives.ReadUInt64LittleEndian(utf8[(length - 8)..])) * Prime, 29);
+        }
+        else if (length >= 4)
+        {
+            var halves = BinaryPrimitives.ReadUInt32LittleEndian(utf8) | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(utf8[(length - 4)..]) << 32);
+            hash = BitOperations.RotateLeft((hash ^ halves) * Prime, 29);
+        }
+        else if (length > 0)
+        {
+            var bytes = utf8[0] | ((ulong)utf8[length >> 1] << 8) | ((ulong)utf8[length - 1] << 16);
+            hash = BitOperations.RotateLeft((hash ^ bytes) * Prime, 29);
         }
 
         hash *= Prime;

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace FeatureFlags.Model.Internal;
@@ -26,10 +27,16 @@ internal sealed partial class WireParser
             return _pool.Get(reader.ValueSpan);
         }
 
+        return ReadPooledCopy(ref reader);
+    }
+
+    /// <summary><see cref="ReadPooledString"/> for an escaped or split string (kept apart: the common path has no buffer).</summary>
+    private string ReadPooledCopy(ref Utf8JsonReader reader)
+    {
         var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
         if (length > 4 * Utf8StringPool.MaxPooledLength)
         {
-            return reader.GetString();
+            return reader.GetString()!;
         }
 
         Span<byte> buffer = stackalloc byte[4 * Utf8StringPool.MaxPooledLength];
@@ -158,19 +165,42 @@ internal sealed partial class WireParser
 
         if (scratch.Count == 2)
         {
-            // Rollout intervals repeat across a data set ([0,1], [0,0.5], [0.5,1]...): one array per interval, never mutated.
-            var key = (scratch[0], scratch[1]);
-            _intervals ??= [];
-            if (!_intervals.TryGetValue(key, out var shared))
-            {
-                shared = [scratch[0], scratch[1]];
-                _intervals[key] = shared;
-            }
-
-            return shared;
+            return SharedInterval(scratch[0], scratch[1]);
         }
 
         return [.. scratch];
+    }
+
+    /// <summary>
+    /// Rollout intervals repeat across a data set ([0,1], [0,0.5], [0.5,1]...): one array per interval, never mutated.
+    /// The first few distinct intervals are found by a scan of a short array (equal as the dictionary behind it
+    /// compares them, <see cref="double.Equals(double)"/>), the rest in the dictionary.
+    /// </summary>
+    private double[] SharedInterval(double min, double max)
+    {
+        var recent = _recentIntervals;
+        for (var i = 0; i < _recentCount; i++)
+        {
+            var candidate = recent[i];
+            if (candidate[0].Equals(min) && candidate[1].Equals(max))
+            {
+                return candidate;
+            }
+        }
+
+        var key = (min, max);
+        _intervals ??= [];
+        if (!_intervals.TryGetValue(key, out var shared))
+        {
+            shared = [min, max];
+            _intervals[key] = shared;
+            if (_recentCount < recent.Length)
+            {
+                recent[_recentCount++] = shared;
+            }
+        }
+
+        return shared;
     }
 
     private List<T>? ReadList<T>(ref Utf8JsonReader reader, List<T> scratch, ElementReader<T> read)
@@ -201,5 +231,16 @@ internal sealed partial class WireParser
     }
 
     /// <summary>A copy of the scratch list, sized exactly (no array at all when empty).</summary>
-    private static List<T> ToList<T>(List<T> scratch) => scratch.Count == 0 ? [] : new List<T>(scratch);
+    private static List<T> ToList<T>(List<T> scratch)
+    {
+        if (scratch.Count == 0)
+        {
+            return [];
+        }
+
+        var list = new List<T>(scratch.Count);
+        CollectionsMarshal.SetCount(list, scratch.Count);
+        CollectionsMarshal.AsSpan(scratch).CopyTo(CollectionsMarshal.AsSpan(list));
+        return list;
+    }
 }

@@ -55,6 +55,8 @@ internal sealed partial class WireParser
     private readonly List<string?> _strings = [];
     private readonly List<double> _doubles = [];
     private Dictionary<(double Min, double Max), double[]>? _intervals;
+    private readonly double[][] _recentIntervals = new double[8][];
+    private int _recentCount;
 
     private delegate T? ElementReader<T>(WireParser parser, ref Utf8JsonReader reader);
 
