@@ -229,6 +229,42 @@ public sealed class WireParserFastPathTests
         }
     }
 
+    [Fact]
+    public void Conditions_EqualOnes_SharedAcrossFlags_OthersApart()
+    {
+        var longValue = "[" + string.Join(",", Enumerable.Range(0, 30).Select(i => $"\\\"value-{i}\\\"")) + "]";
+        var json = """{"eventType":"full","featureFlags":[""" + string.Join(",", Enumerable.Range(0, 3).Select(i => $$"""
+            {"key":"f{{i}}","rules":[{"conditions":[
+              {"property":"country","op":"IsOneOf","value":"[\"us\"]"},
+              {"op":"IsOneOf","value":"[\"us\"]","property":"country"},
+              {"property":"country","op":"IsOneOf","value":"[\"gb\"]"},
+              {"property":"plan","op":"IsOneOf","value":"[\"us\"]"},
+              {"property":"country","op":"NotOneOf","value":"[\"us\"]"},
+              {"property":"country","op":"IsOneOf"},
+              {"property":"country","op":"IsOneOf","value":"{{longValue}}"}]}]}
+            """)) + "]}";
+        var utf8 = Encoding.UTF8.GetBytes(json);
+
+        var flags = WireJson.ReadDataSync(utf8).FeatureFlags!.Items;
+
+        var first = flags[0].Rules![0].Conditions!;
+        Assert.Same(first[0], first[1]); // the same condition, its properties in another order
+        Assert.Equal(5, first.Take(6).Distinct(ReferenceEqualityComparer.Instance).Count());
+        foreach (var flag in flags.Skip(1))
+        {
+            var conditions = flag.Rules![0].Conditions!;
+            for (var i = 0; i < 6; i++)
+            {
+                Assert.Same(first[i], conditions[i]);
+            }
+
+            Assert.Equal(first[6].Value, conditions[6].Value); // a long value is not pooled: equal, not shared
+        }
+
+        Assert.Null(first[5].Value);
+        Assert.Equal(Outcome(() => LegacyWire.Read(utf8)), Outcome(utf8));
+    }
+
     private static FlagDto ParseOne(string flagJson)
     {
         var payload = WireJson.ReadDataSync(Encoding.UTF8.GetBytes("""{"eventType":"full","featureFlags":[""" + flagJson + "]}"));

@@ -145,6 +145,33 @@ public sealed class FlagSnapshotTests
         Assert.Equal(5, snapshot.Version);
     }
 
+    [Fact]
+    public void Compile_RepeatedConditions_OneCompiledInstance_AndProblemsStayWithTheirFlag()
+    {
+        var json = """
+            {"eventType":"full","featureFlags":[
+              {"key":"broken","isEnabled":false,"disabledVariationId":"missing","variations":[{"id":"t","value":"true"}],
+               "fallthrough":{"variations":[{"id":"t","rollout":[0,1]}]}},
+              {"key":"a","isEnabled":true,"variations":[{"id":"t","value":"true"}],
+               "rules":[{"name":"r","conditions":[{"property":"country","op":"IsOneOf","value":"[\"us\"]"}],"variations":[{"id":"t","rollout":[0,1]}]}],
+               "fallthrough":{"variations":[{"id":"t","rollout":[0,1]}]}},
+              {"key":"b","isEnabled":true,"variations":[{"id":"x","value":"1"}],
+               "rules":[{"name":"r","conditions":[{"property":"country","op":"IsOneOf","value":"[\"us\"]"}],"variations":[{"id":"x","rollout":[0,1]}]}],
+               "fallthrough":{"variations":[{"id":"x","rollout":[0,1]}]}}]}
+            """;
+        var store = Fixtures.NewStore();
+
+        store.Apply(WireJson.ReadDataSync(System.Text.Encoding.UTF8.GetBytes(json)));
+
+        var flags = store.Current.Flags;
+        Assert.Same(flags["a"].Rules[0].Conditions[0], flags["b"].Rules[0].Conditions[0]);
+        Assert.NotEmpty(flags["broken"].Problems);
+        Assert.Empty(flags["a"].Problems);
+        Assert.Empty(flags["b"].Problems);
+        Assert.Equal(["t"], flags["a"].Variations.Select(v => v.Id));
+        Assert.Equal(["x"], flags["b"].Variations.Select(v => v.Id));
+    }
+
     private static void AssertSameAsFromScratch(FlagSnapshot patched)
     {
         var scratch = new FlagSnapshot(patched.Flags, patched.Segments, isInitialized: true);

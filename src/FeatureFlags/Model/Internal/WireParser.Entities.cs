@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace FeatureFlags.Model.Internal;
@@ -213,22 +214,22 @@ internal sealed partial class WireParser
     private ConditionDto ReadCondition(ref Utf8JsonReader reader)
     {
         ExpectObject(ref reader, "a condition");
-        var condition = new ConditionDto();
+        string? property = null, op = null, value = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var name = NameOf(ref reader);
             reader.Read();
             if (Is(name, "property"u8))
             {
-                condition.Property = ReadPooledString(ref reader);
+                property = ReadPooledString(ref reader);
             }
             else if (Is(name, "op"u8))
             {
-                condition.Op = ReadPooledString(ref reader);
+                op = ReadPooledString(ref reader);
             }
             else if (Is(name, "value"u8))
             {
-                condition.Value = ReadPooledString(ref reader);
+                value = ReadPooledString(ref reader);
             }
             else
             {
@@ -236,7 +237,45 @@ internal sealed partial class WireParser
             }
         }
 
+        return SharedCondition(property, op, value);
+    }
+
+    /// <summary>
+    /// Conditions repeat across flags and rules (the same attribute, operator and value): one entity per distinct
+    /// condition of the message, never mutated. Its strings come from the pool, so the same texts are the same
+    /// instances and are matched by reference (a long value, not pooled, is simply not shared). At most
+    /// <see cref="MaxSharedConditions"/> are remembered.
+    /// </summary>
+    private ConditionDto SharedCondition(string? property, string? op, string? value)
+    {
+        var key = (property, op, value);
+        _sharedConditions ??= new(SameInstances.Instance);
+        if (_sharedConditions.TryGetValue(key, out var shared))
+        {
+            return shared;
+        }
+
+        var condition = new ConditionDto { Property = property, Op = op, Value = value };
+        if (_sharedConditions.Count < MaxSharedConditions)
+        {
+            _sharedConditions[key] = condition;
+        }
+
         return condition;
+    }
+
+    private const int MaxSharedConditions = 4096;
+
+    /// <summary>Three strings compared by reference (pooled strings: equal texts are one instance).</summary>
+    private sealed class SameInstances : IEqualityComparer<(string?, string?, string?)>
+    {
+        public static readonly SameInstances Instance = new();
+
+        public bool Equals((string?, string?, string?) x, (string?, string?, string?) y)
+            => ReferenceEquals(x.Item1, y.Item1) && ReferenceEquals(x.Item2, y.Item2) && ReferenceEquals(x.Item3, y.Item3);
+
+        public int GetHashCode((string?, string?, string?) obj)
+            => HashCode.Combine(RuntimeHelpers.GetHashCode(obj.Item1), RuntimeHelpers.GetHashCode(obj.Item2), RuntimeHelpers.GetHashCode(obj.Item3));
     }
 
     private RolloutVariationDto ReadRollout(ref Utf8JsonReader reader)

@@ -57,6 +57,7 @@ internal sealed partial class WireParser
     private Dictionary<(double Min, double Max), double[]>? _intervals;
     private readonly double[][] _recentIntervals = new double[8][];
     private int _recentCount;
+    private Dictionary<(string?, string?, string?), ConditionDto>? _sharedConditions;
 
     private delegate T? ElementReader<T>(WireParser parser, ref Utf8JsonReader reader);
 
