@@ -37,11 +37,6 @@ internal sealed partial class WireParser
     /// </summary>
     private readonly bool _strict;
 
-    private WireParser(bool strict)
-    {
-        _strict = strict;
-    }
-
     private readonly Utf8StringPool _pool = new();
     private readonly byte[] _nameBuffer = new byte[NameBufferLength];
 
@@ -60,6 +55,11 @@ internal sealed partial class WireParser
     private Dictionary<(string?, string?, string?), ConditionDto>? _sharedConditions;
 
     private delegate T? ElementReader<T>(WireParser parser, ref Utf8JsonReader reader);
+
+    private WireParser(bool strict)
+    {
+        _strict = strict;
+    }
 
     /// <summary>Parses a payload from UTF-8 that is known to be valid (see <see cref="WireJson.ReadValidatedDataSync(ReadOnlySpan{byte})"/>).</summary>
     /// <exception cref="JsonException">The JSON is malformed or is not a data-sync payload.</exception>
