@@ -265,6 +265,22 @@ public sealed class WireParserFastPathTests
         Assert.Equal(Outcome(() => LegacyWire.Read(utf8)), Outcome(utf8));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(40)]
+    [InlineData(100_000)]
+    public void StringPool_AnyStartingSize_GrowsAndShares(int expectedTexts)
+    {
+        var pool = new Utf8StringPool(expectedTexts);
+        var first = Enumerable.Range(0, 3_000).Select(i => pool.Get(Encoding.UTF8.GetBytes($"text-{i}-{new string('z', i % 50)}"))).ToList();
+
+        for (var i = 0; i < first.Count; i++)
+        {
+            Assert.Same(first[i], pool.Get(Encoding.UTF8.GetBytes($"text-{i}-{new string('z', i % 50)}")));
+        }
+    }
+
     private static FlagDto ParseOne(string flagJson)
     {
         var payload = WireJson.ReadDataSync(Encoding.UTF8.GetBytes("""{"eventType":"full","featureFlags":[""" + flagJson + "]}"));

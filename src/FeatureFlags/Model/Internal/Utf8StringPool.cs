@@ -18,11 +18,27 @@ internal sealed class Utf8StringPool
     // A chain longer than this (a hostile set of colliding texts) stops pooling for the new text instead of growing.
     private const int MaxChain = 8;
 
-    private int[] _buckets = new int[256];
-    private Entry[] _entries = new Entry[256];
-    private byte[] _bytes = new byte[4096];
+    private int[] _buckets;
+    private Entry[] _entries;
+    private byte[] _bytes;
     private int _count;
     private int _used;
+
+    /// <summary>A pool for a large message (room for 256 texts before it grows).</summary>
+    public Utf8StringPool()
+        : this(256)
+    {
+    }
+
+    /// <summary>A pool sized for about <paramref name="expectedTexts"/> distinct texts (16 to 256; it grows past them).</summary>
+    /// <remarks>A one-flag patch needs a few dozen: its parse should not allocate room for hundreds.</remarks>
+    public Utf8StringPool(int expectedTexts)
+    {
+        var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(expectedTexts, 16, 256));
+        _buckets = new int[capacity];
+        _entries = new Entry[capacity];
+        _bytes = new byte[capacity * 16];
+    }
 
     /// <summary>Gets the string of <paramref name="utf8"/> (valid UTF-8), shared with every earlier equal text.</summary>
     public string Get(ReadOnlySpan<byte> utf8)

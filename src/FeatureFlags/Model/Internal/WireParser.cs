@@ -37,7 +37,7 @@ internal sealed partial class WireParser
     /// </summary>
     private readonly bool _strict;
 
-    private readonly Utf8StringPool _pool = new();
+    private readonly Utf8StringPool _pool;
     private readonly byte[] _nameBuffer = new byte[NameBufferLength];
 
     // One scratch list per element type: lists of one type never nest, so each is free when a list of its type starts.
@@ -56,9 +56,13 @@ internal sealed partial class WireParser
 
     private delegate T? ElementReader<T>(WireParser parser, ref Utf8JsonReader reader);
 
-    private WireParser(bool strict)
+    /// <param name="strict">The comment-refusing first attempt (see <see cref="_strict"/>).</param>
+    /// <param name="length">The message's length in bytes: a flag is about 1 KB and brings a dozen new texts, so a
+    /// one-flag patch gets a small pool and a full data-sync one that starts at its largest.</param>
+    private WireParser(bool strict, long length)
     {
         _strict = strict;
+        _pool = new Utf8StringPool((int)Math.Min(length / 64, int.MaxValue));
     }
 
     /// <summary>Parses a payload from UTF-8 that is known to be valid (see <see cref="WireJson.ReadValidatedDataSync(ReadOnlySpan{byte})"/>).</summary>
@@ -68,7 +72,7 @@ internal sealed partial class WireParser
         var strict = new Utf8JsonReader(utf8Json, StrictReaderOptions);
         try
         {
-            return new WireParser(strict: true).ReadRoot(ref strict);
+            return new WireParser(strict: true, utf8Json.Length).ReadRoot(ref strict);
         }
         catch (JsonException ex) when (IsReaderError(ex))
         {
@@ -76,7 +80,7 @@ internal sealed partial class WireParser
         }
 
         var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
-        return new WireParser(strict: false).ReadRootAsJson(ref reader);
+        return new WireParser(strict: false, utf8Json.Length).ReadRootAsJson(ref reader);
     }
 
     /// <summary>Parses a payload from segmented UTF-8 known to be valid (a WebSocket message received into pooled buffers).</summary>
@@ -91,7 +95,7 @@ internal sealed partial class WireParser
         var strict = new Utf8JsonReader(utf8Json, StrictReaderOptions);
         try
         {
-            return new WireParser(strict: true).ReadRoot(ref strict);
+            return new WireParser(strict: true, utf8Json.Length).ReadRoot(ref strict);
         }
         catch (JsonException ex) when (IsReaderError(ex))
         {
@@ -99,7 +103,7 @@ internal sealed partial class WireParser
         }
 
         var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
-        return new WireParser(strict: false).ReadRootAsJson(ref reader);
+        return new WireParser(strict: false, utf8Json.Length).ReadRootAsJson(ref reader);
     }
 
     /// <summary>An error of the reader itself (its own subclass), as opposed to one this parser throws for an entity.</summary>
