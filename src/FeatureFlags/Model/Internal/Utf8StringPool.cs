@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Numerics;
 using System.Text;
 
 namespace FeatureFlags.Model.Internal;
@@ -16,11 +18,27 @@ internal sealed class Utf8StringPool
     // A chain longer than this (a hostile set of colliding texts) stops pooling for the new text instead of growing.
     private const int MaxChain = 8;
 
-    private int[] _buckets = new int[256];
-    private Entry[] _entries = new Entry[256];
-    private byte[] _bytes = new byte[4096];
+    private int[] _buckets;
+    private Entry[] _entries;
+    private byte[] _bytes;
     private int _count;
     private int _used;
+
+    /// <summary>A pool for a large message (room for 256 texts before it grows).</summary>
+    public Utf8StringPool()
+        : this(256)
+    {
+    }
+
+    /// <summary>A pool sized for about <paramref name="expectedTexts"/> distinct texts (16 to 256; it grows past them).</summary>
+    /// <remarks>A one-flag patch needs a few dozen: its parse should not allocate room for hundreds.</remarks>
+    public Utf8StringPool(int expectedTexts)
+    {
+        var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(expectedTexts, 16, 256));
+        _buckets = new int[capacity];
+        _entries = new Entry[capacity];
+        _bytes = new byte[capacity * 16];
+    }
 
     /// <summary>Gets the string of <paramref name="utf8"/> (valid UTF-8), shared with every earlier equal text.</summary>
     public string Get(ReadOnlySpan<byte> utf8)
@@ -89,16 +107,39 @@ internal sealed class Utf8StringPool
         }
     }
 
-    private static int Hash(ReadOnlySpan<byte> utf8)
+    /// <summary>
+    /// Every byte, eight at a time (a multiply and a rotate per block: a 10-byte text is two blocks, not ten steps);
+    /// the last block overlaps the one before it, and texts under 8 bytes are read as two overlapping 4-byte halves
+    /// or three bytes (the length, in the seed, tells such texts apart). No seed needed: chains are capped against
+    /// collisions.
+    /// </summary>
+    internal static int Hash(ReadOnlySpan<byte> utf8)
     {
-        // FNV-1a: short inputs, no seed needed (chains are capped against collisions).
-        var hash = 2166136261u;
-        foreach (var b in utf8)
+        const ulong Prime = 0x9E3779B97F4A7C15;
+        var length = utf8.Length;
+        var hash = (ulong)length * Prime;
+        if (length >= 8)
         {
-            hash = (hash ^ b) * 16777619u;
+            for (var i = 0; i + 8 < length; i += 8)
+            {
+                hash = BitOperations.RotateLeft((hash ^ BinaryPrimitives.ReadUInt64LittleEndian(utf8[i..])) * Prime, 29);
+            }
+
+            hash = BitOperations.RotateLeft((hash ^ BinaryPrimitives.ReadUInt64LittleEndian(utf8[(length - 8)..])) * Prime, 29);
+        }
+        else if (length >= 4)
+        {
+            var halves = BinaryPrimitives.ReadUInt32LittleEndian(utf8) | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(utf8[(length - 4)..]) << 32);
+            hash = BitOperations.RotateLeft((hash ^ halves) * Prime, 29);
+        }
+        else if (length > 0)
+        {
+            var bytes = utf8[0] | ((ulong)utf8[length >> 1] << 8) | ((ulong)utf8[length - 1] << 16);
+            hash = BitOperations.RotateLeft((hash ^ bytes) * Prime, 29);
         }
 
-        return (int)(hash ^ (hash >> 15));
+        hash *= Prime;
+        return (int)(hash >> 32) ^ (int)hash;
     }
 
     private struct Entry

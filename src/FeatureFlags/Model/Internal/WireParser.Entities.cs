@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace FeatureFlags.Model.Internal;
@@ -20,61 +21,63 @@ internal sealed partial class WireParser
         {
             var name = NameOf(ref reader);
             reader.Read();
-            if (Is(name, "id"u8))
-            {
-                flag.Id = ReadString(ref reader);
-            }
-            else if (Is(name, "key"u8))
-            {
-                flag.Key = ReadString(ref reader);
-            }
-            else if (Is(name, "variationType"u8))
-            {
-                flag.VariationType = ReadPooledString(ref reader);
-            }
-            else if (Is(name, "variations"u8))
-            {
-                flag.Variations = ReadList(ref reader, _variations, static (WireParser p, ref Utf8JsonReader r) => p.ReadVariation(ref r));
-            }
-            else if (Is(name, "targetUsers"u8))
-            {
-                flag.TargetUsers = ReadList(ref reader, _targets, static (WireParser p, ref Utf8JsonReader r) => p.ReadTargetUser(ref r));
-            }
-            else if (Is(name, "rules"u8))
-            {
-                flag.Rules = ReadList(ref reader, _rules, static (WireParser p, ref Utf8JsonReader r) => p.ReadRule(ref r));
-            }
-            else if (Is(name, "isEnabled"u8))
-            {
-                flag.IsEnabled = ReadBool(ref reader);
-            }
-            else if (Is(name, "disabledVariationId"u8))
-            {
-                flag.DisabledVariationId = ReadPooledString(ref reader);
-            }
-            else if (Is(name, "fallthrough"u8))
-            {
-                flag.Fallthrough = ReadFallthrough(ref reader);
-            }
-            else if (Is(name, "exptIncludeAllTargets"u8))
-            {
-                flag.ExptIncludeAllTargets = ReadBool(ref reader);
-            }
-            else if (Is(name, "isArchived"u8))
-            {
-                flag.IsArchived = ReadBool(ref reader);
-            }
-            else if (Is(name, "updatedAt"u8))
-            {
-                flag.UpdatedAt = UnixMillisecondsConverter.ReadValue(ref reader);
-            }
-            else
+            if (!ReadFlagProperty(ref reader, name, flag))
             {
                 reader.Skip();
             }
         }
 
         return flag;
+    }
+
+    /// <summary>
+    /// One property of a flag, dispatched on the name's length first (a flag has a dozen known names and as many
+    /// ignored ones: one length test instead of a chain of compares), then matched by <see cref="Is"/>.
+    /// </summary>
+    /// <returns><see langword="false"/> for a name the model does not map (the caller skips its value).</returns>
+    private bool ReadFlagProperty(ref Utf8JsonReader reader, scoped ReadOnlySpan<byte> name, FlagDto flag)
+    {
+        switch (name.Length)
+        {
+            case 2 when Is(name, "id"u8):
+                flag.Id = ReadString(ref reader);
+                return true;
+            case 3 when Is(name, "key"u8):
+                flag.Key = ReadString(ref reader);
+                return true;
+            case 5 when Is(name, "rules"u8):
+                flag.Rules = ReadList(ref reader, _rules, static (WireParser p, ref Utf8JsonReader r) => p.ReadRule(ref r));
+                return true;
+            case 9 when Is(name, "isEnabled"u8):
+                flag.IsEnabled = ReadBool(ref reader);
+                return true;
+            case 9 when Is(name, "updatedAt"u8):
+                flag.UpdatedAt = UnixMillisecondsConverter.ReadValue(ref reader);
+                return true;
+            case 10 when Is(name, "variations"u8):
+                flag.Variations = ReadList(ref reader, _variations, static (WireParser p, ref Utf8JsonReader r) => p.ReadVariation(ref r));
+                return true;
+            case 10 when Is(name, "isArchived"u8):
+                flag.IsArchived = ReadBool(ref reader);
+                return true;
+            case 11 when Is(name, "targetUsers"u8):
+                flag.TargetUsers = ReadList(ref reader, _targets, static (WireParser p, ref Utf8JsonReader r) => p.ReadTargetUser(ref r));
+                return true;
+            case 11 when Is(name, "fallthrough"u8):
+                flag.Fallthrough = ReadFallthrough(ref reader);
+                return true;
+            case 13 when Is(name, "variationType"u8):
+                flag.VariationType = ReadPooledString(ref reader);
+                return true;
+            case 19 when Is(name, "disabledVariationId"u8):
+                flag.DisabledVariationId = ReadPooledString(ref reader);
+                return true;
+            case 21 when Is(name, "exptIncludeAllTargets"u8):
+                flag.ExptIncludeAllTargets = ReadBool(ref reader);
+                return true;
+            default:
+                return false;
+        }
     }
 
     private VariationDto ReadVariation(ref Utf8JsonReader reader)
@@ -211,22 +214,22 @@ internal sealed partial class WireParser
     private ConditionDto ReadCondition(ref Utf8JsonReader reader)
     {
         ExpectObject(ref reader, "a condition");
-        var condition = new ConditionDto();
+        string? property = null, op = null, value = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var name = NameOf(ref reader);
             reader.Read();
             if (Is(name, "property"u8))
             {
-                condition.Property = ReadPooledString(ref reader);
+                property = ReadPooledString(ref reader);
             }
             else if (Is(name, "op"u8))
             {
-                condition.Op = ReadPooledString(ref reader);
+                op = ReadPooledString(ref reader);
             }
             else if (Is(name, "value"u8))
             {
-                condition.Value = ReadPooledString(ref reader);
+                value = ReadPooledString(ref reader);
             }
             else
             {
@@ -234,7 +237,45 @@ internal sealed partial class WireParser
             }
         }
 
+        return SharedCondition(property, op, value);
+    }
+
+    /// <summary>
+    /// Conditions repeat across flags and rules (the same attribute, operator and value): one entity per distinct
+    /// condition of the message, never mutated. Its strings come from the pool, so the same texts are the same
+    /// instances and are matched by reference (a long value, not pooled, is simply not shared). At most
+    /// <see cref="MaxSharedConditions"/> are remembered.
+    /// </summary>
+    private ConditionDto SharedCondition(string? property, string? op, string? value)
+    {
+        var key = (property, op, value);
+        _sharedConditions ??= new(SameInstances.Instance);
+        if (_sharedConditions.TryGetValue(key, out var shared))
+        {
+            return shared;
+        }
+
+        var condition = new ConditionDto { Property = property, Op = op, Value = value };
+        if (_sharedConditions.Count < MaxSharedConditions)
+        {
+            _sharedConditions[key] = condition;
+        }
+
         return condition;
+    }
+
+    private const int MaxSharedConditions = 4096;
+
+    /// <summary>Three strings compared by reference (pooled strings: equal texts are one instance).</summary>
+    private sealed class SameInstances : IEqualityComparer<(string?, string?, string?)>
+    {
+        public static readonly SameInstances Instance = new();
+
+        public bool Equals((string?, string?, string?) x, (string?, string?, string?) y)
+            => ReferenceEquals(x.Item1, y.Item1) && ReferenceEquals(x.Item2, y.Item2) && ReferenceEquals(x.Item3, y.Item3);
+
+        public int GetHashCode((string?, string?, string?) obj)
+            => HashCode.Combine(RuntimeHelpers.GetHashCode(obj.Item1), RuntimeHelpers.GetHashCode(obj.Item2), RuntimeHelpers.GetHashCode(obj.Item3));
     }
 
     private RolloutVariationDto ReadRollout(ref Utf8JsonReader reader)

@@ -24,7 +24,20 @@ internal sealed partial class WireParser
         AllowTrailingCommas = true,
     };
 
-    private readonly Utf8StringPool _pool = new();
+    // The first attempt: comments refused, which takes the reader's faster path (no comment skipping per token).
+    private static readonly JsonReaderOptions StrictReaderOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>
+    /// Whether this is the first, comment-refusing attempt: then an error of the reader itself (a comment, or broken
+    /// JSON) is not an entity error but ends the attempt, and the message is read again with comments skipped.
+    /// </summary>
+    private readonly bool _strict;
+
+    private readonly Utf8StringPool _pool;
     private readonly byte[] _nameBuffer = new byte[NameBufferLength];
 
     // One scratch list per element type: lists of one type never nest, so each is free when a list of its type starts.
@@ -37,15 +50,37 @@ internal sealed partial class WireParser
     private readonly List<string?> _strings = [];
     private readonly List<double> _doubles = [];
     private Dictionary<(double Min, double Max), double[]>? _intervals;
+    private readonly double[][] _recentIntervals = new double[8][];
+    private int _recentCount;
+    private Dictionary<(string?, string?, string?), ConditionDto>? _sharedConditions;
 
     private delegate T? ElementReader<T>(WireParser parser, ref Utf8JsonReader reader);
+
+    /// <param name="strict">The comment-refusing first attempt (see <see cref="_strict"/>).</param>
+    /// <param name="length">The message's length in bytes: a flag is about 1 KB and brings a dozen new texts, so a
+    /// one-flag patch gets a small pool and a full data-sync one that starts at its largest.</param>
+    private WireParser(bool strict, long length)
+    {
+        _strict = strict;
+        _pool = new Utf8StringPool((int)Math.Min(length / 64, int.MaxValue));
+    }
 
     /// <summary>Parses a payload from UTF-8 that is known to be valid (see <see cref="WireJson.ReadValidatedDataSync(ReadOnlySpan{byte})"/>).</summary>
     /// <exception cref="JsonException">The JSON is malformed or is not a data-sync payload.</exception>
     public static DataSyncPayloadDto Parse(ReadOnlySpan<byte> utf8Json)
     {
+        var strict = new Utf8JsonReader(utf8Json, StrictReaderOptions);
+        try
+        {
+            return new WireParser(strict: true, utf8Json.Length).ReadRoot(ref strict);
+        }
+        catch (JsonException ex) when (IsReaderError(ex))
+        {
+            // A comment (or broken JSON, which fails again below with the same error as before).
+        }
+
         var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
-        return new WireParser().ReadRootAsJson(ref reader);
+        return new WireParser(strict: false, utf8Json.Length).ReadRootAsJson(ref reader);
     }
 
     /// <summary>Parses a payload from segmented UTF-8 known to be valid (a WebSocket message received into pooled buffers).</summary>
@@ -57,9 +92,22 @@ internal sealed partial class WireParser
             return Parse(utf8Json.FirstSpan);
         }
 
+        var strict = new Utf8JsonReader(utf8Json, StrictReaderOptions);
+        try
+        {
+            return new WireParser(strict: true, utf8Json.Length).ReadRoot(ref strict);
+        }
+        catch (JsonException ex) when (IsReaderError(ex))
+        {
+            // As for a span: read again with comments skipped.
+        }
+
         var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
-        return new WireParser().ReadRootAsJson(ref reader);
+        return new WireParser(strict: false, utf8Json.Length).ReadRootAsJson(ref reader);
     }
+
+    /// <summary>An error of the reader itself (its own subclass), as opposed to one this parser throws for an entity.</summary>
+    private static bool IsReaderError(JsonException ex) => ex.GetType() != typeof(JsonException);
 
     /// <summary>
     /// <see cref="ReadRoot"/>, with the reader's own exception type (a subclass) turned into a plain
@@ -71,7 +119,7 @@ internal sealed partial class WireParser
         {
             return ReadRoot(ref reader);
         }
-        catch (JsonException ex) when (ex.GetType() != typeof(JsonException))
+        catch (JsonException ex) when (IsReaderError(ex))
         {
             throw new JsonException(ex.Message, ex.Path, ex.LineNumber, ex.BytePositionInLine, ex);
         }
@@ -241,8 +289,9 @@ internal sealed partial class WireParser
     }
 
     /// <summary>What a malformed entity throws: the entity is skipped, the message goes on.</summary>
-    private static bool IsEntityError(Exception ex)
-        => ex is JsonException or InvalidOperationException or FormatException or OverflowException;
+    /// <remarks>In the strict attempt an error of the reader ends the attempt instead (see <see cref="_strict"/>).</remarks>
+    private bool IsEntityError(Exception ex)
+        => ex is JsonException json ? !_strict || !IsReaderError(json) : ex is InvalidOperationException or FormatException or OverflowException;
 
     private const int NameBufferLength = 128;
 

@@ -98,13 +98,24 @@ internal sealed partial class FlagCompiler
         }
     }
 
-    /// <summary>The variations of the flag being compiled, and the problems found so far (created on the first).</summary>
-    private sealed class VariationIndex(int capacity)
+    /// <summary>
+    /// The variations of the flag being compiled, and the problems found so far (created on the first). One instance
+    /// serves every flag of a compiler, <see cref="Reset"/> before each.
+    /// </summary>
+    private sealed class VariationIndex
     {
-        private readonly List<CompiledVariation> _ordered = new(capacity);
+        private readonly List<CompiledVariation> _ordered = [];
         private Dictionary<string, CompiledVariation>? _byId;
 
         public List<string>? Problems;
+
+        /// <summary>Empties the index for the next flag (the problems list was the previous flag's: a new one starts).</summary>
+        public void Reset()
+        {
+            _ordered.Clear();
+            _byId = null;
+            Problems = null;
+        }
 
         public void Problem(string problem) => (Problems ??= []).Add(problem);
 

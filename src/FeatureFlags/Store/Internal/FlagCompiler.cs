@@ -63,7 +63,10 @@ internal sealed partial class FlagCompiler
     /// <summary>Compiles a flag, resolving its segment references against <paramref name="segments"/>.</summary>
     public CompiledFlag CompileFlag(FlagDto dto, string key, IReadOnlyDictionary<Guid, CompiledSegment> segments)
     {
-        var variations = new VariationIndex(dto.Variations?.Count ?? 0);
+        // One index and one target list for every flag of the compiler (it compiles one flag at a time, under the
+        // store's write lock): reset here, and nothing compiled keeps either.
+        var variations = _variationIndex;
+        variations.Reset();
         foreach (var v in dto.Variations ?? [])
         {
             if (v?.Id is null)
@@ -82,7 +85,8 @@ internal sealed partial class FlagCompiler
                                      : variations.Find(dto.DisabledVariationId, "disabledVariationId");
 
         // The first target list that holds a key wins, as in the official SDKs.
-        var targets = new List<KeyValuePair<string, CompiledVariation?>>();
+        var targets = _targets;
+        targets.Clear();
         HashSet<string>? targeted = null;
         foreach (var target in dto.TargetUsers ?? [])
         {
@@ -162,11 +166,17 @@ internal sealed partial class FlagCompiler
         _pool = null;
         _reasons = null;
         _conditions = null;
+        _conditionsByEntity = null;
+        _targets.Clear();
+        _variationIndex.Reset();
     }
 
+    private readonly VariationIndex _variationIndex = new();
+    private readonly List<KeyValuePair<string, CompiledVariation?>> _targets = [];
     private Utf8StringPool? _pool;
     private Dictionary<string, string>? _reasons;
     private Dictionary<(string Property, string? Op, string Operand), CompiledCondition>? _conditions;
+    private Dictionary<object, CompiledCondition>? _conditionsByEntity;
 
     /// <summary>"match rule &lt;name&gt;", one string per distinct name in an apply.</summary>
     private string ReasonFor(string name)
@@ -284,7 +294,8 @@ internal sealed partial class FlagCompiler
             return [];
         }
 
-        var result = new List<CompiledCondition>(conditions.Count);
+        var result = new CompiledCondition[CountNonNull(conditions)];
+        var i = 0;
         foreach (var c in conditions)
         {
             if (c is null)
@@ -298,10 +309,10 @@ internal sealed partial class FlagCompiler
                 (problems ??= []).Add(compiled.Problem);
             }
 
-            result.Add(compiled);
+            result[i++] = compiled;
         }
 
-        return [.. result];
+        return result;
     }
 
     private CompiledCondition CompileCondition(ConditionDto c, IReadOnlyDictionary<Guid, CompiledSegment>? segments, ref HashSet<Guid>? segmentIds)
@@ -349,7 +360,14 @@ internal sealed partial class FlagCompiler
         }
 
         // An ordinary condition depends only on (property, op, value): one compiled instance (immutable, its set or
-        // regex included) serves every rule of the apply that repeats it.
+        // regex included) serves every rule of the apply that repeats it. The parser shares one entity per distinct
+        // condition, so a repeat is usually found by the entity itself, before its three texts are hashed.
+        _conditionsByEntity ??= new(ReferenceEqualityComparer.Instance);
+        if (_conditionsByEntity.TryGetValue(c, out var known))
+        {
+            return known;
+        }
+
         var key = (property, c.Op, operand);
         _conditions ??= [];
         if (!_conditions.TryGetValue(key, out var shared))
@@ -358,6 +376,7 @@ internal sealed partial class FlagCompiler
             _conditions[key] = shared;
         }
 
+        _conditionsByEntity[c] = shared;
         return shared;
     }
 

@@ -16,14 +16,11 @@ internal sealed class FlagSnapshot
         IsInitialized = isInitialized;
 
         long version = 0;
-        var live = new List<CompiledFlag>(flags.Count);
+        var liveCount = 0;
         foreach (var flag in flags.Values)
         {
             version = Math.Max(version, flag.Version);
-            if (!flag.IsArchived)
-            {
-                live.Add(flag);
-            }
+            liveCount += flag.IsArchived ? 0 : 1;
         }
 
         foreach (var segment in segments.Values)
@@ -31,27 +28,42 @@ internal sealed class FlagSnapshot
             version = Math.Max(version, segment.Version);
         }
 
-        live.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-        LiveFlags = [.. live];
-        LiveKeys = Array.ConvertAll(LiveFlags, static f => f.Key);
+        // The live flags and their keys, sized exactly and sorted together by key (one sort, no intermediate list).
+        var liveFlags = new CompiledFlag[liveCount];
+        var liveKeys = new string[liveCount];
+        var i = 0;
+        foreach (var flag in flags.Values)
+        {
+            if (!flag.IsArchived)
+            {
+                liveKeys[i] = flag.Key;
+                liveFlags[i++] = flag;
+            }
+        }
+
+        Array.Sort(liveKeys, liveFlags, StringComparer.Ordinal);
+        LiveFlags = liveFlags;
+        LiveKeys = liveKeys;
         Version = version;
     }
 
     private FlagSnapshot(
-        Dictionary<string, CompiledFlag> flags, Dictionary<Guid, CompiledSegment> segments, CompiledFlag[] liveFlags, long version)
+        Dictionary<string, CompiledFlag> flags, Dictionary<Guid, CompiledSegment> segments, CompiledFlag[] liveFlags, string[] liveKeys, long version)
     {
         Flags = flags;
         Segments = segments;
         IsInitialized = true;
         LiveFlags = liveFlags;
-        LiveKeys = Array.ConvertAll(liveFlags, static f => f.Key);
+        LiveKeys = liveKeys;
         Version = version;
     }
 
     /// <summary>
     /// The snapshot after a patch: <paramref name="previous"/>'s sorted live flags with only <paramref name="changedKeys"/>
-    /// replaced, inserted or removed (binary search), instead of a sort of every flag. Patches only bring newer versions,
-    /// so the version is the previous one raised by the changed flags and the segments.
+    /// replaced, inserted or removed (binary search), instead of a sort of every flag. A patch that only replaces live
+    /// flags copies the live array once and shares the previous keys (unchanged); one that inserts or removes merges
+    /// the sorted changes into new arrays of the final size in one pass. <paramref name="previous"/> is never modified.
+    /// Patches only bring newer versions, so the version is the previous one raised by the changed flags and the segments.
     /// </summary>
     public static FlagSnapshot Patched(
         FlagSnapshot previous, Dictionary<string, CompiledFlag> flags, Dictionary<Guid, CompiledSegment> segments, IReadOnlyCollection<string> changedKeys)
@@ -67,42 +79,81 @@ internal sealed class FlagSnapshot
             version = Math.Max(version, segment.Version);
         }
 
-        var live = new List<CompiledFlag>(previous.LiveFlags.Length + changedKeys.Count);
-        live.AddRange(previous.LiveFlags);
+        var oldKeys = previous.LiveKeys;
+        CompiledFlag[]? replaced = null;
+        List<(string Key, CompiledFlag? Live)>? structural = null;
         foreach (var key in changedKeys)
         {
-            var index = live.BinarySearch(null!, new KeyComparer(key));
             var present = flags.TryGetValue(key, out var flag);
             if (present)
             {
                 version = Math.Max(version, flag!.Version);
             }
 
-            var isLive = present && !flag!.IsArchived;
-            if (index >= 0)
+            var live = present && !flag!.IsArchived ? flag : null;
+            var index = Array.BinarySearch(oldKeys, key, StringComparer.Ordinal);
+            if (index >= 0 && live is not null)
             {
-                if (isLive)
-                {
-                    live[index] = flag!;
-                }
-                else
-                {
-                    live.RemoveAt(index);
-                }
+                replaced ??= (CompiledFlag[])previous.LiveFlags.Clone();
+                replaced[index] = live;
             }
-            else if (isLive)
+            else if ((index >= 0 || live is not null) && !IsListed(structural, key))
             {
-                live.Insert(~index, flag!);
+                (structural ??= []).Add((key, live)); // a removal (live is null) or an insertion
             }
         }
 
-        return new FlagSnapshot(flags, segments, [.. live], version);
+        if (structural is null)
+        {
+            return new FlagSnapshot(flags, segments, replaced ?? previous.LiveFlags, oldKeys, version);
+        }
+
+        var (liveFlags, liveKeys) = Merge(replaced ?? previous.LiveFlags, oldKeys, structural);
+        return new FlagSnapshot(flags, segments, liveFlags, liveKeys, version);
     }
 
-    /// <summary>Compares a list element with one key (the searched value is ignored), ordinal, as the live list is sorted.</summary>
-    private sealed class KeyComparer(string key) : IComparer<CompiledFlag>
+    private static bool IsListed(List<(string Key, CompiledFlag? Live)>? changes, string key)
+        => changes is not null && changes.Exists(c => string.Equals(c.Key, key, StringComparison.Ordinal));
+
+    /// <summary>
+    /// The sorted live arrays with <paramref name="changes"/> applied: a key with a flag is inserted (it is not in
+    /// <paramref name="keys"/>), a key without one is removed (it is). One pass over both, new arrays of the final size.
+    /// </summary>
+    private static (CompiledFlag[] Flags, string[] Keys) Merge(CompiledFlag[] flags, string[] keys, List<(string Key, CompiledFlag? Live)> changes)
     {
-        public int Compare(CompiledFlag? x, CompiledFlag? y) => string.CompareOrdinal(x?.Key ?? key, y?.Key ?? key);
+        changes.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var count = keys.Length;
+        foreach (var (_, live) in changes)
+        {
+            count += live is null ? -1 : 1;
+        }
+
+        var newFlags = new CompiledFlag[count];
+        var newKeys = new string[count];
+        int from = 0, to = 0;
+        foreach (var (key, live) in changes)
+        {
+            // Everything before the changed key is copied as one block.
+            var index = Array.BinarySearch(keys, from, keys.Length - from, key, StringComparer.Ordinal);
+            var end = index >= 0 ? index : ~index;
+            Array.Copy(flags, from, newFlags, to, end - from);
+            Array.Copy(keys, from, newKeys, to, end - from);
+            to += end - from;
+            from = end;
+            if (live is null)
+            {
+                from++; // removed: it is at 'index', skipped
+            }
+            else
+            {
+                newFlags[to] = live;
+                newKeys[to++] = key;
+            }
+        }
+
+        Array.Copy(flags, from, newFlags, to, keys.Length - from);
+        Array.Copy(keys, from, newKeys, to, keys.Length - from);
+        return (newFlags, newKeys);
     }
 
     /// <summary>Every flag by key, archived tombstones included.</summary>
