@@ -68,12 +68,9 @@ internal static partial class Evaluator
     public static EvalResult Evaluate(CompiledFlag flag, FlagUser user, bool strictMissingAttributes)
     {
         var result = Select(flag, user, strictMissingAttributes, ref Unsafe.NullRef<SegmentMemo>(), out var rollout);
-        if (rollout is null)
-        {
-            return result;
-        }
-
-        return Dispatch(flag, rollout, result.Kind, result.Reason, DispatchValue(rollout, user), double.NaN, withExperiment: true);
+        return rollout is null
+            ? result
+            : Dispatch(flag, rollout, result.Kind, result.Reason, DispatchValue(rollout, user), double.NaN, withExperiment: true);
     }
 
     /// <summary>
