@@ -45,10 +45,6 @@ internal struct BucketBatch
         return true;
     }
 
-    /// <summary>The flag index and rollout queued in <paramref name="lane"/>.</summary>
-    public readonly PendingLane this[int lane]
-        => (uint)lane < (uint)_count ? _pending[lane] : throw new ArgumentOutOfRangeException(nameof(lane));
-
     /// <summary>The flag index and rollout queued in <paramref name="lane"/>, by reference (no copy).</summary>
     [UnscopedRef]
     public readonly ref readonly PendingLane LaneAt(int lane)

@@ -90,20 +90,17 @@ internal static partial class Evaluator
             return true;
         }
 
-        pending = default;
-        switch (rollout.FixedSlice)
+        if (rollout.FixedSlice == CompiledRollout.NeedsBucket)
         {
-            case >= 0:
-                var variation = rollout.Slices[rollout.FixedSlice].Variation;
-                result = variation is null ? EvalResult.Malformed : new EvalResult(variation, result.Kind, result.Reason, false);
-                return true;
-            case CompiledRollout.NoSlice:
-                result = EvalResult.Malformed;
-                return true;
-            default:
-                pending = new PendingRollout(rollout, result.Kind, result.Reason, DispatchValue(rollout, user));
-                return false;
+            pending = new PendingRollout(rollout, result.Kind, result.Reason, DispatchValue(rollout, user));
+            return false;
         }
+
+        // Decided without the bucket (a fixed slice, or none): the dispatch value is read only to hash, for the bucket
+        // or the experiment, and neither happens here.
+        pending = default;
+        result = Dispatch(flag, rollout, result.Kind, result.Reason, dispatchValue: string.Empty, double.NaN, withExperiment: false);
+        return true;
     }
 
     /// <summary>The second half of a batched evaluation: the variation <paramref name="pending"/> serves for <paramref name="bucket"/>.</summary>

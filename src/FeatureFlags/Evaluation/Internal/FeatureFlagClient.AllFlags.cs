@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FeatureFlags.Store.Internal;
 
 namespace FeatureFlags.Evaluation.Internal;
@@ -43,8 +44,7 @@ internal sealed partial class FeatureFlagClient
             }
             catch (Exception e)
             {
-                ReportFailure(flags[cursor], e);
-                entries[cursor] = new AllFlagsEntry(null, EvaluationReasonKind.Error, Reasons.Exception);
+                entries[cursor] = new AllFlagsEntry(Failed(flags[cursor], e));
                 cursor++;
             }
         }
@@ -75,13 +75,12 @@ internal sealed partial class FeatureFlagClient
             }
             else if (Evaluator.TryEvaluateWithoutBucket(flag, user, _strict, ref segments, out var result, out var pending))
             {
-                entries[i] = new AllFlagsEntry(result.Variation is null ? Reported(flag, result) : result);
+                entries[i] = Entry(flag, result);
             }
             else if (!batch.TryAdd(i, flag.Key, pending))
             {
                 // A key that is not one ASCII block (long or non-ASCII): hashed on its own, as a single evaluation does.
-                var own = Evaluator.FinishWithBucket(flag, pending, Bucketing.GetBucket(flag.Key, pending.DispatchValue));
-                entries[i] = new AllFlagsEntry(own.Variation is null ? Reported(flag, own) : own);
+                entries[i] = Entry(flag, Evaluator.FinishWithBucket(flag, pending, Bucketing.GetBucket(flag.Key, pending.DispatchValue)));
             }
             else if (batch.IsFull)
             {
@@ -108,9 +107,8 @@ internal sealed partial class FeatureFlagClient
             }
             catch (Exception e)
             {
-                var failed = batch[lane].Index;
-                ReportFailure(flags[failed], e);
-                entries[failed] = new AllFlagsEntry(null, EvaluationReasonKind.Error, Reasons.Exception);
+                var failed = batch.LaneAt(lane).Index;
+                entries[failed] = new AllFlagsEntry(Failed(flags[failed], e));
                 lane++;
             }
         }
@@ -124,8 +122,12 @@ internal sealed partial class FeatureFlagClient
         {
             ref readonly var queued = ref batch.LaneAt(lane);
             var flag = flags[queued.Index];
-            var result = Evaluator.FinishWithBucket(flag, queued.Rollout, buckets[lane]);
-            entries[queued.Index] = new AllFlagsEntry(result.Variation is null ? Reported(flag, result) : result);
+            entries[queued.Index] = Entry(flag, Evaluator.FinishWithBucket(flag, queued.Rollout, buckets[lane]));
         }
     }
+
+    /// <summary>The entry of an evaluation, an error reported first (<see cref="Reported"/>, called only then).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AllFlagsEntry Entry(CompiledFlag flag, in EvalResult result)
+        => new(result.Variation is null ? Reported(flag, result) : result);
 }

@@ -17,8 +17,7 @@ internal sealed partial class FeatureFlagClient
             return new RemoteEvaluation(detail, FlagVariationType.Unknown, OpenFeatureReasons.Error);
         }
 
-        var isStatic = flag.Targets.Count == 0 && flag.Rules.Length == 0;
-        return new RemoteEvaluation(detail, TypeOf(flag), OpenFeatureReasons.Of(detail.Kind, isStatic, split));
+        return new RemoteEvaluation(detail, TypeOf(flag), OpenFeatureReasons.Of(detail.Kind, IsStatic(flag), split));
     }
 
     /// <summary>Every live flag of one snapshot, ordered by key; records no events (as <see cref="GetAllFlags(FlagUser)"/>).</summary>
@@ -39,14 +38,16 @@ internal sealed partial class FeatureFlagClient
             var flag = live[i];
             var result = Run(flag, user);
             var detail = Convert<string, StringConverter>(flag.Key, result, string.Empty);
-            var isStatic = flag.Targets.Count == 0 && flag.Rules.Length == 0;
-            list[i] = new RemoteEvaluation(detail, TypeOf(flag), OpenFeatureReasons.Of(detail.Kind, isStatic, result.Split));
+            list[i] = new RemoteEvaluation(detail, TypeOf(flag), OpenFeatureReasons.Of(detail.Kind, IsStatic(flag), result.Split));
         }
 
         Array.Sort(list, static (a, b) => string.CompareOrdinal(a.Detail.FlagKey, b.Detail.FlagKey));
         flags = list;
         return true;
     }
+
+    /// <summary>A flag with no targets and no rules serves everyone alike: OpenFeature's <c>STATIC</c> for its fallthrough.</summary>
+    private static bool IsStatic(CompiledFlag flag) => flag.Targets.Count == 0 && flag.Rules.Length == 0;
 
     private static FlagVariationType TypeOf(CompiledFlag flag)
         => Is(flag, "boolean") ? FlagVariationType.Boolean

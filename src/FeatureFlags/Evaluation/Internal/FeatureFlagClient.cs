@@ -243,11 +243,17 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         catch (Exception e)
         {
             // The evaluator contains every known failure; this guards the promise that nothing escapes.
-            ReportFailure(flag, e);
-            return new EvalResult(null, EvaluationReasonKind.Error, Reasons.Exception, false);
+            return Failed(flag, e);
         }
 
         return Reported(flag, result);
+    }
+
+    /// <summary>Reports an exception that escaped the evaluator for <paramref name="flag"/> and returns the error outcome.</summary>
+    private EvalResult Failed(CompiledFlag flag, Exception exception)
+    {
+        ReportFailure(flag, exception);
+        return new EvalResult(null, EvaluationReasonKind.Error, Reasons.Exception, false);
     }
 
     /// <summary>Reports an evaluation that failed (logged once per flag version) and returns it unchanged.</summary>
