@@ -137,6 +137,7 @@ public sealed class FlagUser
     /// <see cref="TryGetAttribute(string, out string?)"/> with the attribute already classified (<paramref name="builtIn"/>
     /// is <see cref="BuiltInAttributeOf"/> of <paramref name="attribute"/>): no string comparison per call.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal bool TryGetAttribute(BuiltInAttribute builtIn, string attribute, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
     {
         switch (builtIn)

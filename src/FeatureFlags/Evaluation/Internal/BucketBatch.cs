@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using FeatureFlags.Store.Internal;
 
 namespace FeatureFlags.Evaluation.Internal;
 
@@ -8,7 +9,10 @@ namespace FeatureFlags.Evaluation.Internal;
 /// (flag key + dispatch value) is written as a padded MD5 block into one lane of an <see cref="Md5Lanes"/>, and
 /// <see cref="HashBuckets"/> hashes all of them in one multi-buffer pass (<see cref="Md5MultiBuffer"/>).
 /// </summary>
-/// <remarks>A mutable struct of about 1.7 KB, meant to live on the caller's stack for one evaluation.</remarks>
+/// <remarks>
+/// A mutable struct of about 1.2 KB, meant to live on the caller's stack for one evaluation. It holds no references,
+/// so the caller's frame need not be zeroed for it (<see cref="SkipLocalsInitAttribute"/>): a lane is read only once written.
+/// </remarks>
 internal struct BucketBatch
 {
     private Md5Lanes _lanes;
@@ -22,25 +26,25 @@ internal struct BucketBatch
     public readonly bool IsFull => _count == Md5Lanes.Count;
 
     /// <summary>
-    /// Queues the rollout of the flag at <paramref name="index"/>, whose hash key is <paramref name="flagKey"/> +
-    /// <see cref="PendingRollout.DispatchValue"/>. Returns false, queuing nothing, when the key is not a one-block
-    /// ASCII key (<see cref="Md5Block.TryWriteAsciiKey"/>): the caller then computes that bucket on its own.
+    /// Queues the rollout of the flag at <paramref name="index"/>, whose hash key is the flag key (<paramref name="prefix"/>,
+    /// its <see cref="CompiledFlag.BucketPrefix"/>) + <see cref="PendingRollout.DispatchValue"/>. Returns false, queuing
+    /// nothing, when the key is not a one-block ASCII key (no prefix, or a value that does not fit it): the caller then
+    /// computes that bucket on its own.
     /// </summary>
     /// <exception cref="InvalidOperationException">The batch is full.</exception>
-    public bool TryAdd(int index, string flagKey, in PendingRollout pending)
+    public bool TryAdd(int index, BucketKeyPrefix? prefix, in PendingRollout pending)
     {
         if (IsFull)
         {
             throw new InvalidOperationException("The batch is full.");
         }
 
-        if (!Md5Block.TryWriteAsciiKey(flagKey, pending.DispatchValue, out var block))
+        if (prefix is null || !prefix.TryWriteLane(ref _lanes, _count, pending.DispatchValue))
         {
             return false;
         }
 
-        _lanes.SetLane(_count, block);
-        _pending[_count] = new PendingLane(index, pending);
+        _pending[_count] = new PendingLane(index, pending.RuleIndex);
         _count++;
         return true;
     }
@@ -69,15 +73,11 @@ internal struct BucketBatch
         }
     }
 
-    /// <summary>Empties the batch (the lanes are overwritten by the next adds; the references are dropped).</summary>
-    public void Clear()
-    {
-        ((Span<PendingLane>)_pending)[.._count].Clear();
-        _count = 0;
-    }
+    /// <summary>Empties the batch (the lanes and pending entries are overwritten by the next adds).</summary>
+    public void Clear() => _count = 0;
 
-    /// <summary>A queued rollout: the index of its flag in the evaluation and what finishing it needs.</summary>
-    internal readonly record struct PendingLane(int Index, PendingRollout Rollout);
+    /// <summary>A queued rollout: the index of its flag in the evaluation and its <see cref="PendingRollout.RuleIndex"/>.</summary>
+    internal readonly record struct PendingLane(int Index, int RuleIndex);
 
     [InlineArray(Md5Lanes.Count)]
     private struct PendingLanes

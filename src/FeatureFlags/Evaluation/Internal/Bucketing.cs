@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
+using FeatureFlags.Store.Internal;
 
 namespace FeatureFlags.Evaluation.Internal;
 
@@ -27,6 +28,12 @@ internal static class Bucketing
     [SkipLocalsInit] // the block is cleared by Md5Block itself
     public static double GetBucket(ReadOnlySpan<char> part1, ReadOnlySpan<char> part2)
         => Md5Block.TryWriteAsciiKey(part1, part2, out var block) ? ToBucket(block.HashFirstInt32()) : GetBucket(part1, part2, []);
+
+    /// <summary>Bucket in [0, 1] of <paramref name="flag"/>'s key + <paramref name="value"/>: from the flag's <see cref="CompiledFlag.BucketPrefix"/> when it has one.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // keeps the hashing's stack blocks out of the evaluator's frame
+    [SkipLocalsInit] // the prefix's block is a copy of its template, then written over
+    public static double GetBucket(CompiledFlag flag, string value)
+        => flag.BucketPrefix is { } prefix && prefix.TryGetBucket(value, out double bucket) ? bucket : GetBucket(flag.Key, value);
 
     /// <summary>Bucket in [0, 1] of the hash key <paramref name="part1"/> + <paramref name="part2"/> + <paramref name="part3"/>.</summary>
     [SkipLocalsInit] // only the written prefix of the stack buffer is read

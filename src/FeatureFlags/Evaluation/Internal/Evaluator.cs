@@ -25,10 +25,14 @@ internal readonly record struct EvalResult(
 }
 
 /// <summary>
-/// A flag whose batched evaluation stopped at a percentage rollout that needs the user's bucket: the rollout, the
-/// reason it was reached with, and the value hashed after the flag key.
+/// A flag whose batched evaluation stopped at a percentage rollout that needs the user's bucket: which rollout (the
+/// index of the rule that matched, or <see cref="Fallthrough"/>) and the value hashed after the flag key.
 /// </summary>
-internal readonly record struct PendingRollout(CompiledRollout Rollout, EvaluationReasonKind Kind, string Reason, string DispatchValue);
+internal readonly record struct PendingRollout(int RuleIndex, string DispatchValue)
+{
+    /// <summary><see cref="RuleIndex"/> when no rule matched: the flag's fallthrough rollout.</summary>
+    public const int Fallthrough = -1;
+}
 
 /// <summary>What a regex did to an evaluation that returned <see cref="EvalResult.Malformed"/>.</summary>
 internal enum RegexOutcome : byte
@@ -67,7 +71,7 @@ internal static partial class Evaluator
 
     public static EvalResult Evaluate(CompiledFlag flag, FlagUser user, bool strictMissingAttributes)
     {
-        var result = Select(flag, user, strictMissingAttributes, ref Unsafe.NullRef<SegmentMemo>(), out var rollout);
+        var result = Select(flag, user, strictMissingAttributes, ref Unsafe.NullRef<SegmentMemo>(), out var rollout, out _);
         return rollout is null
             ? result
             : Dispatch(flag, rollout, result.Kind, result.Reason, DispatchValue(rollout, user), double.NaN, withExperiment: true);
@@ -83,7 +87,7 @@ internal static partial class Evaluator
     public static bool TryEvaluateWithoutBucket(
         CompiledFlag flag, FlagUser user, bool strictMissingAttributes, ref SegmentMemo segments, out EvalResult result, out PendingRollout pending)
     {
-        result = Select(flag, user, strictMissingAttributes, ref segments, out var rollout);
+        result = Select(flag, user, strictMissingAttributes, ref segments, out var rollout, out var ruleIndex);
         if (rollout is null)
         {
             pending = default;
@@ -92,30 +96,47 @@ internal static partial class Evaluator
 
         if (rollout.FixedSlice == CompiledRollout.NeedsBucket)
         {
-            pending = new PendingRollout(rollout, result.Kind, result.Reason, DispatchValue(rollout, user));
+            pending = new PendingRollout(ruleIndex, DispatchValue(rollout, user));
             return false;
         }
 
         // Decided without the bucket (a fixed slice, or none): the dispatch value is read only to hash, for the bucket
         // or the experiment, and neither happens here.
         pending = default;
-        result = Dispatch(flag, rollout, result.Kind, result.Reason, dispatchValue: string.Empty, double.NaN, withExperiment: false);
+        result = rollout.FixedSlice >= 0
+            ? FixedSliceResult(rollout, result.Kind, result.Reason) // the common case, without a call
+            : Dispatch(flag, rollout, result.Kind, result.Reason, dispatchValue: string.Empty, double.NaN, withExperiment: false);
         return true;
     }
 
-    /// <summary>The second half of a batched evaluation: the variation <paramref name="pending"/> serves for <paramref name="bucket"/>.</summary>
-    public static EvalResult FinishWithBucket(CompiledFlag flag, in PendingRollout pending, double bucket)
-        => Dispatch(flag, pending.Rollout, pending.Kind, pending.Reason, pending.DispatchValue, bucket, withExperiment: false);
+    /// <summary>
+    /// The second half of a batched evaluation: the variation the rollout of <paramref name="ruleIndex"/> (a
+    /// <see cref="PendingRollout.RuleIndex"/>) serves for <paramref name="bucket"/>.
+    /// </summary>
+    public static EvalResult FinishWithBucket(CompiledFlag flag, int ruleIndex, double bucket)
+    {
+        // The rollout needs the bucket (it was queued for it), so the walk is all that is left of Dispatch; the
+        // experiment is not computed here.
+        if (ruleIndex == PendingRollout.Fallthrough)
+        {
+            return SliceResult(flag.Fallthrough, EvaluationReasonKind.Fallthrough, Reasons.Fallthrough, bucket, out _);
+        }
+
+        var rule = flag.Rules[ruleIndex];
+        return SliceResult(rule.Rollout, EvaluationReasonKind.RuleMatch, rule.Reason, bucket, out _);
+    }
 
     /// <summary>
     /// Off, individual targets and rules, in order: returns the result when they decide it, else sets
-    /// <paramref name="rollout"/> to the rollout that does (a matched rule's or the fallthrough) and returns its reason.
+    /// <paramref name="rollout"/> to the rollout that does (a matched rule's or the fallthrough, as
+    /// <paramref name="ruleIndex"/> tells) and returns its reason.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // one call for a single evaluation, as before the batched path split it out
     private static EvalResult Select(
-        CompiledFlag flag, FlagUser user, bool strictMissingAttributes, ref SegmentMemo segments, out CompiledRollout? rollout)
+        CompiledFlag flag, FlagUser user, bool strictMissingAttributes, ref SegmentMemo segments, out CompiledRollout? rollout, out int ruleIndex)
     {
         rollout = null;
+        ruleIndex = PendingRollout.Fallthrough;
         if (!flag.IsEnabled)
         {
             return flag.DisabledVariation is null
@@ -130,8 +151,10 @@ internal static partial class Evaluator
                 : new EvalResult(targeted, EvaluationReasonKind.TargetMatch, Reasons.TargetMatch, flag.ExptIncludeAllTargets);
         }
 
-        foreach (var rule in flag.Rules)
+        var rules = flag.Rules;
+        for (var i = 0; i < rules.Length; i++)
         {
+            var rule = rules[i];
             if (rule.Breaker is { IsOpen: true } breaker && !breaker.TryClose())
             {
                 return EvalResult.RegexBreakerOpen;
@@ -151,6 +174,7 @@ internal static partial class Evaluator
             if (match == Match.Yes)
             {
                 rollout = rule.Rollout;
+                ruleIndex = i;
                 return new EvalResult(null, EvaluationReasonKind.RuleMatch, rule.Reason, false);
             }
         }
@@ -174,52 +198,64 @@ internal static partial class Evaluator
     {
         if (rollout.FixedSlice >= 0)
         {
-            // The usual 100 % rollout, decided when it was compiled: the same slice the walk below would find.
-            ref readonly var only = ref rollout.Slices[rollout.FixedSlice];
-            return only.Variation is null
-                ? EvalResult.Malformed
-                : new EvalResult(only.Variation, kind, reason, withExperiment && SendToExperiment(flag, rollout, only, dispatchValue));
+            var fixedResult = FixedSliceResult(rollout, kind, reason);
+            return withExperiment && fixedResult.Variation is not null
+                ? fixedResult with { SendToExperiment = SendToExperiment(flag, rollout, rollout.Slices[rollout.FixedSlice], dispatchValue) }
+                : fixedResult;
         }
 
-        foreach (var slice in rollout.Slices)
+        if (double.IsNaN(bucket) && rollout.FixedSlice == CompiledRollout.NeedsBucket)
         {
+            // The first slice that decides needs the bucket, so it is hashed before the walk (else it is never needed).
+            bucket = Bucketing.GetBucket(flag, dispatchValue);
+        }
+
+        var result = SliceResult(rollout, kind, reason, bucket, out var slice);
+        return withExperiment && result.Variation is not null
+            ? result with { SendToExperiment = SendToExperiment(flag, rollout, rollout.Slices[slice], dispatchValue) }
+            : result;
+    }
+
+    /// <summary>
+    /// The walk of <see cref="Dispatch"/>: the first valid slice holding <paramref name="bucket"/> (a slice that includes
+    /// everyone or no one does not read it), with its index; malformed when its variation is dangling or when no slice
+    /// holds the bucket (later rules are not tried, as in the official SDKs). Experiment inclusion is left false.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static EvalResult SliceResult(CompiledRollout rollout, EvaluationReasonKind kind, string reason, double bucket, out int index)
+    {
+        var slices = rollout.Slices;
+        for (var i = 0; i < slices.Length; i++)
+        {
+            ref readonly var slice = ref slices[i];
             if (!slice.IsValid)
             {
                 continue;
             }
 
-            bool inRollout;
             var split = Bucketing.RequiresHash(slice.Min, slice.Max);
-            if (split)
-            {
-                if (double.IsNaN(bucket))
-                {
-                    bucket = Bucketing.GetBucket(flag.Key, dispatchValue);
-                }
-
-                inRollout = Bucketing.IsInRolloutBucket(bucket, slice.Min, slice.Max);
-            }
-            else
-            {
-                inRollout = Bucketing.IsInRolloutBucket(0, slice.Min, slice.Max);
-            }
-
-            if (!inRollout)
+            if (!Bucketing.IsInRolloutBucket(split ? bucket : 0, slice.Min, slice.Max))
             {
                 continue;
             }
 
-            if (slice.Variation is null)
-            {
-                return EvalResult.Malformed;
-            }
-
-            return new EvalResult(
-                slice.Variation, kind, reason, withExperiment && SendToExperiment(flag, rollout, slice, dispatchValue), split);
+            index = i;
+            return slice.Variation is null ? EvalResult.Malformed : new EvalResult(slice.Variation, kind, reason, false, split);
         }
 
-        // No interval holds the bucket: the rollout is malformed (later rules are not tried, as in the official SDKs).
+        index = -1;
         return EvalResult.Malformed;
+    }
+
+    /// <summary>
+    /// The usual 100 % rollout (<see cref="CompiledRollout.FixedSlice"/> at least 0), decided when it was compiled: the same
+    /// slice <see cref="Dispatch"/>'s walk would find; experiment inclusion left false.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static EvalResult FixedSliceResult(CompiledRollout rollout, EvaluationReasonKind kind, string reason)
+    {
+        var variation = rollout.Slices[rollout.FixedSlice].Variation;
+        return variation is null ? EvalResult.Malformed : new EvalResult(variation, kind, reason, false);
     }
 
     private static bool SendToExperiment(CompiledFlag flag, CompiledRollout rollout, in RolloutSlice slice, string dispatchValue)
@@ -247,6 +283,7 @@ internal static partial class Evaluator
         Timeout,
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // a loop around one call: inlined, a rule costs one call less
     private static Match MatchAll(CompiledCondition[] conditions, FlagUser user, bool strict, ref SegmentMemo segments)
     {
         foreach (var condition in conditions)
@@ -291,9 +328,20 @@ internal static partial class Evaluator
             value = string.Empty;
         }
 
+        // Only a regex can run past its timeout; its exception region stays out of this method, which can then inline.
+        if (c.Kind is ConditionKind.MatchRegex or ConditionKind.NotMatchRegex)
+        {
+            return MatchRegex(c, value);
+        }
+
+        return IsMatch(c, value) ? Match.Yes : Match.No;
+    }
+
+    private static Match MatchRegex(CompiledCondition c, string value)
+    {
         try
         {
-            return IsMatch(c, value) ? Match.Yes : Match.No;
+            return c.Regex!.IsMatch(value) == (c.Kind == ConditionKind.MatchRegex) ? Match.Yes : Match.No;
         }
         catch (RegexMatchTimeoutException)
         {
@@ -301,6 +349,7 @@ internal static partial class Evaluator
         }
     }
 
+    // Every operator but the regex ones (MatchRegex).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsMatch(CompiledCondition c, string value) => c.Kind switch
     {
@@ -314,8 +363,6 @@ internal static partial class Evaluator
         ConditionKind.NotOneOf => !c.Set!.Contains(value),
         ConditionKind.IsTrue => value.Equals("TRUE", StringComparison.OrdinalIgnoreCase),
         ConditionKind.IsFalse => value.Equals("FALSE", StringComparison.OrdinalIgnoreCase),
-        ConditionKind.MatchRegex => c.Regex!.IsMatch(value),
-        ConditionKind.NotMatchRegex => !c.Regex!.IsMatch(value),
         ConditionKind.LessThan => TryNumber(value, out var n) && !double.IsNaN(c.Number) && n < c.Number,
         ConditionKind.LessEqualThan => TryNumber(value, out var n) && !double.IsNaN(c.Number) && n <= c.Number,
         ConditionKind.BiggerThan => TryNumber(value, out var n) && !double.IsNaN(c.Number) && n > c.Number,

@@ -14,6 +14,7 @@ internal sealed partial class FeatureFlagClient
     /// <see cref="GetAllFlags(FlagSnapshot, FlagUser)"/> hashing with <paramref name="kernel"/> (tests force each kernel;
     /// every kernel gives the same results).
     /// </summary>
+    [SkipLocalsInit] // the batch (1.2 KB, no references) is written before it is read
     internal AllFlagsState GetAllFlags(FlagSnapshot snapshot, FlagUser user, Md5Kernel kernel)
     {
         if (user is null)
@@ -29,7 +30,8 @@ internal sealed partial class FeatureFlagClient
 
         var flags = snapshot.LiveFlags;
         var entries = new AllFlagsEntry[flags.Length];
-        var batch = default(BucketBatch);
+        Unsafe.SkipInit(out BucketBatch batch);
+        batch.Clear();
         var segments = default(Evaluator.SegmentMemo);
 
         // One exception region for the whole loop (a try per flag would keep the evaluator out of line): a flag that
@@ -77,10 +79,10 @@ internal sealed partial class FeatureFlagClient
             {
                 entries[i] = Entry(flag, result);
             }
-            else if (!batch.TryAdd(i, flag.Key, pending))
+            else if (!batch.TryAdd(i, flag.BucketPrefix, pending))
             {
                 // A key that is not one ASCII block (long or non-ASCII): hashed on its own, as a single evaluation does.
-                entries[i] = Entry(flag, Evaluator.FinishWithBucket(flag, pending, Bucketing.GetBucket(flag.Key, pending.DispatchValue)));
+                entries[i] = Entry(flag, Evaluator.FinishWithBucket(flag, pending.RuleIndex, Bucketing.GetBucket(flag, pending.DispatchValue)));
             }
             else if (batch.IsFull)
             {
@@ -122,7 +124,7 @@ internal sealed partial class FeatureFlagClient
         {
             ref readonly var queued = ref batch.LaneAt(lane);
             var flag = flags[queued.Index];
-            entries[queued.Index] = Entry(flag, Evaluator.FinishWithBucket(flag, queued.Rollout, buckets[lane]));
+            entries[queued.Index] = Entry(flag, Evaluator.FinishWithBucket(flag, queued.RuleIndex, buckets[lane]));
         }
     }
 

@@ -96,9 +96,62 @@ internal static class Md5
     public static int FirstWordOfBlock(ReadOnlySpan<uint> paddedBlock)
     {
         uint a = InitA, b = InitB, c = InitC, d = InitD;
-        Compress<FirstWordOnly>(ref a, ref b, ref c, ref d, paddedBlock);
+        Compress<FirstWordOnly>(ref a, ref b, ref c, ref d, a, b, c, d, firstStep: 0, paddedBlock);
         return unchecked((int)a);
     }
+
+    /// <summary>
+    /// Like <see cref="FirstWordOfBlock"/> when the first <paramref name="firstStep"/> steps (at most
+    /// <see cref="MaxSkippedSteps"/>, all of round 1) are already done: <paramref name="state"/> is the working state they
+    /// left (<see cref="FirstSteps"/>), and the block's first <paramref name="firstStep"/> words are the ones they read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int FirstWordOfBlockFrom(int firstStep, in Md5State state, ReadOnlySpan<uint> paddedBlock)
+    {
+        uint a = InitA, b = InitB, c = InitC, d = InitD;
+        Compress<FirstWordOnly>(ref a, ref b, ref c, ref d, state.A, state.B, state.C, state.D, firstStep, paddedBlock);
+        return unchecked((int)a);
+    }
+
+    /// <summary>The most steps <see cref="FirstWordOfBlockFrom"/> can skip: a one-block message fills at most 13 whole words.</summary>
+    public const int MaxSkippedSteps = MaxSingleBlockLength / sizeof(uint);
+
+    /// <summary>
+    /// The working state after MD5's first <paramref name="count"/> steps (at most <see cref="MaxSkippedSteps"/>) over
+    /// the words <paramref name="w"/>, from the initial chaining values; the start state of <see cref="FirstWordOfBlockFrom"/>.
+    /// </summary>
+    public static Md5State FirstSteps(ReadOnlySpan<uint> w, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)count, (uint)MaxSkippedSteps, nameof(count));
+        uint a = InitA, b = InitB, c = InitC, d = InitD;
+        for (int i = 0; i < count; i++)
+        {
+            // The unrolled round 1 below, one step at a time: the step writes a, d, c, b in turn.
+            uint xt = w[i] + StepConstants[i];
+            switch (i & 3)
+            {
+                case 0: a = F(a, b, c, d, xt, 7); break;
+                case 1: d = F(d, a, b, c, xt, 12); break;
+                case 2: c = F(c, d, a, b, xt, 17); break;
+                default: b = F(b, c, d, a, xt, 22); break;
+            }
+        }
+
+        return new Md5State(a, b, c, d);
+    }
+
+    // The 64 steps' additive constants (RFC 1321, T[1..64]), in step order; read by Compress and FirstSteps.
+    private static readonly uint[] StepConstants =
+    [
+        0xD76AA478u, 0xE8C7B756u, 0x242070DBu, 0xC1BDCEEEu, 0xF57C0FAFu, 0x4787C62Au, 0xA8304613u, 0xFD469501u,
+        0x698098D8u, 0x8B44F7AFu, 0xFFFF5BB1u, 0x895CD7BEu, 0x6B901122u, 0xFD987193u, 0xA679438Eu, 0x49B40821u,
+        0xF61E2562u, 0xC040B340u, 0x265E5A51u, 0xE9B6C7AAu, 0xD62F105Du, 0x02441453u, 0xD8A1E681u, 0xE7D3FBC8u,
+        0x21E1CDE6u, 0xC33707D6u, 0xF4D50D87u, 0x455A14EDu, 0xA9E3E905u, 0xFCEFA3F8u, 0x676F02D9u, 0x8D2A4C8Au,
+        0xFFFA3942u, 0x8771F681u, 0x6D9D6122u, 0xFDE5380Cu, 0xA4BEEA44u, 0x4BDECFA9u, 0xF6BB4B60u, 0xBEBFBC70u,
+        0x289B7EC6u, 0xEAA127FAu, 0xD4EF3085u, 0x04881D05u, 0xD9D4D039u, 0xE6DB99E5u, 0x1FA27CF8u, 0xC4AC5665u,
+        0xF4292244u, 0x432AFF97u, 0xAB9423A7u, 0xFC93A039u, 0x655B59C3u, 0x8F0CCC92u, 0xFFEFF47Du, 0x85845DD1u,
+        0x6FA87E4Fu, 0xFE2CE6E0u, 0xA3014314u, 0x4E0811A1u, 0xF7537E82u, 0xBD3AF235u, 0x2AD7D2BBu, 0xEB86D391u,
+    ];
 
     /// <summary>Runs the whole MD5 computation (all blocks plus padding) and returns the final state words.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -142,7 +195,7 @@ internal static class Md5
         if (BitConverter.IsLittleEndian)
         {
             // Message words are little-endian, so on little-endian hardware the block can be read in place.
-            Compress<AllWords>(ref state0, ref state1, ref state2, ref state3, MemoryMarshal.Cast<byte, uint>(block));
+            Compress<AllWords>(ref state0, ref state1, ref state2, ref state3, state0, state1, state2, state3, firstStep: 0, MemoryMarshal.Cast<byte, uint>(block));
         }
         else
         {
@@ -155,7 +208,7 @@ internal static class Md5
     {
         Span<uint> words = stackalloc uint[16];
         BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(block), words);
-        Compress<AllWords>(ref state0, ref state1, ref state2, ref state3, words);
+        Compress<AllWords>(ref state0, ref state1, ref state2, ref state3, state0, state1, state2, state3, firstStep: 0, words);
     }
 
     /// <summary>Which state words a compression must produce; a type argument, so each choice is compiled on its own.</summary>
@@ -175,98 +228,105 @@ internal static class Md5
     }
 
     /// <summary>
-    /// The 64 MD5 steps over the sixteen message words <paramref name="w"/>, fully unrolled; with
-    /// <see cref="FirstWordOnly"/> only <paramref name="state0"/> is updated and the last three steps are left out.
+    /// The 64 MD5 steps over the sixteen message words <paramref name="w"/>, fully unrolled, from step
+    /// <paramref name="firstStep"/> (0 or up to <see cref="MaxSkippedSteps"/>) with the working state
+    /// <paramref name="a"/>..<paramref name="d"/> the earlier steps left; with <see cref="FirstWordOnly"/> only
+    /// <paramref name="state0"/> is updated and the last three steps are left out.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compress<TOutput>(ref uint state0, ref uint state1, ref uint state2, ref uint state3, ReadOnlySpan<uint> w)
+    private static void Compress<TOutput>(
+        ref uint state0, ref uint state1, ref uint state2, ref uint state3, uint a, uint b, uint c, uint d, int firstStep, ReadOnlySpan<uint> w)
         where TOutput : struct, IOutputWords
     {
         // Touching the last word first lets the JIT drop the bounds checks of w[0]..w[14].
         _ = w[15];
 
-        uint a = state0;
-        uint b = state1;
-        uint c = state2;
-        uint d = state3;
+        // The additive constants come from memory, not as literals: the JIT would fold a literal into the add that waits
+        // for f(b, c, d) (a three-part LEA, one cycle slower on some cores); from memory it is added to a + word early.
+        ref uint k = ref MemoryMarshal.GetArrayDataReference(StepConstants);
 
-        // Round 1: F
-        a = F(a, b, c, d, w[0] + 0xD76AA478u, 7);
-        d = F(d, a, b, c, w[1] + 0xE8C7B756u, 12);
-        c = F(c, d, a, b, w[2] + 0x242070DBu, 17);
-        b = F(b, c, d, a, w[3] + 0xC1BDCEEEu, 22);
-        a = F(a, b, c, d, w[4] + 0xF57C0FAFu, 7);
-        d = F(d, a, b, c, w[5] + 0x4787C62Au, 12);
-        c = F(c, d, a, b, w[6] + 0xA8304613u, 17);
-        b = F(b, c, d, a, w[7] + 0xFD469501u, 22);
-        a = F(a, b, c, d, w[8] + 0x698098D8u, 7);
-        d = F(d, a, b, c, w[9] + 0x8B44F7AFu, 12);
-        c = F(c, d, a, b, w[10] + 0xFFFF5BB1u, 17);
-        b = F(b, c, d, a, w[11] + 0x895CD7BEu, 22);
-        a = F(a, b, c, d, w[12] + 0x6B901122u, 7);
-        d = F(d, a, b, c, w[13] + 0xFD987193u, 12);
-        c = F(c, d, a, b, w[14] + 0xA679438Eu, 17);
-        b = F(b, c, d, a, w[15] + 0x49B40821u, 22);
+        // Round 1: F, entered at the first step not done (a jump into the unrolled steps).
+        switch (firstStep)
+        {
+            case 0: a = F(a, b, c, d, w[0] + Unsafe.Add(ref k, 0), 7); goto case 1;
+            case 1: d = F(d, a, b, c, w[1] + Unsafe.Add(ref k, 1), 12); goto case 2;
+            case 2: c = F(c, d, a, b, w[2] + Unsafe.Add(ref k, 2), 17); goto case 3;
+            case 3: b = F(b, c, d, a, w[3] + Unsafe.Add(ref k, 3), 22); goto case 4;
+            case 4: a = F(a, b, c, d, w[4] + Unsafe.Add(ref k, 4), 7); goto case 5;
+            case 5: d = F(d, a, b, c, w[5] + Unsafe.Add(ref k, 5), 12); goto case 6;
+            case 6: c = F(c, d, a, b, w[6] + Unsafe.Add(ref k, 6), 17); goto case 7;
+            case 7: b = F(b, c, d, a, w[7] + Unsafe.Add(ref k, 7), 22); goto case 8;
+            case 8: a = F(a, b, c, d, w[8] + Unsafe.Add(ref k, 8), 7); goto case 9;
+            case 9: d = F(d, a, b, c, w[9] + Unsafe.Add(ref k, 9), 12); goto case 10;
+            case 10: c = F(c, d, a, b, w[10] + Unsafe.Add(ref k, 10), 17); goto case 11;
+            case 11: b = F(b, c, d, a, w[11] + Unsafe.Add(ref k, 11), 22); goto case 12;
+            case 12: a = F(a, b, c, d, w[12] + Unsafe.Add(ref k, 12), 7); goto case 13;
+            case 13: d = F(d, a, b, c, w[13] + Unsafe.Add(ref k, 13), 12); break;
+            default: throw new ArgumentOutOfRangeException(nameof(firstStep));
+        }
+
+        c = F(c, d, a, b, w[14] + Unsafe.Add(ref k, 14), 17);
+        b = F(b, c, d, a, w[15] + Unsafe.Add(ref k, 15), 22);
 
         // Round 2: G
-        a = G(a, b, c, d, w[1] + 0xF61E2562u, 5);
-        d = G(d, a, b, c, w[6] + 0xC040B340u, 9);
-        c = G(c, d, a, b, w[11] + 0x265E5A51u, 14);
-        b = G(b, c, d, a, w[0] + 0xE9B6C7AAu, 20);
-        a = G(a, b, c, d, w[5] + 0xD62F105Du, 5);
-        d = G(d, a, b, c, w[10] + 0x02441453u, 9);
-        c = G(c, d, a, b, w[15] + 0xD8A1E681u, 14);
-        b = G(b, c, d, a, w[4] + 0xE7D3FBC8u, 20);
-        a = G(a, b, c, d, w[9] + 0x21E1CDE6u, 5);
-        d = G(d, a, b, c, w[14] + 0xC33707D6u, 9);
-        c = G(c, d, a, b, w[3] + 0xF4D50D87u, 14);
-        b = G(b, c, d, a, w[8] + 0x455A14EDu, 20);
-        a = G(a, b, c, d, w[13] + 0xA9E3E905u, 5);
-        d = G(d, a, b, c, w[2] + 0xFCEFA3F8u, 9);
-        c = G(c, d, a, b, w[7] + 0x676F02D9u, 14);
-        b = G(b, c, d, a, w[12] + 0x8D2A4C8Au, 20);
+        a = G(a, b, c, d, w[1] + Unsafe.Add(ref k, 16), 5);
+        d = G(d, a, b, c, w[6] + Unsafe.Add(ref k, 17), 9);
+        c = G(c, d, a, b, w[11] + Unsafe.Add(ref k, 18), 14);
+        b = G(b, c, d, a, w[0] + Unsafe.Add(ref k, 19), 20);
+        a = G(a, b, c, d, w[5] + Unsafe.Add(ref k, 20), 5);
+        d = G(d, a, b, c, w[10] + Unsafe.Add(ref k, 21), 9);
+        c = G(c, d, a, b, w[15] + Unsafe.Add(ref k, 22), 14);
+        b = G(b, c, d, a, w[4] + Unsafe.Add(ref k, 23), 20);
+        a = G(a, b, c, d, w[9] + Unsafe.Add(ref k, 24), 5);
+        d = G(d, a, b, c, w[14] + Unsafe.Add(ref k, 25), 9);
+        c = G(c, d, a, b, w[3] + Unsafe.Add(ref k, 26), 14);
+        b = G(b, c, d, a, w[8] + Unsafe.Add(ref k, 27), 20);
+        a = G(a, b, c, d, w[13] + Unsafe.Add(ref k, 28), 5);
+        d = G(d, a, b, c, w[2] + Unsafe.Add(ref k, 29), 9);
+        c = G(c, d, a, b, w[7] + Unsafe.Add(ref k, 30), 14);
+        b = G(b, c, d, a, w[12] + Unsafe.Add(ref k, 31), 20);
 
         // Round 3: H
-        a = H(a, b, c, d, w[5] + 0xFFFA3942u, 4);
-        d = H(d, a, b, c, w[8] + 0x8771F681u, 11);
-        c = H(c, d, a, b, w[11] + 0x6D9D6122u, 16);
-        b = H(b, c, d, a, w[14] + 0xFDE5380Cu, 23);
-        a = H(a, b, c, d, w[1] + 0xA4BEEA44u, 4);
-        d = H(d, a, b, c, w[4] + 0x4BDECFA9u, 11);
-        c = H(c, d, a, b, w[7] + 0xF6BB4B60u, 16);
-        b = H(b, c, d, a, w[10] + 0xBEBFBC70u, 23);
-        a = H(a, b, c, d, w[13] + 0x289B7EC6u, 4);
-        d = H(d, a, b, c, w[0] + 0xEAA127FAu, 11);
-        c = H(c, d, a, b, w[3] + 0xD4EF3085u, 16);
-        b = H(b, c, d, a, w[6] + 0x04881D05u, 23);
-        a = H(a, b, c, d, w[9] + 0xD9D4D039u, 4);
-        d = H(d, a, b, c, w[12] + 0xE6DB99E5u, 11);
-        c = H(c, d, a, b, w[15] + 0x1FA27CF8u, 16);
-        b = H(b, c, d, a, w[2] + 0xC4AC5665u, 23);
+        a = H(a, b, c, d, w[5] + Unsafe.Add(ref k, 32), 4);
+        d = H(d, a, b, c, w[8] + Unsafe.Add(ref k, 33), 11);
+        c = H(c, d, a, b, w[11] + Unsafe.Add(ref k, 34), 16);
+        b = H(b, c, d, a, w[14] + Unsafe.Add(ref k, 35), 23);
+        a = H(a, b, c, d, w[1] + Unsafe.Add(ref k, 36), 4);
+        d = H(d, a, b, c, w[4] + Unsafe.Add(ref k, 37), 11);
+        c = H(c, d, a, b, w[7] + Unsafe.Add(ref k, 38), 16);
+        b = H(b, c, d, a, w[10] + Unsafe.Add(ref k, 39), 23);
+        a = H(a, b, c, d, w[13] + Unsafe.Add(ref k, 40), 4);
+        d = H(d, a, b, c, w[0] + Unsafe.Add(ref k, 41), 11);
+        c = H(c, d, a, b, w[3] + Unsafe.Add(ref k, 42), 16);
+        b = H(b, c, d, a, w[6] + Unsafe.Add(ref k, 43), 23);
+        a = H(a, b, c, d, w[9] + Unsafe.Add(ref k, 44), 4);
+        d = H(d, a, b, c, w[12] + Unsafe.Add(ref k, 45), 11);
+        c = H(c, d, a, b, w[15] + Unsafe.Add(ref k, 46), 16);
+        b = H(b, c, d, a, w[2] + Unsafe.Add(ref k, 47), 23);
 
         // Round 4: I
-        a = I(a, b, c, d, w[0] + 0xF4292244u, 6);
-        d = I(d, a, b, c, w[7] + 0x432AFF97u, 10);
-        c = I(c, d, a, b, w[14] + 0xAB9423A7u, 15);
-        b = I(b, c, d, a, w[5] + 0xFC93A039u, 21);
-        a = I(a, b, c, d, w[12] + 0x655B59C3u, 6);
-        d = I(d, a, b, c, w[3] + 0x8F0CCC92u, 10);
-        c = I(c, d, a, b, w[10] + 0xFFEFF47Du, 15);
-        b = I(b, c, d, a, w[1] + 0x85845DD1u, 21);
-        a = I(a, b, c, d, w[8] + 0x6FA87E4Fu, 6);
-        d = I(d, a, b, c, w[15] + 0xFE2CE6E0u, 10);
-        c = I(c, d, a, b, w[6] + 0xA3014314u, 15);
-        b = I(b, c, d, a, w[13] + 0x4E0811A1u, 21);
-        a = I(a, b, c, d, w[4] + 0xF7537E82u, 6);
+        a = I(a, b, c, d, w[0] + Unsafe.Add(ref k, 48), 6);
+        d = I(d, a, b, c, w[7] + Unsafe.Add(ref k, 49), 10);
+        c = I(c, d, a, b, w[14] + Unsafe.Add(ref k, 50), 15);
+        b = I(b, c, d, a, w[5] + Unsafe.Add(ref k, 51), 21);
+        a = I(a, b, c, d, w[12] + Unsafe.Add(ref k, 52), 6);
+        d = I(d, a, b, c, w[3] + Unsafe.Add(ref k, 53), 10);
+        c = I(c, d, a, b, w[10] + Unsafe.Add(ref k, 54), 15);
+        b = I(b, c, d, a, w[1] + Unsafe.Add(ref k, 55), 21);
+        a = I(a, b, c, d, w[8] + Unsafe.Add(ref k, 56), 6);
+        d = I(d, a, b, c, w[15] + Unsafe.Add(ref k, 57), 10);
+        c = I(c, d, a, b, w[6] + Unsafe.Add(ref k, 58), 15);
+        b = I(b, c, d, a, w[13] + Unsafe.Add(ref k, 59), 21);
+        a = I(a, b, c, d, w[4] + Unsafe.Add(ref k, 60), 6);
         state0 += a;
         if (!TOutput.All)
         {
             return;
         }
 
-        d = I(d, a, b, c, w[11] + 0xBD3AF235u, 10);
-        c = I(c, d, a, b, w[2] + 0x2AD7D2BBu, 15);
-        b = I(b, c, d, a, w[9] + 0xEB86D391u, 21);
+        d = I(d, a, b, c, w[11] + Unsafe.Add(ref k, 61), 10);
+        c = I(c, d, a, b, w[2] + Unsafe.Add(ref k, 62), 15);
+        b = I(b, c, d, a, w[9] + Unsafe.Add(ref k, 63), 21);
         state1 += b;
         state2 += c;
         state3 += d;
@@ -286,13 +346,17 @@ internal static class Md5
     private static uint G(uint a, uint b, uint c, uint d, uint xt, int s)
         => b + BitOperations.RotateLeft(a + xt + (c & ~d) + (b & d), s);
 
-    // H = b ^ c ^ d, with c ^ d first so one xor waits for b.
+    // H = b ^ c ^ d, with c ^ d first so one xor waits for b (written (c ^ d) ^ b: the JIT turns x ^ (y ^ z) into
+    // (x ^ y) ^ z, which would put both xors after b).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint H(uint a, uint b, uint c, uint d, uint xt, int s)
-        => b + BitOperations.RotateLeft(a + xt + (b ^ (c ^ d)), s);
+        => b + BitOperations.RotateLeft(a + xt + ((c ^ d) ^ b), s);
 
     // I = c ^ (b | ~d).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint I(uint a, uint b, uint c, uint d, uint xt, int s)
         => b + BitOperations.RotateLeft(a + xt + (c ^ (b | ~d)), s);
 }
+
+/// <summary>MD5's four working words part way through a compression (see <see cref="Md5.FirstSteps"/>).</summary>
+internal readonly record struct Md5State(uint A, uint B, uint C, uint D);

@@ -167,15 +167,23 @@ internal struct Md5Lanes
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetLane(int lane, in Md5Block block)
     {
-        if ((uint)lane >= Count)
+        for (int i = 0; i < Md5Block.WordCount / 2; i++)
+        {
+            SetWordPair(lane, i, (ulong)block[2 * i + 1] << 32 | block[2 * i]);
+        }
+    }
+
+    /// <summary>Stores message words 2 <paramref name="pair"/> (the low half of <paramref name="words"/>) and 2 <paramref name="pair"/> + 1 of lane <paramref name="lane"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetWordPair(int lane, int pair, ulong words)
+    {
+        if ((uint)lane >= Count || (uint)pair >= Md5Block.WordCount / 2)
         {
             throw new ArgumentOutOfRangeException(nameof(lane));
         }
 
-        ref uint destination = ref Unsafe.Add(ref this[0], lane);
-        for (int i = 0; i < Md5Block.WordCount; i++)
-        {
-            Unsafe.Add(ref destination, i * Count) = block[i];
-        }
+        ref uint destination = ref Unsafe.Add(ref this[0], 2 * pair * Count + lane);
+        destination = (uint)words;
+        Unsafe.Add(ref destination, Count) = (uint)(words >> 32);
     }
 }

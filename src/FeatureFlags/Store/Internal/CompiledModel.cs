@@ -128,6 +128,12 @@ internal sealed class CompiledFlag
     /// <summary>The wire entity, kept only when the flag uses segments (null otherwise, to save memory).</summary>
     public required FlagDto? Source { get; init; }
 
+    /// <summary>
+    /// The flag key's share of its rollouts' bucket hash, when a rollout needs the user's bucket and the key can take that
+    /// path (null otherwise: the bucket is then hashed from the whole key).
+    /// </summary>
+    public Evaluation.Internal.BucketKeyPrefix? BucketPrefix { get; init; }
+
     /// <summary>The reason text served when the flag is off ("flag off", or "overridden locally" for a local override).</summary>
     public string OffReason { get; init; } = Evaluation.Internal.Reasons.FlagOff;
 

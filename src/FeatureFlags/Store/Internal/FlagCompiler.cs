@@ -154,7 +154,27 @@ internal sealed partial class FlagCompiler
             SegmentIds = segmentIds is null ? [] : [.. segmentIds],
             Problems = variations.Problems is null ? [] : [.. variations.Problems],
             Source = segmentIds is { Count: > 0 } ? dto : null,
+            BucketPrefix = NeedsBucket(fallthrough, rules) ? Evaluation.Internal.BucketKeyPrefix.TryCreate(key) : null,
         };
+    }
+
+    // Whether a rollout of the flag can need the user's bucket (a flag whose slices are all fixed never hashes to dispatch).
+    private static bool NeedsBucket(CompiledRollout fallthrough, CompiledRule[] rules)
+    {
+        if (fallthrough.FixedSlice == CompiledRollout.NeedsBucket)
+        {
+            return true;
+        }
+
+        foreach (var rule in rules)
+        {
+            if (rule.Rollout.FixedSlice == CompiledRollout.NeedsBucket)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
