@@ -173,8 +173,17 @@ internal sealed class CompiledRollout
         {
             _slices = value;
             FixedSlice = Decide(value);
+            IsPartition = FixedSlice == NeedsBucket && Partitions(value);
         }
     }
+
+    /// <summary>
+    /// True when the slices split [0, 1] into consecutive intervals that all need the bucket (the shape every rollout
+    /// the portal saves has): each valid, the first from 0, each from where the one before ends, the last reaching 1.
+    /// The slice holding a bucket is then the number of slices before the last that end below it, which
+    /// <see cref="Evaluation.Internal.Evaluator"/> counts without a branch; any other shape takes the walk.
+    /// </summary>
+    public bool IsPartition { get; private init; }
 
     /// <summary>
     /// What serves this rollout without the user's bucket, decided once when it is compiled: the index of the slice that
@@ -214,6 +223,24 @@ internal sealed class CompiledRollout
         }
 
         return NoSlice;
+    }
+
+    // With FixedSlice == NeedsBucket the first valid slice needs the hash; here it must also be the first slice, from 0.
+    private static bool Partitions(RolloutSlice[] slices)
+    {
+        var start = 0.0;
+        for (var i = 0; i < slices.Length; i++)
+        {
+            var slice = slices[i];
+            if (!slice.IsValid || slice.Min != start || !(slice.Max >= slice.Min))
+            {
+                return false;
+            }
+
+            start = slice.Max;
+        }
+
+        return slices.Length > 0 && start >= 1;
     }
 }
 
