@@ -152,7 +152,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         }
 
         var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out flag, out var served, out var sendToExperiment, out split);
-        if (record)
+        if (record && (_events is not null || EvaluationTelemetry.IsRecording(_store.Metrics)))
         {
             Record(user, flag, served, sendToExperiment, split, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason);
         }
@@ -162,9 +162,10 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
     /// <summary>
     /// Records an evaluation the caller made: its insight event when a variation was served, and its telemetry (every
-    /// outcome, errors included; with nobody listening this is two field reads).
+    /// outcome, errors included). Out of line: the caller first checks that there are events or listeners (with neither,
+    /// an evaluation records nothing and this call is not made).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Record(
         FlagUser user, CompiledFlag? flag, CompiledVariation? served, bool sendToExperiment, bool split,
         string flagKey, string variationId, EvaluationReasonKind kind, string reason)

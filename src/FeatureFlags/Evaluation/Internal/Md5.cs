@@ -94,11 +94,7 @@ internal static class Md5
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int FirstWordOfBlock(ReadOnlySpan<uint> paddedBlock)
-    {
-        uint a = InitA, b = InitB, c = InitC, d = InitD;
-        Compress<FirstWordOnly>(ref a, ref b, ref c, ref d, a, b, c, d, firstStep: 0, paddedBlock);
-        return unchecked((int)a);
-    }
+        => unchecked((int)(InitA + Compress<FirstWordOnly>(new Md5State(InitA, InitB, InitC, InitD), firstStep: 0, paddedBlock).A));
 
     /// <summary>
     /// Like <see cref="FirstWordOfBlock"/> when the first <paramref name="firstStep"/> steps (at most
@@ -107,11 +103,7 @@ internal static class Md5
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int FirstWordOfBlockFrom(int firstStep, in Md5State state, ReadOnlySpan<uint> paddedBlock)
-    {
-        uint a = InitA, b = InitB, c = InitC, d = InitD;
-        Compress<FirstWordOnly>(ref a, ref b, ref c, ref d, state.A, state.B, state.C, state.D, firstStep, paddedBlock);
-        return unchecked((int)a);
-    }
+        => unchecked((int)(InitA + Compress<FirstWordOnly>(state, firstStep, paddedBlock).A));
 
     /// <summary>The most steps <see cref="FirstWordOfBlockFrom"/> can skip: a one-block message fills at most 13 whole words.</summary>
     public const int MaxSkippedSteps = MaxSingleBlockLength / sizeof(uint);
@@ -195,7 +187,7 @@ internal static class Md5
         if (BitConverter.IsLittleEndian)
         {
             // Message words are little-endian, so on little-endian hardware the block can be read in place.
-            Compress<AllWords>(ref state0, ref state1, ref state2, ref state3, state0, state1, state2, state3, firstStep: 0, MemoryMarshal.Cast<byte, uint>(block));
+            AddTo(ref state0, ref state1, ref state2, ref state3, Compress<AllWords>(new Md5State(state0, state1, state2, state3), firstStep: 0, MemoryMarshal.Cast<byte, uint>(block)));
         }
         else
         {
@@ -208,7 +200,7 @@ internal static class Md5
     {
         Span<uint> words = stackalloc uint[16];
         BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(block), words);
-        Compress<AllWords>(ref state0, ref state1, ref state2, ref state3, state0, state1, state2, state3, firstStep: 0, words);
+        AddTo(ref state0, ref state1, ref state2, ref state3, Compress<AllWords>(new Md5State(state0, state1, state2, state3), firstStep: 0, words));
     }
 
     /// <summary>Which state words a compression must produce; a type argument, so each choice is compiled on its own.</summary>
@@ -230,14 +222,16 @@ internal static class Md5
     /// <summary>
     /// The 64 MD5 steps over the sixteen message words <paramref name="w"/>, fully unrolled, from step
     /// <paramref name="firstStep"/> (0 or up to <see cref="MaxSkippedSteps"/>) with the working state
-    /// <paramref name="a"/>..<paramref name="d"/> the earlier steps left; with <see cref="FirstWordOnly"/> only
-    /// <paramref name="state0"/> is updated and the last three steps are left out.
+    /// <paramref name="start"/> the earlier steps left (the chaining values when <paramref name="firstStep"/> is 0);
+    /// returns the working words, which the caller adds to the chaining values. With <see cref="FirstWordOnly"/> only
+    /// the first word is computed (the last three steps are left out) and the others are returned as 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compress<TOutput>(
-        ref uint state0, ref uint state1, ref uint state2, ref uint state3, uint a, uint b, uint c, uint d, int firstStep, ReadOnlySpan<uint> w)
+    private static Md5State Compress<TOutput>(in Md5State start, int firstStep, ReadOnlySpan<uint> w)
         where TOutput : struct, IOutputWords
     {
+        uint a = start.A, b = start.B, c = start.C, d = start.D;
+
         // Touching the last word first lets the JIT drop the bounds checks of w[0]..w[14].
         _ = w[15];
 
@@ -318,18 +312,25 @@ internal static class Md5
         c = I(c, d, a, b, w[6] + Unsafe.Add(ref k, 58), 15);
         b = I(b, c, d, a, w[13] + Unsafe.Add(ref k, 59), 21);
         a = I(a, b, c, d, w[4] + Unsafe.Add(ref k, 60), 6);
-        state0 += a;
         if (!TOutput.All)
         {
-            return;
+            return new Md5State(a, 0, 0, 0);
         }
 
         d = I(d, a, b, c, w[11] + Unsafe.Add(ref k, 61), 10);
         c = I(c, d, a, b, w[2] + Unsafe.Add(ref k, 62), 15);
         b = I(b, c, d, a, w[9] + Unsafe.Add(ref k, 63), 21);
-        state1 += b;
-        state2 += c;
-        state3 += d;
+        return new Md5State(a, b, c, d);
+    }
+
+    /// <summary>Adds a compression's working words to the chaining values (the end of every block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(ref uint state0, ref uint state1, ref uint state2, ref uint state3, in Md5State words)
+    {
+        state0 += words.A;
+        state1 += words.B;
+        state2 += words.C;
+        state3 += words.D;
     }
 
     // One step: a = b + ((a + word + constant + f(b, c, d)) <<< s), with xt = word + constant.
