@@ -152,7 +152,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         }
 
         var detail = EvaluateCore<T, TConverter>(snapshot, flagKey, user, defaultValue, out flag, out var served, out var sendToExperiment, out split);
-        if (record && (_events is not null || EvaluationTelemetry.IsRecording(_store.Metrics)))
+        if (record)
         {
             Record(user, flag, served, sendToExperiment, split, detail.FlagKey, detail.VariationId, detail.Kind, detail.Reason);
         }
@@ -162,10 +162,9 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
 
     /// <summary>
     /// Records an evaluation the caller made: its insight event when a variation was served, and its telemetry (every
-    /// outcome, errors included). Out of line: the caller first checks that there are events or listeners (with neither,
-    /// an evaluation records nothing and this call is not made).
+    /// outcome, errors included; with nobody listening this is two field reads).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Record(
         FlagUser user, CompiledFlag? flag, CompiledVariation? served, bool sendToExperiment, bool split,
         string flagKey, string variationId, EvaluationReasonKind kind, string reason)

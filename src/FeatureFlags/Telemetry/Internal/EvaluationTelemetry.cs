@@ -41,10 +41,6 @@ internal static class EvaluationTelemetry
         }
     }
 
-    /// <summary>Whether <see cref="Record"/> would record anything now: the evaluations counter is enabled or the source has listeners.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsRecording(FeatureFlagsMetrics? metrics) => metrics is { Evaluations.Enabled: true } || Source.HasListeners();
-
     /// <summary>The semantic conventions' <c>feature_flag.result.reason</c> for an outcome.</summary>
     public static string ReasonOf(EvaluationReasonKind kind, CompiledFlag? flag, bool split) => kind switch
     {
