@@ -31,7 +31,7 @@ internal static class Bucketing
 
     /// <summary>Bucket in [0, 1] of <paramref name="flag"/>'s key + <paramref name="value"/>: from the flag's <see cref="CompiledFlag.BucketPrefix"/> when it has one.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // keeps the hashing's stack blocks out of the evaluator's frame
-    [SkipLocalsInit] // the prefix's block is a copy of its template, then written over
+    [SkipLocalsInit] // every word of the prefix's block is written before it is read
     public static double GetBucket(CompiledFlag flag, string value)
         => flag.BucketPrefix is { } prefix && prefix.TryGetBucket(value, out double bucket) ? bucket : GetBucket(flag.Key, value);
 
