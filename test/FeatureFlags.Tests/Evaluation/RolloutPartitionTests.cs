@@ -76,7 +76,7 @@ public sealed class RolloutPartitionTests
         var flag = Compile(Flag(bounds));
         Assert.True(flag.Fallthrough.IsPartition);
         var slices = SlicesOf(bounds);
-        double[] buckets = [0, double.Epsilon, 0.25, BitDecrement(0.25), BitIncrement(0.25), 0.5, BitDecrement(0.5), BitIncrement(0.5), 0.75, BitDecrement(1), 1];
+        double[] buckets = [0, double.Epsilon, 0.25, Math.BitDecrement(0.25), Math.BitIncrement(0.25), 0.5, Math.BitDecrement(0.5), Math.BitIncrement(0.5), 0.75, Math.BitDecrement(1), 1];
 
         foreach (var bucket in buckets)
         {
@@ -149,8 +149,4 @@ public sealed class RolloutPartitionTests
     }
 
     private static CompiledFlag Compile(FlagDto dto) => TestFlags.Store(dto).Current.Flags[dto.Key!];
-
-    private static double BitIncrement(double x) => Math.BitIncrement(x);
-
-    private static double BitDecrement(double x) => Math.BitDecrement(x);
 }
