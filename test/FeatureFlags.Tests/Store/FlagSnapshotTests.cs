@@ -179,11 +179,25 @@ public sealed class FlagSnapshotTests
         Assert.Equal(scratch.LiveFlags, patched.LiveFlags);
         Assert.Equal(patched.LiveKeys, patched.LiveFlags.Select(f => f.Key));
         Assert.Equal(scratch.Version, patched.Version);
+
+        // The look-up (FlagKeyIndex) finds every live flag, as the scratch snapshot does, and no archived or absent one.
+        foreach (var (key, flag) in patched.Flags)
+        {
+            Assert.Equal(!flag.IsArchived, patched.TryGetLiveFlag(key, out var found));
+            Assert.Same(flag.IsArchived ? null : flag, found);
+        }
+
+        Assert.False(patched.TryGetLiveFlag("not-a-flag", out _));
     }
 
     private static void AssertUnchanged(FlagSnapshot snapshot, CompiledFlag[] flags, string[] keys)
     {
         Assert.Equal(flags, snapshot.LiveFlags);
         Assert.Equal(keys, snapshot.LiveKeys);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.True(snapshot.TryGetLiveFlag(keys[i], out var found));
+            Assert.Same(flags[i], found);
+        }
     }
 }

@@ -45,11 +45,13 @@ internal sealed class FlagSnapshot
         LiveFlags = liveFlags;
         LiveKeys = liveKeys;
         Version = version;
+        _index = new FlagKeyIndex(liveFlags);
     }
 
     private FlagSnapshot(
-        Dictionary<string, CompiledFlag> flags, Dictionary<Guid, CompiledSegment> segments, CompiledFlag[] liveFlags, string[] liveKeys, long version)
+        Dictionary<string, CompiledFlag> flags, Dictionary<Guid, CompiledSegment> segments, CompiledFlag[] liveFlags, string[] liveKeys, FlagKeyIndex index, long version)
     {
+        _index = index;
         Flags = flags;
         Segments = segments;
         IsInitialized = true;
@@ -105,12 +107,16 @@ internal sealed class FlagSnapshot
 
         if (structural is null)
         {
-            return new FlagSnapshot(flags, segments, replaced ?? previous.LiveFlags, oldKeys, version);
+            return new FlagSnapshot(flags, segments, replaced ?? previous.LiveFlags, oldKeys, ReplacedIn(previous._index, replaced, previous.LiveFlags), version);
         }
 
         var (liveFlags, liveKeys) = Merge(replaced ?? previous.LiveFlags, oldKeys, structural);
-        return new FlagSnapshot(flags, segments, liveFlags, liveKeys, version);
+        return new FlagSnapshot(flags, segments, liveFlags, liveKeys, new FlagKeyIndex(liveFlags), version);
     }
+
+    // The index of the live flags after a patch that only replaced some (replaced differs from before where it did).
+    private static FlagKeyIndex ReplacedIn(FlagKeyIndex index, CompiledFlag[]? replaced, CompiledFlag[] before)
+        => replaced is null ? index : index.WithReplaced(replaced.Where((flag, i) => !ReferenceEquals(flag, before[i])));
 
     private static bool IsListed(List<(string Key, CompiledFlag? Live)>? changes, string key)
         => changes is not null && changes.Exists(c => string.Equals(c.Key, key, StringComparison.Ordinal));
@@ -171,14 +177,13 @@ internal sealed class FlagSnapshot
 
     public bool IsInitialized { get; }
 
+    /// <summary>The live (not archived) flag <paramref name="key"/>, found through <see cref="FlagKeyIndex"/>.</summary>
     public bool TryGetLiveFlag(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CompiledFlag? flag)
     {
-        if (Flags.TryGetValue(key, out flag) && !flag.IsArchived)
-        {
-            return true;
-        }
-
-        flag = null;
-        return false;
+        flag = _index.Find(key);
+        return flag is not null;
     }
+
+    // LiveFlags by key.
+    private readonly FlagKeyIndex _index;
 }

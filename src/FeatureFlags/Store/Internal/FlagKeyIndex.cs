@@ -1,0 +1,159 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FeatureFlags.Store.Internal;
+
+/// <summary>
+/// A snapshot's live flags by key: an open-addressing table of the flags themselves, probed linearly, at most half full.
+/// </summary>
+/// <remarks>
+/// Every evaluation starts with this look-up, so it is built for one: the key is hashed by a few multiplications over
+/// its chars, sixteen bytes at a time (<see cref="Hash"/>), and the slot it lands on holds the flag, whose key is
+/// compared while its evaluation already starts (the comparison is predicted to match). A patch that replaces flags copies
+/// the table and overwrites their slots; one that adds or removes a flag builds a new one. The keys come from the flag
+/// server, not from users, so the hash needs no random seed against crafted collisions; a collision only costs a probe.
+/// </remarks>
+internal sealed class FlagKeyIndex
+{
+    /// <summary>The index of no flags.</summary>
+    public static readonly FlagKeyIndex Empty = new([]);
+
+    // The flag whose probe sequence passes here, or null for an empty slot; a power of two long.
+    private readonly CompiledFlag?[] _slots;
+    private readonly int _shift;
+
+    /// <summary>Indexes <paramref name="flags"/> (distinct keys) by key.</summary>
+    public FlagKeyIndex(CompiledFlag[] flags)
+    {
+        // At least twice as many slots as flags, so at least half of them are empty.
+        var length = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, flags.Length * 2));
+        _slots = new CompiledFlag?[length];
+        _shift = 64 - BitOperations.Log2((uint)length);
+        foreach (var flag in flags)
+        {
+            _slots[FreeSlot(_slots, SlotOf(flag.Key))] = flag;
+        }
+    }
+
+    private FlagKeyIndex(CompiledFlag?[] slots, int shift)
+    {
+        _slots = slots;
+        _shift = shift;
+    }
+
+    /// <summary>
+    /// This index with each of <paramref name="flags"/> in place of the indexed flag with its key (every key is indexed):
+    /// a copy of the table with their slots overwritten.
+    /// </summary>
+    public FlagKeyIndex WithReplaced(IEnumerable<CompiledFlag> flags)
+    {
+        var slots = (CompiledFlag?[])_slots.Clone();
+        var mask = slots.Length - 1;
+        foreach (var flag in flags)
+        {
+            var slot = SlotOf(flag.Key);
+            while (!string.Equals(slots[slot]!.Key, flag.Key, StringComparison.Ordinal))
+            {
+                slot = (slot + 1) & mask;
+            }
+
+            slots[slot] = flag;
+        }
+
+        return new FlagKeyIndex(slots, _shift);
+    }
+
+    /// <summary>The flag with <paramref name="key"/> (not null: the callers check), or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public CompiledFlag? Find(string key)
+    {
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var slot = SlotOf(key); ; slot = (slot + 1) & mask)
+        {
+            var flag = slots[slot];
+            if (flag is null || string.Equals(flag.Key, key, StringComparison.Ordinal))
+            {
+                return flag;
+            }
+        }
+    }
+
+    private static int FreeSlot(CompiledFlag?[] slots, int slot)
+    {
+        while (slots[slot] is not null)
+        {
+            slot = (slot + 1) & (slots.Length - 1);
+        }
+
+        return slot;
+    }
+
+    /// <summary>The slot <paramref name="key"/>'s probe starts at: the top bits of its hash.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int SlotOf(string key) => (int)(Hash(key) >> _shift);
+
+    /// <summary>
+    /// A 64-bit hash of <paramref name="key"/>'s chars, every byte of them read as 8-byte words, each pair of words folded
+    /// into the value (seeded with the length) by one 128-bit multiplication, high half xor low half. A key of 8 to 16
+    /// chars (most flag keys) is hashed here, its first and last 16 bytes (overlapping) in two independent products;
+    /// any other length takes <see cref="HashOther"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // the look-up's first step: inlined, it costs no call
+    internal static ulong Hash(string key)
+    {
+        ref byte start = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(key.AsSpan()));
+        nuint length = (nuint)key.Length * sizeof(char);
+        return length - 16 <= 16
+            ? Mix((length * Prime0) ^ Read(ref start, 0) ^ Prime1, Read(ref start, 8) ^ Prime2)
+                ^ Mix(Read(ref start, length - 16) ^ Prime3, Read(ref start, length - 8) ^ Prime4)
+            : HashOther(ref start, length);
+    }
+
+    /// <summary>
+    /// <see cref="Hash"/> of a key shorter than 8 chars or longer than 16 (<paramref name="length"/> bytes from
+    /// <paramref name="start"/>): whole 16-byte blocks folded in turn, then the last 16 bytes; or, under 16 bytes, the
+    /// first and the last 8, 4 or 2.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong HashOther(ref byte start, nuint length)
+    {
+        ulong seed = length * Prime0;
+        if (length > 32)
+        {
+            for (nuint offset = 0; offset + 16 < length; offset += 16)
+            {
+                seed = Mix(seed ^ Read(ref start, offset) ^ Prime1, Read(ref start, offset + 8) ^ Prime2);
+            }
+
+            return Mix(seed ^ Read(ref start, length - 16) ^ Prime1, Read(ref start, length - 8) ^ Prime2);
+        }
+
+        if (length >= 8)
+        {
+            return Mix(seed ^ Read(ref start, 0) ^ Prime1, Read(ref start, length - 8) ^ Prime2);
+        }
+
+        // One to three chars (two to six bytes), or none: the first and the last four bytes, or the one char twice.
+        ulong low = length >= 4 ? Unsafe.ReadUnaligned<uint>(ref start) : length == 2 ? Unsafe.ReadUnaligned<ushort>(ref start) : 0UL;
+        ulong high = length >= 4 ? Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, length - 4)) : low;
+        return Mix(seed ^ low ^ Prime1, (high << 32 | high) ^ Prime2);
+    }
+
+    private const ulong Prime0 = 0x9E3779B97F4A7C15;
+    private const ulong Prime1 = 0xA0761D6478BD642F;
+    private const ulong Prime2 = 0xE7037ED1A0B428DB;
+    private const ulong Prime3 = 0x8EBC6AF09C88C6E3;
+    private const ulong Prime4 = 0x589965CC75374CC3;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Read(ref byte start, nuint offset) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Mix(ulong x, ulong y)
+    {
+        ulong high = Math.BigMul(x, y, out ulong low);
+        return high ^ low;
+    }
+}
