@@ -102,9 +102,10 @@ public sealed partial class BootstrapTagHelperTests
     [Fact]
     public void Write_EscapesEveryHtmlSensitiveCharacter()
     {
-        var state = new AllFlagsState(true, "ok", new AllFlagsEntries(
-            [Hostile],
-            [new AllFlagsEntry(new CompiledVariation(Hostile, Hostile), EvaluationReasonKind.Fallthrough, "fall through targets and rules")]));
+        var options = Options.Create(new FeatureFlagsOptions());
+        var store = new FlagStore(options, new FakeLogger<FlagStore>());
+        store.ApplyFull([Flags.String(Hostile, Hostile)], []);
+        var state = new FeatureFlagClient(store, options).GetAllFlags(FlagUser.Create("u1"));
 
         var json = FeatureFlagsBootstrapTagHelper.Write([Hostile], state);
 

@@ -233,6 +233,8 @@ public sealed class BootstrapFileTests : IDisposable
         Assert.Equal("v9", detail.Value);
         Assert.Equal(EvaluationReasonKind.LocalOverride, detail.Kind);
         Assert.Equal("overridden locally", detail.Reason);
+        Assert.True(client.GetAllFlags(user).TryGetDetail("banner", out var inAll));
+        Assert.Equal(detail, inAll); // the all-flags entry keeps the override's own reason
         Assert.Equal(10, client.IntVariation("limit", user));
 
         var changed = new TaskCompletionSource<FlagsChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);

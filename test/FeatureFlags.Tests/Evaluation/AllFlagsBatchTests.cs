@@ -197,8 +197,8 @@ public sealed class AllFlagsBatchTests
         client.GetAllFlags(user);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        // The state and one 24-byte entry per flag; no per-flag detail, dictionary or hash buffer.
-        Assert.InRange(allocated, 24 * count, (24 * count) + 200);
+        // The state and one 16-byte entry per flag; no per-flag detail, dictionary or hash buffer.
+        Assert.InRange(allocated, 16 * count, (16 * count) + 200);
     }
 
     /// <summary>

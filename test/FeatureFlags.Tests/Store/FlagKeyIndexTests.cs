@@ -7,8 +7,8 @@ namespace FeatureFlags.Tests.Store;
 
 /// <summary>
 /// <see cref="FlagKeyIndex"/>, the table every evaluation looks its flag up in: finds every indexed key of any length
-/// and no other, reads every byte of a key into its hash, survives keys that share a slot, and a replacement leaves the
-/// index it was made from as it was.
+/// and no other, reads every byte of a key into its hash, survives keys that share a slot, and serves a patch's array
+/// of replaced flags as it is.
 /// </summary>
 public sealed class FlagKeyIndexTests
 {
@@ -22,14 +22,14 @@ public sealed class FlagKeyIndexTests
 
         foreach (var flag in flags)
         {
-            Assert.Same(flag, index.Find(flag.Key));
-            Assert.Same(flag, index.Find(new string(flag.Key.AsSpan()))); // by value, not by reference
+            Assert.Same(flag, index.Find(flag.Key, flags));
+            Assert.Same(flag, index.Find(new string(flag.Key.AsSpan()), flags)); // by value, not by reference
             for (var at = 0; at < flag.Key.Length; at++)
             {
-                Assert.Null(index.Find(Replace(flag.Key, at, 'j')));
+                Assert.Null(index.Find(Replace(flag.Key, at, 'j'), flags));
             }
 
-            Assert.Null(index.Find(flag.Key + "\0"));
+            Assert.Null(index.Find(flag.Key + "\0", flags));
         }
     }
 
@@ -67,8 +67,8 @@ public sealed class FlagKeyIndexTests
         var keys = Enumerable.Range(0, 5000).Select(i => $"checkout-flow-{i}").ToArray();
         var (index, flags) = Index(keys);
 
-        Assert.All(flags, flag => Assert.Same(flag, index.Find(flag.Key)));
-        Assert.All(Enumerable.Range(5000, 2000), i => Assert.Null(index.Find($"checkout-flow-{i}")));
+        Assert.All(flags, flag => Assert.Same(flag, index.Find(flag.Key, flags)));
+        Assert.All(Enumerable.Range(5000, 2000), i => Assert.Null(index.Find($"checkout-flow-{i}", flags)));
 
         // The top bits of the hashes of these keys fill the slots about evenly: no slot starts more than a few probes.
         var slots = 1 << 14; // twice 5,000 rounded up to a power of two
@@ -86,25 +86,25 @@ public sealed class FlagKeyIndexTests
     {
         var (index, flags) = Index(["é", "ключ-флага", "旗帜", "emoji-🚩-flag"]);
 
-        Assert.All(flags, flag => Assert.Same(flag, index.Find(flag.Key)));
-        Assert.Null(index.Find("e"));
-        Assert.Null(index.Find(string.Empty));
-        Assert.Null(FlagKeyIndex.Empty.Find("anything"));
+        Assert.All(flags, flag => Assert.Same(flag, index.Find(flag.Key, flags)));
+        Assert.Null(index.Find("e", flags));
+        Assert.Null(index.Find(string.Empty, flags));
+        Assert.Null(FlagKeyIndex.Empty.Find("anything", []));
     }
 
     [Fact]
-    public void WithReplaced_FindsTheNewFlags_AndTheOriginalIndexStillFindsTheOldOnes()
+    public void SharedByAReplacingPatch_FindsTheFlagsOfTheArrayItIsGiven()
     {
+        // A patch that replaces flags keeps every key at its position, so the new snapshot shares the index and passes its
+        // own flags; the old snapshot keeps finding its own.
         var (index, flags) = Index(["a", "b", "c"]);
-        var (_, newer) = Index(["b", "c"]);
+        var (_, newer) = Index(["a", "b", "c"]);
+        var patched = new[] { flags[0], newer[1], newer[2] };
 
-        var replaced = index.WithReplaced(newer);
-
-        Assert.Same(flags[0], replaced.Find("a"));
-        Assert.Same(newer[0], replaced.Find("b"));
-        Assert.Same(newer[1], replaced.Find("c"));
-        Assert.Same(flags[1], index.Find("b"));
-        Assert.Same(flags[2], index.Find("c"));
+        Assert.Same(flags[0], index.Find("a", patched));
+        Assert.Same(newer[1], index.Find("b", patched));
+        Assert.Same(newer[2], index.Find("c", patched));
+        Assert.Same(flags[1], index.Find("b", flags));
     }
 
     private static string Replace(string key, int at, char with) => string.Create(key.Length, (key, at, with), static (span, s) =>

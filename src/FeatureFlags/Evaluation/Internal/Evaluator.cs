@@ -25,8 +25,9 @@ internal readonly record struct EvalResult(
 }
 
 /// <summary>
-/// A flag whose batched evaluation stopped at a percentage rollout that needs the user's bucket: which rollout (the
-/// index of the rule that matched, or <see cref="Fallthrough"/>) and the value hashed after the flag key.
+/// Where a batched evaluation of a flag stopped: the index of the rule that matched (or <see cref="Fallthrough"/>: none
+/// did, or the flag was decided before its rules), and, at a percentage rollout that needs the user's bucket, the value
+/// hashed after the flag key (empty otherwise).
 /// </summary>
 internal readonly record struct PendingRollout(int RuleIndex, string DispatchValue)
 {
@@ -81,8 +82,9 @@ internal static partial class Evaluator
     /// The first half of a batched evaluation (all flags for one user): evaluates <paramref name="flag"/> up to the
     /// point where it needs the user's bucket. Returns true with the <paramref name="result"/> when no hash is needed,
     /// else false with the rollout to finish (<see cref="FinishWithBucket"/>) once the bucket of
-    /// <see cref="CompiledFlag.Key"/> + <see cref="PendingRollout.DispatchValue"/> is known. Experiment inclusion is
-    /// not computed (false): the batched callers do not record events.
+    /// <see cref="CompiledFlag.Key"/> + <see cref="PendingRollout.DispatchValue"/> is known. Either way
+    /// <paramref name="pending"/> names the rule that matched. Experiment inclusion is not computed (false): the batched
+    /// callers do not record events.
     /// </summary>
     public static bool TryEvaluateWithoutBucket(
         CompiledFlag flag, FlagUser user, bool strictMissingAttributes, ref SegmentMemo segments, out EvalResult result, out PendingRollout pending)
@@ -90,7 +92,7 @@ internal static partial class Evaluator
         result = Select(flag, user, strictMissingAttributes, ref segments, out var rollout, out var ruleIndex);
         if (rollout is null)
         {
-            pending = default;
+            pending = new PendingRollout(ruleIndex, string.Empty);
             return true;
         }
 
@@ -102,7 +104,7 @@ internal static partial class Evaluator
 
         // Decided without the bucket (a fixed slice, or none): the dispatch value is read only to hash, for the bucket
         // or the experiment, and neither happens here.
-        pending = default;
+        pending = new PendingRollout(ruleIndex, string.Empty);
         result = rollout.FixedSlice >= 0
             ? FixedSliceResult(rollout, result.Kind, result.Reason) // the common case, without a call
             : Dispatch(flag, rollout, result.Kind, result.Reason, dispatchValue: string.Empty, double.NaN, withExperiment: false);

@@ -46,7 +46,7 @@ internal sealed partial class FeatureFlagClient
             }
             catch (Exception e)
             {
-                entries[cursor] = new AllFlagsEntry(Failed(flags[cursor], e));
+                entries[cursor] = new AllFlagsEntry(Failed(flags[cursor], e), PendingRollout.Fallthrough);
                 cursor++;
             }
         }
@@ -56,7 +56,7 @@ internal sealed partial class FeatureFlagClient
             Finish(ref batch, flags, entries, kernel);
         }
 
-        return new AllFlagsState(true, "ok", new AllFlagsEntries(snapshot.LiveKeys, entries));
+        return new AllFlagsState(true, "ok", new AllFlagsEntries(snapshot.LiveKeys, flags, entries));
     }
 
     /// <summary>
@@ -73,16 +73,16 @@ internal sealed partial class FeatureFlagClient
             if (!flag.IsEnabled && flag.DisabledVariation is { } off)
             {
                 // The common case of a big flag set, decided without the evaluator.
-                entries[i] = new AllFlagsEntry(off, flag.OffKind, flag.OffReason);
+                entries[i] = new AllFlagsEntry(off, flag.OffKind, PendingRollout.Fallthrough);
             }
             else if (Evaluator.TryEvaluateWithoutBucket(flag, user, _strict, ref segments, out var result, out var pending))
             {
-                entries[i] = Entry(flag, result);
+                entries[i] = Entry(flag, result, pending.RuleIndex);
             }
             else if (!batch.TryAdd(i, flag.BucketPrefix, pending))
             {
                 // A key that is not one ASCII block (long or non-ASCII): hashed on its own, as a single evaluation does.
-                entries[i] = Entry(flag, Evaluator.FinishWithBucket(flag, pending.RuleIndex, Bucketing.GetBucket(flag, pending.DispatchValue)));
+                entries[i] = Entry(flag, Evaluator.FinishWithBucket(flag, pending.RuleIndex, Bucketing.GetBucket(flag, pending.DispatchValue)), pending.RuleIndex);
             }
             else if (batch.IsFull)
             {
@@ -110,7 +110,7 @@ internal sealed partial class FeatureFlagClient
             catch (Exception e)
             {
                 var failed = batch.LaneAt(lane).Index;
-                entries[failed] = new AllFlagsEntry(Failed(flags[failed], e));
+                entries[failed] = new AllFlagsEntry(Failed(flags[failed], e), PendingRollout.Fallthrough);
                 lane++;
             }
         }
@@ -124,12 +124,15 @@ internal sealed partial class FeatureFlagClient
         {
             ref readonly var queued = ref batch.LaneAt(lane);
             var flag = flags[queued.Index];
-            entries[queued.Index] = Entry(flag, Evaluator.FinishWithBucket(flag, queued.RuleIndex, buckets[lane]));
+            entries[queued.Index] = Entry(flag, Evaluator.FinishWithBucket(flag, queued.RuleIndex, buckets[lane]), queued.RuleIndex);
         }
     }
 
-    /// <summary>The entry of an evaluation, an error reported first (<see cref="Reported"/>, called only then).</summary>
+    /// <summary>
+    /// The entry of an evaluation whose rule <paramref name="ruleIndex"/> matched (a <see cref="PendingRollout.RuleIndex"/>),
+    /// an error reported first (<see cref="Reported"/>, called only then).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private AllFlagsEntry Entry(CompiledFlag flag, in EvalResult result)
-        => new(result.Variation is null ? Reported(flag, result) : result);
+    private AllFlagsEntry Entry(CompiledFlag flag, in EvalResult result, int ruleIndex)
+        => new(result.Variation is null ? Reported(flag, result) : result, ruleIndex);
 }

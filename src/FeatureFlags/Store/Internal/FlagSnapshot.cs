@@ -107,16 +107,12 @@ internal sealed class FlagSnapshot
 
         if (structural is null)
         {
-            return new FlagSnapshot(flags, segments, replaced ?? previous.LiveFlags, oldKeys, ReplacedIn(previous._index, replaced, previous.LiveFlags), version);
+            return new FlagSnapshot(flags, segments, replaced ?? previous.LiveFlags, oldKeys, previous._index, version); // same keys, same positions
         }
 
         var (liveFlags, liveKeys) = Merge(replaced ?? previous.LiveFlags, oldKeys, structural);
         return new FlagSnapshot(flags, segments, liveFlags, liveKeys, new FlagKeyIndex(liveFlags), version);
     }
-
-    // The index of the live flags after a patch that only replaced some (replaced differs from before where it did).
-    private static FlagKeyIndex ReplacedIn(FlagKeyIndex index, CompiledFlag[]? replaced, CompiledFlag[] before)
-        => replaced is null ? index : index.WithReplaced(replaced.Where((flag, i) => !ReferenceEquals(flag, before[i])));
 
     private static bool IsListed(List<(string Key, CompiledFlag? Live)>? changes, string key)
         => changes is not null && changes.Exists(c => string.Equals(c.Key, key, StringComparison.Ordinal));
@@ -180,10 +176,10 @@ internal sealed class FlagSnapshot
     /// <summary>The live (not archived) flag <paramref name="key"/>, found through <see cref="FlagKeyIndex"/>.</summary>
     public bool TryGetLiveFlag(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CompiledFlag? flag)
     {
-        flag = _index.Find(key);
+        flag = _index.Find(key, LiveFlags);
         return flag is not null;
     }
 
-    // LiveFlags by key.
+    // Positions in LiveFlags by key.
     private readonly FlagKeyIndex _index;
 }
