@@ -229,6 +229,10 @@ public sealed class AutoFailoverTests
         await h.StartAndSyncAsync();
         transport.RecordObservableInstruments();
 
+        // The poll loop counts its poll once the poll has returned, after the commit that ended StartAndSyncAsync: wait
+        // for that count (and the apply's duration) rather than read the collectors in a race with the loop's thread.
+        await polls.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(10));
+        await apply.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(10));
         var failover = Assert.Single(failovers.GetMeasurementSnapshot());
         Assert.Equal("polling", failover.Tags["featureflags.sync.transport"]);
         Assert.Equal("upgrade_refused", failover.Tags["error.type"]);
