@@ -14,15 +14,12 @@ namespace FeatureFlags.Store.Internal;
 /// already starts (the comparison is predicted to match). A slot holds a position, not the flag: 4 bytes, and a patch
 /// that only replaces flags keeps every position, so it shares the table as it is (a table of the flags themselves,
 /// 256 KB at 10,000 flags on the large-object heap, was copied by every patch: 1.7 ms a patch in collections). A patch
-/// that adds or removes a flag moves positions and builds a new table. The keys come from the flag server, not from users, so the hash needs no
-/// random seed against crafted collisions; a collision only costs a probe. A struct, held in its snapshot's own fields:
-/// the look-up reads the table with one load fewer.
+/// that adds or removes a flag moves positions and builds a new table. The keys come from the flag server, not from
+/// users, so the hash needs no random seed against crafted collisions; a collision only costs a probe. A struct, held in
+/// its snapshot's own fields: the look-up reads the table with one load fewer.
 /// </remarks>
 internal readonly struct FlagKeyIndex
 {
-    /// <summary>The index of no flags.</summary>
-    public static readonly FlagKeyIndex Empty = new([]);
-
     // Position + 1 of the flag whose probe sequence passes here, or 0 for an empty slot; a power of two long.
     private readonly int[] _slots;
     private readonly int _shift;
