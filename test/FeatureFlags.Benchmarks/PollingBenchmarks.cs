@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using FeatureFlags.DataSystem.Internal;
@@ -20,8 +21,8 @@ namespace FeatureFlags.Benchmarks;
 public class PollingBenchmarks : IDisposable
 {
     private const int FlagCount = 1_000;
-    private static readonly byte[] Empty = [];
-    private byte[] _full = null!;
+    private static readonly ReadOnlySequence<byte> Empty = ReadOnlySequence<byte>.Empty;
+    private ReadOnlySequence<byte> _full;
     private PollingDataSource _source = null!;
     private FlagDataSystem _dataSystem = null!;
     private ServiceProvider _services = null!;
@@ -30,7 +31,7 @@ public class PollingBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _full = Encoding.UTF8.GetBytes(SyncData.Envelope("full", Enumerable.Range(0, FlagCount).Select(i => SyncData.Flag(i, 1_700_000_000_000 + i))));
+        _full = new(Encoding.UTF8.GetBytes(SyncData.Envelope("full", Enumerable.Range(0, FlagCount).Select(i => SyncData.Flag(i, 1_700_000_000_000 + i)))));
         var options = Options.Create(new FeatureFlagsOptions { EnvSecret = "benchmark-secret-benchmark-secret-0000", DataSync = DataSyncMode.Polling });
         _services = new ServiceCollection().AddHttpClient().BuildServiceProvider();
         _source = new PollingDataSource(_services.GetRequiredService<IHttpClientFactory>(), options, TimeProvider.System, NullLogger<PollingDataSource>.Instance);

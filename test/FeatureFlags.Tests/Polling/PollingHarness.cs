@@ -1,3 +1,4 @@
+using System.Buffers;
 using FeatureFlags.Sync.Internal.Polling;
 using FeatureFlags.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,10 +16,11 @@ internal sealed class PollingHarness : DataSystemHarness
 {
     private readonly ServiceProvider _services;
 
-    private PollingHarness(FakeFeatBitServer server, FakeTimeProvider time, FeatureFlagsOptions options, FakeLogCollector logs, ServiceProvider services)
+    private PollingHarness(FakeFeatBitServer server, FakeTimeProvider time, FeatureFlagsOptions options, FakeLogCollector logs, ServiceProvider services, ArrayPool<byte>? bufferPool)
         : base(
             server, time, options, logs, services.GetRequiredService<ILoggerFactory>(),
-            wrapped => new PollingDataSource(services.GetRequiredService<IHttpClientFactory>(), wrapped, time, services.GetRequiredService<ILoggerFactory>().CreateLogger<PollingDataSource>()))
+            wrapped => new PollingDataSource(
+                services.GetRequiredService<IHttpClientFactory>(), wrapped, time, services.GetRequiredService<ILoggerFactory>().CreateLogger<PollingDataSource>(), bufferPool: bufferPool))
     {
         _services = services;
         Source = (PollingDataSource)Service.Source!;
@@ -26,10 +28,11 @@ internal sealed class PollingHarness : DataSystemHarness
 
     public PollingDataSource Source { get; }
 
-    public static async Task<PollingHarness> CreateAsync(Action<FeatureFlagsOptions>? configure = null)
+    /// <summary>A started fake server and the harness around it; <paramref name="bufferPool"/> is where response bodies are read (the shared pool when null).</summary>
+    public static async Task<PollingHarness> CreateAsync(Action<FeatureFlagsOptions>? configure = null, ArrayPool<byte>? bufferPool = null)
     {
         var (server, time, options, logs, services) = await PrepareAsync(DataSyncMode.Polling, configure);
-        return new PollingHarness(server, time, options, logs, services);
+        return new PollingHarness(server, time, options, logs, services, bufferPool);
     }
 
     /// <summary>

@@ -29,6 +29,9 @@ internal sealed record PollFault
     /// <summary>A 200 <c>application/json</c> body sent instead of the real reply; null for none.</summary>
     public string? MalformedBody { get; private init; }
 
+    /// <summary>A 200 <c>application/json</c> body sent as these bytes (which need not be UTF-8) instead of the real reply; null for none.</summary>
+    public byte[]? RawBody { get; private init; }
+
     /// <summary>What FeatBit's rate limiter answers: 429 with <c>Retry-After: &lt;whole seconds, rounded up&gt;</c> and no body.</summary>
     public static PollFault RateLimit(TimeSpan retryAfter)
     {
@@ -71,6 +74,13 @@ internal sealed record PollFault
     {
         ArgumentNullException.ThrowIfNull(body);
         return new PollFault("malformed JSON") { MalformedBody = body };
+    }
+
+    /// <summary>200 <c>application/json; charset=utf-8</c> with exactly <paramref name="body"/> (invalid UTF-8, for one).</summary>
+    public static PollFault Raw(byte[] body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return new PollFault("raw body") { RawBody = body };
     }
 
     private static string DeltaSeconds(TimeSpan value)

@@ -45,6 +45,15 @@ internal sealed partial class FakeFeatBitServer
     public TimeSpan PollDelay { get; set; }
 
     /// <summary>
+    /// When true, a polling body is sent without <c>Content-Length</c>, in flushed chunks of <see cref="PollChunkSize"/>
+    /// bytes (HTTP/1.1 chunked transfer encoding); when false (the default), with its length in one write.
+    /// </summary>
+    public bool ChunkedPollResponses { get; set; }
+
+    /// <summary>The size of one chunk of a polling body sent with <see cref="ChunkedPollResponses"/>.</summary>
+    public const int PollChunkSize = 4096;
+
+    /// <summary>
     /// A proxy that refuses WebSocket upgrades: every upgrade request to a streaming path is answered with
     /// <see cref="RefusedUpgradeStatusCode"/> and a short text body, without switching protocols (a
     /// <see cref="System.Net.WebSockets.ClientWebSocket"/> fails to connect with <c>WebSocketError.NotAWebSocket</c>),
@@ -211,6 +220,11 @@ internal sealed partial class FakeFeatBitServer
             return (PollAnswer.Json(body, eventType: null), recordedCursor, fault);
         }
 
+        if (fault is { RawBody: { } raw })
+        {
+            return (PollAnswer.Raw(raw, eventType: null), recordedCursor, fault);
+        }
+
         if (!string.Equals(request.Headers.Authorization.ToString(), Secret, StringComparison.Ordinal) || (AgentMode && !AgentHasData))
         {
             return (PollAnswer.Empty(StatusCodes.Status401Unauthorized), recordedCursor, fault);
@@ -265,7 +279,7 @@ internal sealed partial class FakeFeatBitServer
         return value.EndsWith(PollingPath, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static async Task WriteAsync(HttpResponse response, PollAnswer answer, CancellationToken ct)
+    private async Task WriteAsync(HttpResponse response, PollAnswer answer, CancellationToken ct)
     {
         response.StatusCode = answer.StatusCode;
         if (answer.RetryAfter is not null)
@@ -279,10 +293,21 @@ internal sealed partial class FakeFeatBitServer
             return;
         }
 
-        var bytes = Encoding.UTF8.GetBytes(answer.Body);
+        var bytes = answer.Body;
         response.ContentType = answer.ContentType;
-        response.ContentLength = bytes.Length;
-        await response.Body.WriteAsync(bytes, ct);
+        if (!ChunkedPollResponses)
+        {
+            response.ContentLength = bytes.Length;
+            await response.Body.WriteAsync(bytes, ct);
+            return;
+        }
+
+        // No Content-Length: Kestrel sends the body in chunks, as a JSON result streamed by an output formatter is sent.
+        for (var offset = 0; offset < bytes.Length; offset += PollChunkSize)
+        {
+            await response.Body.WriteAsync(bytes.AsMemory(offset, Math.Min(PollChunkSize, bytes.Length - offset)), ct);
+            await response.Body.FlushAsync(ct);
+        }
     }
 
     private void RaiseMaxConcurrentPolls(int inFlight)
@@ -301,13 +326,15 @@ internal sealed partial class FakeFeatBitServer
     }
 
     /// <summary>What a polling request is answered: status, optional <c>Retry-After</c>, and a body with its type (none when null).</summary>
-    private sealed record PollAnswer(int StatusCode, string? RetryAfter, string? ContentType, string Body, string? EventType)
+    private sealed record PollAnswer(int StatusCode, string? RetryAfter, string? ContentType, byte[] Body, string? EventType)
     {
-        public static readonly PollAnswer Aborted = new(0, null, null, string.Empty, null);
+        public static readonly PollAnswer Aborted = new(0, null, null, [], null);
 
-        public static PollAnswer Empty(int statusCode, string? retryAfter = null) => new(statusCode, retryAfter, null, string.Empty, null);
+        public static PollAnswer Empty(int statusCode, string? retryAfter = null) => new(statusCode, retryAfter, null, [], null);
 
-        public static PollAnswer Json(string body, string? eventType) => new(StatusCodes.Status200OK, null, "application/json; charset=utf-8", body, eventType);
+        public static PollAnswer Json(string body, string? eventType) => Raw(Encoding.UTF8.GetBytes(body), eventType);
+
+        public static PollAnswer Raw(byte[] body, string? eventType) => new(StatusCodes.Status200OK, null, "application/json; charset=utf-8", body, eventType);
 
         /// <summary>ASP.NET's answer to a query value it cannot bind (an <c>[ApiController]</c> validation problem).</summary>
         public static PollAnswer Problem(string rawTimestamp)
@@ -315,7 +342,7 @@ internal sealed partial class FakeFeatBitServer
                 StatusCodes.Status400BadRequest,
                 null,
                 "application/problem+json; charset=utf-8",
-                new JsonObject
+                Encoding.UTF8.GetBytes(new JsonObject
                 {
                     ["type"] = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
                     ["title"] = "One or more validation errors occurred.",
@@ -325,7 +352,7 @@ internal sealed partial class FakeFeatBitServer
                         ["timestamp"] = new JsonArray(rawTimestamp.Length == 0 ? "The value '' is invalid." : $"The value '{rawTimestamp}' is not valid."),
                     },
                     ["traceId"] = "00-00000000000000000000000000000000-0000000000000000-00",
-                }.ToJsonString(),
+                }.ToJsonString()),
                 null);
     }
 }

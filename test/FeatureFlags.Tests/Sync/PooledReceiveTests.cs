@@ -17,7 +17,7 @@ public sealed class PooledReceiveTests
     private const long V1 = 1_700_000_000_000;
 
     [Fact]
-    public void Buffer_MessageOverManySegments_ReadsBackExactly_AndReturnsEverySegment()
+    public void Buffer_MessageOverManySegments_ReadsBackExactly_KeepsOnlyWhatTheLastMessageUsed_AndReturnsEverySegment()
     {
         var pool = new CountingPool();
         var message = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"{i},")));
@@ -25,19 +25,29 @@ public sealed class PooledReceiveTests
         {
             Write(buffer, message, frame: 5_000);
 
+            var used = buffer.RentedSegments;
             Assert.Equal(message.Length, buffer.Length);
-            Assert.True(buffer.RentedSegments > 5);
+            Assert.True(used > 5);
             Assert.Equal(message, buffer.GetSequence().ToArray());
             Assert.All(pool.Rented, size => Assert.True(size < 85_000, "a segment must stay off the large-object heap"));
 
+            // Emptied, its segments kept: a message as large again rents nothing.
             buffer.Reset();
             Assert.Equal(0, buffer.Length);
             Assert.Equal(0, buffer.RentedSegments);
-            Assert.Equal(pool.RentCount, pool.ReturnCount);
+            Assert.Equal(used, buffer.HeldSegments);
+            Write(buffer, message, frame: 7_000);
+            Assert.Equal(message, buffer.GetSequence().ToArray());
+            Assert.Equal(used, pool.RentCount);
+            Assert.Equal(0, pool.ReturnCount);
 
-            // Reused for the next message.
+            // A small message after it: the segments it did not need go back at its reset.
+            buffer.Reset();
             Write(buffer, "{}"u8.ToArray(), frame: 1);
             Assert.Equal("{}"u8.ToArray(), buffer.GetSequence().ToArray());
+            buffer.Reset();
+            Assert.Equal(1, buffer.HeldSegments);
+            Assert.Equal(used - 1, pool.ReturnCount);
         }
 
         Assert.Equal(pool.RentCount, pool.ReturnCount);
@@ -113,30 +123,5 @@ public sealed class PooledReceiveTests
             buffer.Advance(count);
             offset += count;
         }
-    }
-
-    private sealed class CountingPool : ArrayPool<byte>
-    {
-        private int _rents;
-        private int _returns;
-
-        public List<int> Rented { get; } = [];
-
-        public int RentCount => Volatile.Read(ref _rents);
-
-        public int ReturnCount => Volatile.Read(ref _returns);
-
-        public override byte[] Rent(int minimumLength)
-        {
-            Interlocked.Increment(ref _rents);
-            lock (Rented)
-            {
-                Rented.Add(minimumLength);
-            }
-
-            return new byte[minimumLength];
-        }
-
-        public override void Return(byte[] array, bool clearArray = false) => Interlocked.Increment(ref _returns);
     }
 }

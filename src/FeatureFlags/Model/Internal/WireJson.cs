@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -20,7 +21,7 @@ internal static class WireJson
 
     /// <summary>
     /// <see cref="ReadDataSync"/> for text already known to be UTF-8: a WebSocket text message (the socket itself
-    /// refuses invalid UTF-8, closing with 1007) or bytes <see cref="EnsureValidUtf8"/> has checked.
+    /// refuses invalid UTF-8, closing with 1007) or bytes <see cref="EnsureValidUtf8(ReadOnlySpan{byte})"/> has checked.
     /// </summary>
     /// <exception cref="JsonException">The JSON is malformed or is not a data-sync payload.</exception>
     public static DataSyncPayloadDto ReadValidatedDataSync(ReadOnlySpan<byte> utf8Json) => WireParser.Parse(utf8Json);
@@ -101,7 +102,105 @@ internal static class WireJson
             }
         }
 
-        index = Math.Min(index, utf8.Length - 1);
+        ThrowInvalidAt(utf8, Math.Min(index, utf8.Length - 1));
+    }
+
+    /// <summary>
+    /// <see cref="EnsureValidUtf8(ReadOnlySpan{byte})"/> for text received into several buffers (a polled response): each
+    /// buffer is checked in place, and a char split between two buffers is checked from its at most four bytes.
+    /// </summary>
+    /// <exception cref="JsonException">The text is not valid UTF-8.</exception>
+    public static void EnsureValidUtf8(in ReadOnlySequence<byte> utf8)
+    {
+        if (utf8.IsSingleSegment)
+        {
+            EnsureValidUtf8(utf8.FirstSpan);
+            return;
+        }
+
+        if (!IsValidUtf8(utf8))
+        {
+            // The error path only: the text is made contiguous to name the first bad byte's line and position.
+            EnsureValidUtf8(utf8.ToArray());
+            throw new JsonException("The text is not valid UTF-8.");
+        }
+    }
+
+    /// <summary>Whether the buffers of <paramref name="utf8"/>, one after the other, are valid UTF-8.</summary>
+    private static bool IsValidUtf8(in ReadOnlySequence<byte> utf8)
+    {
+        // The bytes of a char that the previous buffer ended in the middle of, and how many its first byte announces.
+        Span<byte> split = stackalloc byte[4];
+        var carried = 0;
+        var expected = 0;
+        foreach (var memory in utf8)
+        {
+            var span = memory.Span;
+            if (carried > 0)
+            {
+                var take = Math.Min(expected - carried, span.Length);
+                span[..take].CopyTo(split[carried..]);
+                carried += take;
+                span = span[take..];
+                if (carried < expected)
+                {
+                    continue; // a buffer shorter than the rest of the char
+                }
+
+                if (!Utf8.IsValid(split[..carried]))
+                {
+                    return false;
+                }
+
+                carried = 0;
+            }
+
+            var whole = span.Length - IncompleteTail(span, out expected);
+            if (!Utf8.IsValid(span[..whole]))
+            {
+                return false;
+            }
+
+            span[whole..].CopyTo(split);
+            carried = span.Length - whole;
+        }
+
+        return carried == 0; // text that ends inside a char is not UTF-8
+    }
+
+    /// <summary>
+    /// How many bytes at the end of <paramref name="span"/> start a char that continues past it (0 when none does), and
+    /// in <paramref name="charLength"/> how many bytes that char has. Bytes that cannot start a char are left for
+    /// <see cref="Utf8.IsValid(ReadOnlySpan{byte})"/> to refuse.
+    /// </summary>
+    private static int IncompleteTail(ReadOnlySpan<byte> span, out int charLength)
+    {
+        charLength = 0;
+        for (var back = 1; back <= 3 && back <= span.Length; back++)
+        {
+            var b = span[^back];
+            if ((b & 0xC0) == 0x80)
+            {
+                continue; // a continuation byte: its lead is further back
+            }
+
+            // ASCII (0xxxxxxx) ends a char; a lead byte announces 2 (110xxxxx), 3 (1110xxxx) or 4 (11110xxx) bytes.
+            var length = b < 0xC0 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+            if (length > back)
+            {
+                charLength = length;
+                return back;
+            }
+
+            return 0;
+        }
+
+        return 0;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowInvalidAt(ReadOnlySpan<byte> utf8, int index)
+    {
         var before = utf8[..index];
         var line = before.Count((byte)'\n');
         var position = index - (before.LastIndexOf((byte)'\n') + 1);

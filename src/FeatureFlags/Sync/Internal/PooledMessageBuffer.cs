@@ -3,9 +3,12 @@ using System.Buffers;
 namespace FeatureFlags.Sync.Internal;
 
 /// <summary>
-/// Where a WebSocket message is reassembled: a chain of pooled, fixed-size segments (small-object heap, never the
-/// large-object heap), read as one <see cref="ReadOnlySequence{T}"/> and handed back to the pool after each message.
-/// A 5 MB full data-sync therefore costs no growing copies and no large allocations, only rented segments.
+/// Where a message (a WebSocket message, a polled body) is reassembled: a chain of pooled, fixed-size segments
+/// (small-object heap, never the large-object heap), read as one <see cref="ReadOnlySequence{T}"/>. A 5 MB full
+/// data-sync therefore costs no growing copies and no large allocations. <see cref="Reset"/> keeps the segments the
+/// message used, and only those, for the next message: a message no larger than the one before it rents nothing (full
+/// polls one after another), and a smaller one hands the rest back to the pool, so the buffer holds no more than its last
+/// message needed. <see cref="Dispose"/> hands every segment back.
 /// </summary>
 internal sealed class PooledMessageBuffer : IDisposable
 {
@@ -14,6 +17,9 @@ internal sealed class PooledMessageBuffer : IDisposable
 
     private readonly ArrayPool<byte> _pool;
     private readonly List<byte[]> _segments = [];
+
+    // The segments of the previous message that this one has not reused yet.
+    private readonly Stack<byte[]> _spare = new();
     private int _lastWritten;
 
     public PooledMessageBuffer(ArrayPool<byte>? pool = null)
@@ -24,15 +30,18 @@ internal sealed class PooledMessageBuffer : IDisposable
     /// <summary>The bytes written since the last <see cref="Reset"/>.</summary>
     public long Length { get; private set; }
 
-    /// <summary>The segments currently rented (for tests: zero after <see cref="Reset"/>).</summary>
+    /// <summary>The segments holding the current message (zero after <see cref="Reset"/>).</summary>
     public int RentedSegments => _segments.Count;
+
+    /// <summary>The segments held, the current message's and those kept for reuse (zero after <see cref="Dispose"/>).</summary>
+    public int HeldSegments => _segments.Count + _spare.Count;
 
     /// <summary>Free space at the end of the message, at least one byte (a new segment is rented when the last is full).</summary>
     public Memory<byte> GetMemory()
     {
         if (_segments.Count == 0 || _lastWritten == _segments[^1].Length)
         {
-            _segments.Add(_pool.Rent(SegmentSize));
+            _segments.Add(_spare.Count > 0 ? _spare.Pop() : _pool.Rent(SegmentSize));
             _lastWritten = 0;
         }
 
@@ -75,12 +84,13 @@ internal sealed class PooledMessageBuffer : IDisposable
         return new ReadOnlySequence<byte>(first, 0, last, _lastWritten);
     }
 
-    /// <summary>Returns every segment to the pool and empties the message.</summary>
+    /// <summary>Empties the message, keeping its segments for the next one and returning any it did not need.</summary>
     public void Reset()
     {
+        ReturnSpare();
         foreach (var segment in _segments)
         {
-            _pool.Return(segment);
+            _spare.Push(segment);
         }
 
         _segments.Clear();
@@ -88,7 +98,20 @@ internal sealed class PooledMessageBuffer : IDisposable
         Length = 0;
     }
 
-    public void Dispose() => Reset();
+    /// <summary>Empties the message and returns every segment, kept ones included, to the pool.</summary>
+    public void Dispose()
+    {
+        Reset();
+        ReturnSpare();
+    }
+
+    private void ReturnSpare()
+    {
+        while (_spare.TryPop(out var segment))
+        {
+            _pool.Return(segment);
+        }
+    }
 
     private sealed class Segment : ReadOnlySequenceSegment<byte>
     {

@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text.Json;
 using FeatureFlags.DataSystem;
 using FeatureFlags.Internal;
 using FeatureFlags.Telemetry.Internal;
@@ -50,6 +50,9 @@ internal sealed partial class PollingDataSource : IFlagDataSource
     private readonly TimeProvider _time;
     private readonly ILogger<PollingDataSource> _logger;
     private readonly FeatureFlagsMetrics? _metrics;
+
+    // The pool response bodies are read into (tests pass one that counts rents and returns); null for the shared pool.
+    private readonly ArrayPool<byte>? _bufferPool;
     private int _failures;
     private bool _rejected;
     private bool _requireFull;
@@ -59,9 +62,11 @@ internal sealed partial class PollingDataSource : IFlagDataSource
         IOptions<FeatureFlagsOptions> options,
         TimeProvider time,
         ILogger<PollingDataSource> logger,
-        FeatureFlagsMetrics? metrics = null)
+        FeatureFlagsMetrics? metrics = null,
+        ArrayPool<byte>? bufferPool = null)
     {
         _metrics = metrics;
+        _bufferPool = bufferPool;
         _factory = factory;
         _options = options.Value;
         _time = time;
@@ -117,12 +122,16 @@ internal sealed partial class PollingDataSource : IFlagDataSource
     {
         ArgumentNullException.ThrowIfNull(updates);
         LogStarting(Endpoint.AbsoluteUri, _options.Polling.Interval);
+
+        // One body buffer for the run: a response no larger than an earlier one reuses its segments; all go back to the
+        // pool when the run ends.
+        using var body = new PooledMessageBuffer(_bufferPool);
         while (!stoppingToken.IsCancellationRequested)
         {
             PollResult result;
             try
             {
-                result = await PollOnceAsync(updates, stoppingToken).ConfigureAwait(false);
+                result = await PollOnceAsync(updates, body, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -218,13 +227,26 @@ internal sealed partial class PollingDataSource : IFlagDataSource
         return retryAfter < interval ? interval : retryAfter > cap ? cap : retryAfter;
     }
 
-    private async Task<PollResult> PollOnceAsync(IFlagDataSourceUpdates updates, CancellationToken stopping)
+    /// <summary>One request: the response read into <paramref name="body"/> (emptied again before this returns) and committed.</summary>
+    internal async Task<PollResult> PollOnceAsync(IFlagDataSourceUpdates updates, PooledMessageBuffer body, CancellationToken stopping)
+    {
+        try
+        {
+            return await PollAndProcessAsync(updates, body, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            body.Reset();
+        }
+    }
+
+    private async Task<PollResult> PollAndProcessAsync(IFlagDataSourceUpdates updates, PooledMessageBuffer body, CancellationToken stopping)
     {
         var cursor = _requireFull ? 0 : updates.Cursor;
         var uri = cursor == 0 ? Endpoint : new Uri(Endpoint.AbsoluteUri + "?timestamp=" + cursor.ToString(CultureInfo.InvariantCulture));
         LogPolling(Endpoint.AbsoluteUri, cursor);
 
-        byte[] body;
+        // The body is read into pooled 16 KiB segments (never one large array) and parsed from them.
         using (var timeout = new CancellationTokenSource(_options.Polling.Timeout, _time))
         using (var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token))
         {
@@ -234,7 +256,7 @@ internal sealed partial class PollingDataSource : IFlagDataSource
             try
             {
                 var client = _factory.CreateClient(HttpClientName);
-                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token).ConfigureAwait(false);
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
                 var status = (int)response.StatusCode;
                 if (status is 401 or 403)
                 {
@@ -249,7 +271,11 @@ internal sealed partial class PollingDataSource : IFlagDataSource
                         $"Polling {Endpoint.AbsoluteUri} failed: HTTP {status} {response.ReasonPhrase}"), retryAfter);
                 }
 
-                body = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
+                if (!await ReadBodyAsync(response, body, linked.Token).ConfigureAwait(false))
+                {
+                    return new PollResult(PollOutcome.Failed, status, string.Create(CultureInfo.InvariantCulture,
+                        $"The response from {Endpoint.AbsoluteUri} is larger than Streaming:MaxMessageSize ({_options.Streaming.MaxMessageSize} bytes); it was refused"));
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -262,67 +288,14 @@ internal sealed partial class PollingDataSource : IFlagDataSource
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ObjectDisposedException)
             {
-                // Network errors, a response above Streaming:MaxMessageSize, or a host torn down under us: retried.
+                // Network errors, a body cut short, or a host torn down under us: retried.
                 return new PollResult(PollOutcome.Failed, 0, $"Polling {Endpoint.AbsoluteUri} failed: {ex.GetType().Name}: {ex.Message}");
             }
         }
 
         // A response read after stop is never committed.
         stopping.ThrowIfCancellationRequested();
-        return Process(body, cursor, updates, stopping);
-    }
-
-    /// <summary>
-    /// Commits a 200 response to the request made with <paramref name="cursor"/>: an empty body (nothing changed) only
-    /// confirms Ready, without allocating; a data set is parsed, checked against the request, and committed.
-    /// </summary>
-    internal PollResult Process(byte[] body, long cursor, IFlagDataSourceUpdates updates, CancellationToken stopping)
-    {
-        if (IsBlank(body))
-        {
-            // Nothing changed since the cursor: Ready again once this source's data is committed.
-            LogUnchanged(cursor);
-            if (cursor != 0)
-            {
-                updates.UpdateStatus(FeatureFlagsState.Ready);
-                return new PollResult(PollOutcome.Unchanged, 200, null);
-            }
-
-            return new PollResult(PollOutcome.Invalid, 200, "an empty response to a request for the full data set");
-        }
-
-        var received = _time.GetTimestamp();
-        FlagDataSet data;
-        try
-        {
-            data = FlagDataSet.Parse(body);
-        }
-        catch (JsonException ex)
-        {
-            return new PollResult(PollOutcome.Invalid, 200, ex.Message);
-        }
-
-        if (cursor == 0 && !data.IsFull)
-        {
-            return new PollResult(PollOutcome.Invalid, 200, "a patch in reply to a request for the full data set");
-        }
-
-        stopping.ThrowIfCancellationRequested();
-        var applying = _time.GetTimestamp();
-        updates.Apply(data);
-        if (_metrics is not null)
-        {
-            var applied = _time.GetTimestamp();
-            _metrics.RecordDataSync(FlagDataSourceNames.Polling, data.IsFull, _time.GetElapsedTime(applying, applied), _time.GetElapsedTime(received, applied));
-        }
-
-        if (data.IsFull)
-        {
-            _requireFull = false;
-        }
-
-        updates.UpdateStatus(FeatureFlagsState.Ready);
-        return new PollResult(PollOutcome.Committed, 200, null);
+        return Process(body.GetSequence(), cursor, updates, stopping);
     }
 
     private TimeSpan? RetryAfterOf(HttpResponseMessage response)
@@ -340,19 +313,6 @@ internal sealed partial class PollingDataSource : IFlagDataSource
         }
 
         return null;
-    }
-
-    private static bool IsBlank(byte[] body)
-    {
-        foreach (var b in body)
-        {
-            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static string OutcomeName(PollOutcome outcome) => outcome switch

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace FeatureFlags.Sync.Internal.Polling;
 
@@ -8,7 +7,8 @@ namespace FeatureFlags.Sync.Internal.Polling;
 /// Registers the named <see cref="PollingDataSource.HttpClientName"/> client: no resilience handler (the polling loop
 /// owns retries and pacing), no automatic redirects (the secret must not follow one to another host), no HttpClient
 /// loggers (their log state would carry the Authorization header), the client timeout off (each request is bounded by
-/// <c>Polling:Timeout</c>) and the response size bounded by <c>Streaming:MaxMessageSize</c>. Idempotent.
+/// <c>Polling:Timeout</c>). The source reads each response as a stream, bounded by <c>Streaming:MaxMessageSize</c>.
+/// Idempotent.
 /// </summary>
 internal static class PollingServiceCollectionExtensions
 {
@@ -29,11 +29,7 @@ internal static class PollingServiceCollectionExtensions
                 UseCookies = false,
                 AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate | DecompressionMethods.Brotli,
             })
-            .ConfigureHttpClient(static (sp, client) =>
-            {
-                client.Timeout = Timeout.InfiniteTimeSpan;
-                client.MaxResponseContentBufferSize = sp.GetRequiredService<IOptions<FeatureFlagsOptions>>().Value.Streaming.MaxMessageSize;
-            });
+            .ConfigureHttpClient(static client => client.Timeout = Timeout.InfiniteTimeSpan);
         return services;
     }
 
