@@ -82,13 +82,22 @@ internal static class SafeFile
     }
 
     /// <summary>
-    /// Writes <paramref name="content"/> to <paramref name="path"/> atomically: a new temporary file next to it (a unique
-    /// name, created exclusively so an existing file or link there makes the write fail instead of being followed;
-    /// read-write for the owner only on Unix), flushed to disk, then renamed over <paramref name="path"/> (which
-    /// replaces a link at <paramref name="path"/> rather than writing through it). The temporary file is deleted when
-    /// anything fails.
+    /// Writes to <paramref name="path"/> atomically what <paramref name="write"/> writes to the stream it is given: a new
+    /// temporary file next to it (a unique name, created exclusively so an existing file or link there makes the write
+    /// fail instead of being followed; read-write for the owner only on Unix), flushed to disk, then renamed over
+    /// <paramref name="path"/> (which replaces a link at <paramref name="path"/> rather than writing through it). The
+    /// content goes straight into the temporary file, so a large document is never held whole in memory. The temporary
+    /// file is deleted when anything fails, <paramref name="write"/> included. Returns the file's length.
     /// </summary>
-    public static void WriteAllBytesAtomically(string path, ReadOnlySpan<byte> content)
+    public static long WriteAtomically<TState>(string path, TState state, Action<Stream, TState> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        using var temporary = CreateTemporary(path);
+        write(temporary.Stream, state);
+        return temporary.Commit();
+    }
+
+    private static TemporaryFile CreateTemporary(string path)
     {
         var full = Path.GetFullPath(path);
         var temporary = Path.Combine(Path.GetDirectoryName(full)!, TemporaryPrefix(full) + Path.GetRandomFileName() + TemporarySuffix);
@@ -103,20 +112,36 @@ internal static class SafeFile
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        try
-        {
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
+        return new TemporaryFile(full, temporary, new FileStream(temporary, options));
+    }
 
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
+    /// <summary>
+    /// A temporary file next to <c>Target</c>, created exclusively: <see cref="Commit"/> flushes it to disk and renames it
+    /// over the target; disposing it without a commit (or after a failed one) deletes it.
+    /// </summary>
+    private sealed class TemporaryFile(string target, string path, FileStream stream) : IDisposable
+    {
+        private bool _committed;
+
+        public FileStream Stream { get; } = stream;
+
+        public long Commit()
         {
-            TryDelete(temporary);
-            throw;
+            Stream.Flush(flushToDisk: true);
+            var length = Stream.Length;
+            Stream.Dispose();
+            File.Move(path, target, overwrite: true);
+            _committed = true;
+            return length;
+        }
+
+        public void Dispose()
+        {
+            Stream.Dispose();
+            if (!_committed)
+            {
+                TryDelete(path);
+            }
         }
     }
 

@@ -12,7 +12,7 @@ internal sealed partial class FileFlagStore
     private partial void LogUnusable(string path, string error);
 
     [LoggerMessage(EventId = 5052, Level = LogLevel.Debug, Message = "Wrote the cache file '{Path}' ({Bytes} bytes)")]
-    private partial void LogWritten(string path, int bytes);
+    private partial void LogWritten(string path, long bytes);
 
     [LoggerMessage(EventId = 5053, Level = LogLevel.Error, Message = "Could not write the cache file '{Path}': {Error}")]
     private partial void LogWriteFailed(string path, string error);

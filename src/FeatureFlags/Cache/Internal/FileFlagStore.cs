@@ -12,7 +12,7 @@ namespace FeatureFlags.Cache.Internal;
 /// <see cref="IPersistentFlagStore"/>: keeps the wire entities the live source committed (a full data set replaces them,
 /// a patch upserts by version), writes them as one <c>full</c> data-sync message stamped with the environment's
 /// identity, debounced through the <see cref="TimeProvider"/> on a timer thread and atomically (a new owner-only
-/// temporary file, flushed, then renamed: <see cref="SafeFile.WriteAllBytesAtomically"/>); and loads that file on a
+/// temporary file, flushed, then renamed: <see cref="SafeFile.WriteAtomically"/>); and loads that file on a
 /// cold start, refusing a file of another environment (or one without an identity). The file carries no confirmation
 /// time, so the first sync after a cold start from it is always a full one.
 /// </summary>
@@ -162,10 +162,12 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
 
     private void Write()
     {
-        // One writer at a time; the snapshot of the entities is taken under the state lock, the I/O outside it.
+        // One writer at a time. The snapshot of the entities is taken under the state lock; the serialisation, straight
+        // into the temporary file, and the I/O happen outside it (wire entities are never changed once parsed, so the
+        // snapshot's references stay valid).
         lock (_fileLock)
         {
-            byte[] json;
+            Snapshot snapshot;
             lock (_lock)
             {
                 if (!_pending)
@@ -178,14 +180,13 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
                 flags.Items.AddRange(_flags.Values);
                 var segments = new TolerantList<SegmentDto>();
                 segments.Items.AddRange(_segments.Values);
-                var payload = new DataSyncPayloadDto { EventType = "full", FeatureFlags = flags, Segments = segments };
-                json = Serialize(_environmentId!, payload);
+                snapshot = new Snapshot(_environmentId!, new DataSyncPayloadDto { EventType = "full", FeatureFlags = flags, Segments = segments });
             }
 
             try
             {
-                SafeFile.WriteAllBytesAtomically(_path, json);
-                LogWritten(_path, json.Length);
+                var length = SafeFile.WriteAtomically(_path, snapshot, static (stream, s) => WriteMessage(stream, s));
+                LogWritten(_path, length);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -195,20 +196,27 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
         }
     }
 
-    /// <summary><c>{"messageType":"data-sync","environment":"…","data":{…}}</c>: a data-sync message with the identity.</summary>
-    private static byte[] Serialize(string environmentId, DataSyncPayloadDto payload)
+    /// <summary>
+    /// <c>{"messageType":"data-sync","environment":"…","data":{…}}</c>: a full data-sync message with the identity,
+    /// serialised in one call into a <see cref="StreamBufferWriter"/>, which hands it to the file 64 KiB at a time, so a
+    /// large environment is never held whole in memory as text.
+    /// </summary>
+    private static void WriteMessage(Stream stream, Snapshot snapshot)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using var output = new StreamBufferWriter(stream);
+        using (var writer = new Utf8JsonWriter(output))
         {
             writer.WriteStartObject();
             writer.WriteString("messageType"u8, "data-sync"u8);
-            writer.WriteString("environment"u8, environmentId);
+            writer.WriteString("environment"u8, snapshot.EnvironmentId);
             writer.WritePropertyName("data"u8);
-            JsonSerializer.Serialize(writer, payload, WireJsonContext.Default.DataSyncPayloadDto);
+            JsonSerializer.Serialize(writer, snapshot.Payload, WireJsonContext.Default.DataSyncPayloadDto);
             writer.WriteEndObject();
         }
 
-        return buffer.ToArray();
+        output.Flush();
     }
+
+    /// <summary>What one write serialises: the entities recorded when it was taken.</summary>
+    private sealed record Snapshot(string EnvironmentId, DataSyncPayloadDto Payload);
 }
