@@ -151,16 +151,26 @@ internal sealed partial class RedisFlagStore
     {
         var started = _time.GetTimestamp();
         var state = _state!;
-        var patch = _delta is { } delta && _storedBase is { } storedBase ? (storedBase, delta.ToUtf8Json()) : ((long, byte[])?)null;
+        // Serialised into pooled buffers and sent from them: no array of the state's size per write.
+        using var stateJson = new PooledJsonBuffer();
+        state.WriteUtf8Json(stateJson);
+        using var patchJson = new PooledJsonBuffer();
+        long? patchBase = null;
+        if (_delta is { } delta && _storedBase is { } storedBase)
+        {
+            delta.WriteUtf8Json(patchJson);
+            patchBase = storedBase;
+        }
+
         var result = (RedisResult[])(await db.ScriptEvaluateAsync(
             RedisLayout.WriteScript,
             [key, (RedisKey)_connection.ChangesChannel(environmentId).ToString()],
             [
                 state.Version,
-                state.ToUtf8Json(),
+                stateJson.WrittenMemory,
                 RedisLayout.Milliseconds(_time.GetUtcNow()),
-                patch is { } p ? p.Item1 : RedisValue.EmptyString,
-                patch is { } q ? q.Item2 : RedisValue.EmptyString,
+                patchBase is { } b ? b : RedisValue.EmptyString,
+                patchBase is null ? RedisValue.EmptyString : patchJson.WrittenMemory,
             ]).ConfigureAwait(false))!;
         var outcome = (int)result[0];
         var stored = (long)result[1];

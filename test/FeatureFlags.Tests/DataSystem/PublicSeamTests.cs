@@ -76,6 +76,19 @@ public sealed class PublicSeamTests
         Assert.Throws<System.Text.Json.JsonException>(() => FlagDataSet.Parse("not json"));
     }
 
+    [Fact]
+    public void FlagDataSet_WriteUtf8Json_WritesTheSameBytesAsToUtf8Json_IntoTheCallersBuffer()
+    {
+        var data = FlagDataSet.Parse(Full);
+        var destination = new System.Buffers.ArrayBufferWriter<byte>(initialCapacity: 16);
+        System.Buffers.BuffersExtensions.Write(destination, "prefix"u8);
+
+        data.WriteUtf8Json(destination);
+
+        Assert.Equal([.. "prefix"u8, .. data.ToUtf8Json()], destination.WrittenSpan.ToArray());
+        Assert.Throws<ArgumentNullException>(() => data.WriteUtf8Json(null!));
+    }
+
     private static ServiceProvider Build(Action<IFeatureFlagsBuilder> configure, FakeLogCollector? logs = null)
     {
         var services = new ServiceCollection();
