@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace FeatureFlags.Tests.Support;
 
@@ -25,9 +26,6 @@ internal sealed record PollFault
 
     /// <summary>How long the server waits (on its <see cref="TimeProvider"/>) before answering; zero for none.</summary>
     public TimeSpan Delay { get; private init; }
-
-    /// <summary>A 200 <c>application/json</c> body sent instead of the real reply; null for none.</summary>
-    public string? MalformedBody { get; private init; }
 
     /// <summary>A 200 <c>application/json</c> body sent as these bytes (which need not be UTF-8) instead of the real reply; null for none.</summary>
     public byte[]? RawBody { get; private init; }
@@ -73,7 +71,7 @@ internal sealed record PollFault
     public static PollFault MalformedJson(string body = "not json {")
     {
         ArgumentNullException.ThrowIfNull(body);
-        return new PollFault("malformed JSON") { MalformedBody = body };
+        return new PollFault("malformed JSON") { RawBody = Encoding.UTF8.GetBytes(body) };
     }
 
     /// <summary>200 <c>application/json; charset=utf-8</c> with exactly <paramref name="body"/> (invalid UTF-8, for one).</summary>

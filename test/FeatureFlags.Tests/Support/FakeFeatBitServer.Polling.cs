@@ -215,11 +215,6 @@ internal sealed partial class FakeFeatBitServer
             return (PollAnswer.Empty(status, fault.RetryAfter), recordedCursor, fault);
         }
 
-        if (fault is { MalformedBody: { } body })
-        {
-            return (PollAnswer.Json(body, eventType: null), recordedCursor, fault);
-        }
-
         if (fault is { RawBody: { } raw })
         {
             return (PollAnswer.Raw(raw, eventType: null), recordedCursor, fault);

@@ -43,7 +43,7 @@ internal sealed partial class PollingDataSource
     /// </summary>
     internal PollResult Process(in ReadOnlySequence<byte> body, long cursor, IFlagDataSourceUpdates updates, CancellationToken stopping)
     {
-        if (body.IsEmpty || IsBlank(body))
+        if (IsBlank(body))
         {
             // Nothing changed since the cursor: Ready again once this source's data is committed.
             LogUnchanged(cursor);
@@ -94,9 +94,10 @@ internal sealed partial class PollingDataSource
 
     private static bool IsBlank(in ReadOnlySequence<byte> body)
     {
-        if (body.IsSingleSegment)
+        // The usual unchanged answer is an empty body: known from the length, without enumerating the segments.
+        if (body.IsEmpty)
         {
-            return body.FirstSpan.IndexOfAnyExcept(" \t\r\n"u8) < 0;
+            return true;
         }
 
         foreach (var segment in body)
