@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using FeatureFlags.Sync.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace FeatureFlags.Internal;
@@ -16,14 +18,44 @@ internal static class SafeFile
 
     /// <summary>
     /// Reads the file at <paramref name="path"/>, refusing anything but a regular file of at most
-    /// <paramref name="maxSize"/> bytes.
+    /// <paramref name="maxSize"/> bytes, into the pooled segments of <paramref name="buffer"/> (emptied first) rather
+    /// than one array of the file's size: a multi-megabyte file costs no large-object-heap allocation. Returns the
+    /// content, valid until <paramref name="buffer"/> is reset or disposed.
     /// </summary>
     /// <exception cref="IOException">
     /// The file is missing, not a regular file (a directory, a device, a FIFO, a socket: the operating system reports
     /// them as empty) or larger than <paramref name="maxSize"/>, or reading failed.
     /// </exception>
     /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
-    public static byte[] ReadAllBytes(string path, int maxSize)
+    public static ReadOnlySequence<byte> ReadInto(string path, int maxSize, PooledMessageBuffer buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        buffer.Reset();
+        using var handle = OpenRegularFile(path, maxSize);
+
+        // Read to the end, whatever the length measured before (the file may have been swapped or grown since), and stop
+        // one segment past the limit at most.
+        while (true)
+        {
+            var read = RandomAccess.Read(handle, buffer.GetMemory().Span, buffer.Length);
+            if (read == 0)
+            {
+                return buffer.GetSequence();
+            }
+
+            buffer.Advance(read);
+            if (buffer.Length > maxSize)
+            {
+                throw TooLarge(path, maxSize);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the regular file at <paramref name="path"/> (through links) for reading, refusing anything else and a file
+    /// measured larger than <paramref name="maxSize"/>.
+    /// </summary>
+    private static SafeFileHandle OpenRegularFile(string path, int maxSize)
     {
         var info = new FileInfo(path);
 
@@ -55,30 +87,7 @@ internal static class SafeFile
             throw TooLarge(path, maxSize);
         }
 
-        using var handle = File.OpenHandle(info.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
-
-        // The file may have been swapped or grown since it was measured: read at most one byte more than the limit.
-        var buffer = new byte[(int)Math.Min(length + 1, (long)maxSize + 1)];
-        var read = ReadUpTo(handle, buffer);
-        if (read == buffer.Length)
-        {
-            if (read > maxSize)
-            {
-                throw TooLarge(path, maxSize);
-            }
-
-            var more = new byte[maxSize + 1];
-            buffer.CopyTo(more, 0);
-            read += ReadUpTo(handle, more.AsSpan(read), read);
-            if (read > maxSize)
-            {
-                throw TooLarge(path, maxSize);
-            }
-
-            buffer = more;
-        }
-
-        return read == buffer.Length ? buffer : buffer.AsSpan(0, read).ToArray();
+        return File.OpenHandle(info.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
     }
 
     /// <summary>
@@ -173,23 +182,6 @@ internal static class SafeFile
     }
 
     private static string TemporaryPrefix(string fullPath) => "." + Path.GetFileName(fullPath) + ".";
-
-    private static int ReadUpTo(SafeFileHandle handle, Span<byte> buffer, long offset = 0)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var read = RandomAccess.Read(handle, buffer[total..], offset + total);
-            if (read == 0)
-            {
-                break;
-            }
-
-            total += read;
-        }
-
-        return total;
-    }
 
     private static IOException TooLarge(string path, int maxSize)
         => new(string.Create(CultureInfo.InvariantCulture, $"'{path}' is larger than FeatureFlags:MaxFileSize ({maxSize} bytes)."));

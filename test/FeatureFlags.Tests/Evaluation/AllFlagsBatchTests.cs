@@ -46,6 +46,32 @@ public sealed class AllFlagsBatchTests
 
     [Theory]
     [MemberData(nameof(Kernels))]
+    public void GetAllFlags_EveryBatchFill_EqualsEvaluatingEachFlagAlone(string kernelName)
+    {
+        // Around every lane boundary of the batch: 8 lanes (the 256-bit kernels' pass), 16 (a full batch) and several
+        // batches, the last one full or part-filled.
+        var kernel = Enum.Parse<Md5Kernel>(kernelName);
+        Assert.SkipUnless(Md5MultiBuffer.IsSupported(kernel), $"{kernel} does not run on this hardware.");
+        foreach (var count in (int[])[1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 64, 65])
+        {
+            var flags = Enumerable.Range(0, count).Select(i => TestFlags.Flag("split-" + i.ToString("D2", CultureInfo.InvariantCulture))
+                .Variation("a", "alpha").Variation("b", "beta")
+                .Fallthrough(null, false, TestFlags.Slice("a", 0, 0.5), TestFlags.Slice("b", 0.5, 1)).Build());
+            var client = TestFlags.Client(TestFlags.Store(null, flags));
+            var snapshot = client.Store.Current;
+            for (var u = 0; u < 8; u++)
+            {
+                var user = FlagUser.Builder("batch-user-" + u.ToString(CultureInfo.InvariantCulture)).Build();
+                var all = client.GetAllFlags(snapshot, user, kernel);
+
+                Assert.Equal(count, all.Flags.Count);
+                Assert.All(snapshot.LiveKeys, key => Assert.Equal(client.StringVariationDetail(key, user, string.Empty), all.Flags[key]));
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
     public void GetAllFlags_FlagsThatThrow_AreErrorsAndTheOthersAreEvaluated(string kernelName)
     {
         var kernel = Enum.Parse<Md5Kernel>(kernelName);

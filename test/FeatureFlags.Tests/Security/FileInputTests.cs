@@ -1,4 +1,3 @@
-using System.Text;
 using FeatureFlags.Bootstrap.Internal;
 using FeatureFlags.DataSystem.Internal;
 using FeatureFlags.Internal;
@@ -154,17 +153,6 @@ public sealed class FileInputTests : IDisposable
         await sync.StopAsync(TestContext.Current.CancellationToken);
     }
 
-    [Fact]
-    public void ReadAllBytes_AtAndPastTheLimit_ReadsUpToTheLimitAndRefusesMore()
-    {
-        var path = Path.Combine(_directory, "flags.json");
-        File.WriteAllBytes(path, Encoding.UTF8.GetBytes(new string('x', 1500)));
-
-        Assert.Equal(1500, SafeFile.ReadAllBytes(path, 2048).Length);
-        Assert.Equal(2048, SafeFile.ReadAllBytes(WriteBytes(path, 2048), 2048).Length);
-        Assert.Throws<IOException>(() => SafeFile.ReadAllBytes(WriteBytes(path, 2049), 2048));
-    }
-
     [Theory]
     [InlineData(0)]
     [InlineData(1023)]
@@ -174,12 +162,6 @@ public sealed class FileInputTests : IDisposable
 
         Assert.True(result.Failed);
         Assert.Contains("FeatureFlags:MaxFileSize must be at least 1024", result.FailureMessage, StringComparison.Ordinal);
-    }
-
-    private static string WriteBytes(string path, int count)
-    {
-        File.WriteAllBytes(path, new byte[count]);
-        return path;
     }
 
     private ServiceProvider Offline(string path, Dictionary<string, string?>? more = null)

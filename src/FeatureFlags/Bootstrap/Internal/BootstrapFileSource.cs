@@ -1,8 +1,10 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FeatureFlags.Internal;
 using FeatureFlags.Store.Internal;
+using FeatureFlags.Sync.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -154,12 +156,14 @@ internal sealed partial class BootstrapFileSource : IDisposable
         var path = _options.BootstrapFile!;
         lock (_lock)
         {
-            byte[] bytes = [];
+            // Read into pooled segments and parsed from them: a multi-megabyte file costs no array of its size.
+            using var buffer = new PooledMessageBuffer();
+            var content = ReadOnlySequence<byte>.Empty;
             try
             {
-                bytes = SafeFile.ReadAllBytes(path, _options.MaxFileSize);
+                content = SafeFile.ReadInto(path, _options.MaxFileSize, buffer);
                 _version = Math.Max(_version + 1, _time.GetUtcNow().ToUnixTimeMilliseconds());
-                var payload = BootstrapParser.Parse(bytes, _version);
+                var payload = BootstrapParser.Parse(content, _version);
                 var result = _store.Apply(payload);
                 Loaded = true;
                 _ioRetries = 0;
@@ -172,7 +176,7 @@ internal sealed partial class BootstrapFileSource : IDisposable
             }
             catch (JsonException ex)
             {
-                error = Describe(path, ex, bytes);
+                error = Describe(path, ex, content.ToArray()); // contiguous on this error path only, to find the column
                 exception = ex;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using FeatureFlags.Model.Internal;
 
@@ -21,25 +22,62 @@ internal static class BootstrapParser
         AllowTrailingCommas = true,
     };
 
+    private static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
     /// <summary>Parses <paramref name="utf8Json"/>; always returns a <c>full</c> data set.</summary>
-    /// <param name="utf8Json">The file's bytes.</param>
+    /// <param name="utf8Json">The file's bytes, in one buffer or several.</param>
     /// <param name="version">The version (<c>updatedAt</c>) given to hand-written flags; it must grow between loads.</param>
     /// <exception cref="JsonException">The file is not valid JSON or not a bootstrap file.</exception>
-    public static DataSyncPayloadDto Parse(ReadOnlyMemory<byte> utf8Json, long version)
+    public static DataSyncPayloadDto Parse(in ReadOnlySequence<byte> utf8Json, long version)
     {
-        WireJson.EnsureValidUtf8(utf8Json.Span);
-        using (var document = JsonDocument.Parse(utf8Json, DocumentOptions))
+        WireJson.EnsureValidUtf8(utf8Json);
+        if (IsHandWritten(utf8Json))
         {
-            if (document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("flags", out var flags))
-            {
-                return ParseSimple(flags, version);
-            }
+            using var document = JsonDocument.Parse(utf8Json, DocumentOptions);
+            return ParseSimple(document.RootElement.GetProperty("flags"), version);
         }
 
-        var payload = WireJson.ReadValidatedDataSync(utf8Json.Span);
+        // FeatBit JSON is read once, by the wire parser, without a document of the whole file first.
+        var payload = WireJson.ReadValidatedDataSync(utf8Json);
         payload.EventType = "full";
         return payload;
+    }
+
+    /// <summary>
+    /// Whether the root is an object with a <c>flags</c> property: a scan of the top-level property names that skips
+    /// their values. Anything else (another root, malformed JSON) is left to the FeatBit parser, which reports it.
+    /// </summary>
+    private static bool IsHandWritten(in ReadOnlySequence<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("flags"u8))
+                {
+                    return true;
+                }
+
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // Malformed: the FeatBit parser reads it again and names the error's line and position.
+        }
+
+        return false;
     }
 
     private static DataSyncPayloadDto ParseSimple(JsonElement flags, long version)

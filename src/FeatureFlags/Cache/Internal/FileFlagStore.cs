@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Text.Json;
 using FeatureFlags.DataSystem;
 using FeatureFlags.Internal;
 using FeatureFlags.Model.Internal;
+using FeatureFlags.Sync.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -53,15 +55,18 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
 
         try
         {
-            var bytes = SafeFile.ReadAllBytes(_path, _maxFileSize);
-            var stamped = ReadEnvironment(bytes);
+            // Read into pooled segments and parsed from them: a multi-megabyte file costs no array of its size.
+            using var buffer = new PooledMessageBuffer();
+            var content = SafeFile.ReadInto(_path, _maxFileSize, buffer);
+            WireJson.EnsureValidUtf8(content);
+            var stamped = ReadEnvironment(content);
             if (!string.Equals(stamped, environmentId, StringComparison.Ordinal))
             {
                 LogOtherEnvironment(_path, stamped is null ? "it carries no environment identity (written by an older version or by hand)" : "it was written for another environment (the secret changed)");
                 return ValueTask.FromResult<PersistedFlagData?>(null);
             }
 
-            var payload = WireJson.ReadDataSync(bytes);
+            var payload = WireJson.ReadValidatedDataSync(content);
             payload.EventType = "full";
             lock (_lock)
             {
@@ -132,7 +137,7 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
     }
 
     /// <summary>The <c>environment</c> property of the file's top-level object, or null.</summary>
-    private static string? ReadEnvironment(ReadOnlySpan<byte> json)
+    private static string? ReadEnvironment(in ReadOnlySequence<byte> json)
         => WireJson.TryReadTopLevelString(json, "environment"u8, out var environment) ? environment : null;
 
     private void Record(DataSyncPayloadDto payload)
