@@ -24,20 +24,25 @@ public sealed class CacheFileReadTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    [Fact]
-    public void ReadInto_ManySegments_ReturnsTheFileByteForByte()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(PooledMessageBuffer.SegmentSize - 1)]
+    [InlineData(PooledMessageBuffer.SegmentSize)]
+    [InlineData(PooledMessageBuffer.SegmentSize + 1)]
+    [InlineData((3 * PooledMessageBuffer.SegmentSize) + 1234)]
+    [InlineData(4 * PooledMessageBuffer.SegmentSize)]
+    public void ReadInto_AnyLength_ReturnsTheFileByteForByte(int length)
     {
-        var content = new byte[(3 * PooledMessageBuffer.SegmentSize) + 1234];
-        new Random(19).NextBytes(content);
+        var content = new byte[length];
+        new Random(length).NextBytes(content);
         var path = Path.Combine(_directory, "bytes.bin");
         File.WriteAllBytes(path, content);
         using var buffer = new PooledMessageBuffer();
 
-        var read = SafeFile.ReadInto(path, content.Length, buffer);
+        var read = SafeFile.ReadInto(path, Math.Max(length, 1024), buffer);
 
-        Assert.False(read.IsSingleSegment);
-        Assert.Equal(4, buffer.RentedSegments);
         Assert.Equal(content, read.ToArray());
+        Assert.Equal(length > PooledMessageBuffer.SegmentSize, !read.IsSingleSegment);
     }
 
     [Fact]

@@ -79,6 +79,33 @@ public sealed class PooledReceiveTests
         Assert.Equal(pool.RentCount, pool.ReturnCount);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Buffer_ExactSegmentsThenARequestThatFoundTheEnd_LeavesTheEmptySegmentOut(int segments)
+    {
+        // A reader asks for more room (a new, empty segment) before it learns the message has ended.
+        using var buffer = new PooledMessageBuffer();
+        var message = new byte[segments * PooledMessageBuffer.SegmentSize];
+        new Random(segments).NextBytes(message);
+        Write(buffer, message, frame: PooledMessageBuffer.SegmentSize);
+        _ = buffer.GetMemory();
+
+        var sequence = buffer.GetSequence();
+
+        Assert.Equal(segments + 1, buffer.RentedSegments);
+        Assert.Equal(message, sequence.ToArray());
+        var spans = 0;
+        foreach (var memory in sequence)
+        {
+            Assert.Equal(PooledMessageBuffer.SegmentSize, memory.Length);
+            spans++;
+        }
+
+        Assert.Equal(segments, spans);
+    }
+
     [Fact]
     public void Buffer_AdvancePastTheSegment_Throws()
     {

@@ -63,25 +63,34 @@ internal sealed class PooledMessageBuffer : IDisposable
     /// <summary>The message so far; valid until the next <see cref="Reset"/> or <see cref="GetMemory"/>.</summary>
     public ReadOnlySequence<byte> GetSequence()
     {
-        if (_segments.Count == 0)
+        // A segment rented for a read that found the end (a message of an exact number of segments) holds nothing: it is
+        // left out, so such a message is not one segment longer than it needs (and one segment stays one span).
+        var count = _segments.Count;
+        var lastLength = _lastWritten;
+        if (count > 1 && lastLength == 0)
+        {
+            count--;
+            lastLength = _segments[count - 1].Length;
+        }
+
+        if (count == 0)
         {
             return ReadOnlySequence<byte>.Empty;
         }
 
-        if (_segments.Count == 1)
+        if (count == 1)
         {
-            return new ReadOnlySequence<byte>(_segments[0], 0, _lastWritten);
+            return new ReadOnlySequence<byte>(_segments[0], 0, lastLength);
         }
 
         var first = new Segment(_segments[0], _segments[0].Length, 0);
         var last = first;
-        for (var i = 1; i < _segments.Count; i++)
+        for (var i = 1; i < count; i++)
         {
-            var length = i == _segments.Count - 1 ? _lastWritten : _segments[i].Length;
-            last = last.Append(_segments[i], length);
+            last = last.Append(_segments[i], i == count - 1 ? lastLength : _segments[i].Length);
         }
 
-        return new ReadOnlySequence<byte>(first, 0, last, _lastWritten);
+        return new ReadOnlySequence<byte>(first, 0, last, lastLength);
     }
 
     /// <summary>Empties the message, keeping its segments for the next one and returning any it did not need.</summary>
