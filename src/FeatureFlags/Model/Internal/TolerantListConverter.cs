@@ -66,13 +66,8 @@ internal sealed class TolerantListConverter<T> : JsonConverter<TolerantList<T>>
 
     public override void Write(Utf8JsonWriter writer, TolerantList<T> value, JsonSerializerOptions options)
     {
-        var typeInfo = (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
-        writer.WriteStartArray();
-        foreach (var item in value.Items)
-        {
-            JsonSerializer.Serialize(writer, item, typeInfo);
-        }
-
-        writer.WriteEndArray();
+        // The list in one call (its type is in the serialiser's context): a call per element set up the serialiser's
+        // state for each, an allocation per flag when a whole data set is written.
+        JsonSerializer.Serialize(writer, value.Items, (JsonTypeInfo<List<T>>)options.GetTypeInfo(typeof(List<T>)));
     }
 }
