@@ -21,6 +21,33 @@ public sealed class StatusProviderTests
     }
 
     [Fact]
+    public async Task WaitForReady_ReleasesAWaiterOnlyOnceTheReadyNotificationIsQueued()
+    {
+        // A waiter that then waits for the notifications queued so far must see Ready's: the notification is queued
+        // before the wait is released (it was queued just after, a race a loaded machine could lose).
+        for (var i = 0; i < 300; i++)
+        {
+            var provider = new StatusProvider(_time, _logger);
+            var seen = 0;
+            provider.StatusChanged += (_, s) =>
+            {
+                if (s.State == FeatureFlagsState.Ready)
+                {
+                    Interlocked.Exchange(ref seen, 1);
+                }
+            };
+            var wait = provider.WaitForReadyAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+            var set = Task.Run(() => provider.Set(FeatureFlagsState.Ready), TestContext.Current.CancellationToken);
+            Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+            provider.Delivered();
+
+            Assert.Equal(1, Volatile.Read(ref seen));
+            await set;
+        }
+    }
+
+    [Fact]
     [Trait("Conformance", "API-07")]
     public async Task WaitForReady_CompletesWhenReady()
     {

@@ -111,6 +111,17 @@ internal sealed partial class StatusProvider : IFeatureFlagsStatusProvider
             }
 
             Volatile.Write(ref _current, next);
+
+            // Queued under the lock, so subscribers see changes in the order they happened (and after the flag
+            // change that caused them); the handlers run later on the dispatcher's worker, outside every lock. Queued
+            // before a waiter for Ready is released, so a waiter that then waits for the notifications queued so far
+            // always includes this one.
+            var handlers = StatusChanged;
+            if (handlers is not null)
+            {
+                _dispatcher.Post(() => RaiseStatusChanged(handlers, next));
+            }
+
             if (next.State == FeatureFlagsState.Ready)
             {
                 _ready.TrySetResult(true);
@@ -124,16 +135,6 @@ internal sealed partial class StatusProvider : IFeatureFlagsStatusProvider
             {
                 _ready.TrySetResult(false);
             }
-
-            // Queued under the lock, so subscribers see changes in the order they happened (and after the flag
-            // change that caused them); the handlers run later on the dispatcher's worker, outside every lock.
-            var handlers = StatusChanged;
-            if (handlers is null)
-            {
-                return;
-            }
-
-            _dispatcher.Post(() => RaiseStatusChanged(handlers, next));
         }
     }
 
