@@ -58,7 +58,6 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
             // Read into pooled segments and parsed from them: a multi-megabyte file costs no array of its size.
             using var buffer = new PooledMessageBuffer();
             var content = SafeFile.ReadInto(_path, _maxFileSize, buffer);
-            WireJson.EnsureValidUtf8(content);
             var stamped = ReadEnvironment(content);
             if (!string.Equals(stamped, environmentId, StringComparison.Ordinal))
             {
@@ -66,7 +65,7 @@ internal sealed partial class FileFlagStore : IPersistentFlagStore, IDisposable
                 return ValueTask.FromResult<PersistedFlagData?>(null);
             }
 
-            var payload = WireJson.ReadValidatedDataSync(content);
+            var payload = WireJson.ReadDataSync(content);
             payload.EventType = "full";
             lock (_lock)
             {

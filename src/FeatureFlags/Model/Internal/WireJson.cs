@@ -19,8 +19,16 @@ internal static class WireJson
         return ReadValidatedDataSync(utf8Json);
     }
 
+    /// <summary><see cref="ReadDataSync(ReadOnlySpan{byte})"/> for text read into several buffers (a polled body, a file).</summary>
+    /// <exception cref="JsonException">The text is not UTF-8, or the JSON is malformed or is not a data-sync payload.</exception>
+    public static DataSyncPayloadDto ReadDataSync(in ReadOnlySequence<byte> utf8Json)
+    {
+        EnsureValidUtf8(utf8Json);
+        return ReadValidatedDataSync(utf8Json);
+    }
+
     /// <summary>
-    /// <see cref="ReadDataSync"/> for text already known to be UTF-8: a WebSocket text message (the socket itself
+    /// <see cref="ReadDataSync(ReadOnlySpan{byte})"/> for text already known to be UTF-8: a WebSocket text message (the socket itself
     /// refuses invalid UTF-8, closing with 1007) or bytes <see cref="EnsureValidUtf8(ReadOnlySpan{byte})"/> has checked.
     /// </summary>
     /// <exception cref="JsonException">The JSON is malformed or is not a data-sync payload.</exception>

