@@ -60,7 +60,7 @@ public class BucketingBenchmarks
     {
         var i = _next;
         _next = i == _userKeys.Length - 1 ? 0 : i + 1;
-        return _prefix.TryGetBucket(_userKeys[i], out var bucket) ? bucket : -1;
+        return _prefix.TryGetFirstWord(_userKeys[i], out var word) ? Bucketing.ToBucket(word) : -1;
     }
 
     /// <summary>The same key through the general path (UTF-8 encoder into a stack buffer, then the block): what the ASCII block saves.</summary>
@@ -110,9 +110,9 @@ public class BucketingBenchmarks
             batch.TryAdd(lane, _prefix, pending with { DispatchValue = _userKeys[lane] });
         }
 
-        Span<double> buckets = stackalloc double[Lanes];
-        batch.HashBuckets(buckets, Md5MultiBuffer.BestKernel);
-        return buckets[Lanes - 1] > 0.5 ? 1 : 0;
+        Span<int> bucketWords = stackalloc int[Lanes];
+        batch.HashFirstWords(bucketWords, Md5MultiBuffer.BestKernel);
+        return bucketWords[Lanes - 1] > 0 ? 1 : 0;
     }
 
     private int Hash(Md5Kernel kernel)

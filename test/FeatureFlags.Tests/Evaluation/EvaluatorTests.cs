@@ -556,6 +556,6 @@ public sealed class EvaluatorTests
         Assert.Equal((Default, string.Empty, EvaluationReasonKind.MalformedFlag, MalformedFlag), (detail.Value, detail.VariationId, detail.Kind, detail.Reason));
         Assert.True(detail.IsDefaultValue);
         Assert.Equal((true, EvaluationReasonKind.MalformedFlag), (boolDetail.Value, boolDetail.Kind));
-        Assert.Equal((null, EvaluationReasonKind.MalformedFlag, MalformedFlag, false), (result.Variation, result.Kind, result.Reason, result.SendToExperiment));
+        Assert.Equal((null, EvaluationReasonKind.MalformedFlag, MalformedFlag, false), (result.Variation, result.Kind, result.ReasonFor(store.Current.Flags[flag.Key!]), result.SendToExperiment));
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FeatureFlags.Evaluation.Internal;
 using FeatureFlags.Model.Internal;
 using FeatureFlags.Store.Internal;
@@ -71,20 +72,74 @@ public sealed class RolloutPartitionTests
     [Fact]
     public void FinishWithBucket_OnEveryBoundAndBetween_MatchesTheWalk()
     {
-        // Buckets exactly on each bound (both slices hold it; the first wins), just either side of it, and the ends.
+        // Buckets exactly on each bound (both slices hold it; the first wins), one unit (2^-31) either side of it, and
+        // the ends, from digest words of both signs (a bucket is the word's magnitude).
         double[] bounds = [0, 0.25, 0.25, 0.5, 0.5, 0.5, 0.5, 1];
         var flag = Compile(Flag(bounds));
         Assert.True(flag.Fallthrough.IsPartition);
         var slices = SlicesOf(bounds);
-        double[] buckets = [0, double.Epsilon, 0.25, Math.BitDecrement(0.25), Math.BitIncrement(0.25), 0.5, Math.BitDecrement(0.5), Math.BitIncrement(0.5), 0.75, Math.BitDecrement(1), 1];
+        int[] words = [0, 1, -1, 1 << 29, (1 << 29) - 1, (1 << 29) + 1, 1 << 30, (1 << 30) - 1, (1 << 30) + 1, -(1 << 30), -((1 << 30) + 1), 3 << 29, int.MaxValue, int.MinValue, int.MinValue + 1];
 
-        foreach (var bucket in buckets)
+        foreach (var word in words)
         {
-            var result = Evaluator.FinishWithBucket(flag, PendingRollout.Fallthrough, bucket);
+            var result = Evaluator.FinishWithBucket(flag, PendingRollout.Fallthrough, word);
 
-            Assert.True(WalkOracle(slices, bucket) == result.Variation?.Id, $"bucket {bucket:R}");
+            Assert.True(WalkOracle(slices, Bucketing.ToBucket(word)) == result.Variation?.Id, $"word {word}, bucket {Bucketing.ToBucket(word):R}");
             Assert.True(result.Split);
         }
+    }
+
+    public static TheoryData<double> UnalignedBounds => [0.1, 0.2, 0.3, 1.0 / 3, 0.7, 0.999, Math.BitDecrement(0.5), Math.BitIncrement(0.5), 1e-12, 0.99998];
+
+    [Theory]
+    [MemberData(nameof(UnalignedBounds))]
+    public void FinishWithBucket_AroundABoundThatIsNotAWholeUnit_MatchesTheWalk(double bound)
+    {
+        // The partition compares whole units (RolloutSlice.MaxUnits); a bound between two units must split the words
+        // exactly where comparing the double bucket with it does.
+        double[] bounds = [0, bound, bound, 1];
+        var flag = Compile(Flag(bounds));
+        Assert.True(flag.Fallthrough.IsPartition);
+        var slices = SlicesOf(bounds);
+        var units = (long)Math.Floor(bound * 2147483648.0);
+        for (var offset = -3L; offset <= 3; offset++)
+        {
+            var magnitude = Math.Clamp(units + offset, 0, int.MaxValue);
+            foreach (var word in new[] { (int)magnitude, (int)-magnitude })
+            {
+                var result = Evaluator.FinishWithBucket(flag, PendingRollout.Fallthrough, word);
+
+                Assert.True(WalkOracle(slices, Bucketing.ToBucket(word)) == result.Variation?.Id, $"bound {bound:R}, word {word}");
+            }
+        }
+    }
+
+    [Fact]
+    public void ResultAndSlice_KeepTheirSizes()
+    {
+        // The evaluator's result is returned in two registers only while it is 16 bytes with one reference, and a
+        // slice's end in units sits in the padding a slice already had.
+        Assert.Equal(16, Unsafe.SizeOf<EvalResult>());
+        Assert.Equal(40, Unsafe.SizeOf<RolloutSlice>());
+    }
+
+    [Fact]
+    public void BucketUnits_AreTheBucketInUnitsOfTwoToTheMinus31()
+    {
+        var random = new Random(31);
+        int[] edges = [0, 1, -1, int.MaxValue, int.MinValue, int.MinValue + 1, 1 << 30, -(1 << 30)];
+        foreach (var word in edges.Concat(Enumerable.Range(0, 10_000).Select(_ => random.Next(int.MinValue, int.MaxValue))))
+        {
+            Assert.Equal(Bucketing.ToBucket(word), Bucketing.ToUnits(word) / 2147483648.0);
+        }
+
+        Assert.Equal(1u << 31, Bucketing.UnitsOf(1));
+        Assert.Equal(1u << 31, Bucketing.UnitsOf(1.5));
+        Assert.Equal(1u << 31, Bucketing.UnitsOf(double.NaN));
+        Assert.Equal(0u, Bucketing.UnitsOf(0));
+        Assert.Equal(1u << 30, Bucketing.UnitsOf(0.5));
+        Assert.Equal((1u << 30) - 1, Bucketing.UnitsOf(Math.BitDecrement(0.5)));
+        Assert.Equal(1u << 30, Bucketing.UnitsOf(Math.BitIncrement(0.5)));
     }
 
     [Fact]
@@ -95,8 +150,8 @@ public sealed class RolloutPartitionTests
         var flag = Compile(dto);
         Assert.True(flag.Fallthrough.IsPartition);
 
-        Assert.Equal("v0", Evaluator.FinishWithBucket(flag, PendingRollout.Fallthrough, 0.25).Variation?.Id);
-        Assert.Equal(EvaluationReasonKind.MalformedFlag, Evaluator.FinishWithBucket(flag, PendingRollout.Fallthrough, 0.75).Kind);
+        Assert.Equal("v0", Evaluator.FinishWithBucket(flag, PendingRollout.Fallthrough, 1 << 29).Variation?.Id); // bucket 0.25
+        Assert.Equal(EvaluationReasonKind.MalformedFlag, Evaluator.FinishWithBucket(flag, PendingRollout.Fallthrough, -(3 << 29)).Kind); // 0.75
     }
 
     [Fact]

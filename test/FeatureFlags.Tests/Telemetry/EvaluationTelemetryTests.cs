@@ -335,6 +335,58 @@ public sealed class EvaluationTelemetryTests : IDisposable
         Assert.Equal("(unknown)", Assert.Single(collector.GetMeasurementSnapshot()).Tags["feature_flag.key"]);
     }
 
+    [Theory]
+    [InlineData("targeted", "alice")] // target match
+    [InlineData("targeted", "bob")] // rule match
+    [InlineData("off", "alice")]
+    [InlineData("static", "alice")]
+    [InlineData("rollout", "alice")]
+    [InlineData("rollout", "carol")]
+    [InlineData("overridden", "alice")]
+    [InlineData("broken", "alice")] // malformed: the variation is dangling
+    [InlineData("missing", "alice")]
+    [InlineData("targeted", null)] // no user
+    public void ValueOnlyEvaluation_RecordsWhatTheDetailPathRecords(string flagKey, string? userKey)
+    {
+        // StringVariation and BoolVariation return as soon as a value is served, without building the detail
+        // (FeatureFlagClient.Variation); every outcome must still give the detail's value, event and counter tags.
+        using var store = new FlagStore(Options.Create(new FeatureFlagsOptions { Overrides = { ["overridden"] = "true" } }), NullLogger<FlagStore>.Instance, metrics: _metrics);
+        store.ApplyFull(
+            [
+                Flag("targeted").HitMiss().Target(HitId, "alice").Rule(RuleName, HitId, Condition("plan", "Equal", "premium")).Fallthrough(MissId).Build(),
+                Flag("off").HitMiss().Off().Build(),
+                Flag("static").HitMiss().Fallthrough(HitId).Build(),
+                Flag("rollout").HitMiss().Fallthrough(null, false, Slice(HitId, 0, 0.5), Slice(MissId, 0.5, 1)).Build(),
+                Flag("broken").HitMiss().Fallthrough("no-such-variation").Build(),
+            ],
+            []);
+        var client = new FeatureFlagClient(store, Options.Create(new FeatureFlagsOptions { Evaluation = { TraceUserKey = true } }));
+        var user = userKey switch { null => null!, "bob" => Premium, _ => FlagUser.Create(userKey) };
+
+        var (stringValue, stringEvent, stringCount) = Observe(() => client.StringVariation(flagKey, user, "default"));
+        var (stringDetail, stringDetailEvent, stringDetailCount) = Observe(() => client.StringVariationDetail(flagKey, user, "default").Value);
+        var (boolValue, boolEvent, boolCount) = Observe(() => client.BoolVariation(flagKey, user, true)); // a string flag: a wrong type
+        var (boolDetail, boolDetailEvent, boolDetailCount) = Observe(() => client.BoolVariationDetail(flagKey, user, true).Value);
+
+        Assert.Equal(stringDetail, stringValue);
+        Assert.Equal(stringDetailEvent, stringEvent);
+        Assert.Equal(stringDetailCount, stringCount);
+        Assert.Equal(boolDetail, boolValue);
+        Assert.Equal(boolDetailEvent, boolEvent);
+        Assert.Equal(boolDetailCount, boolCount);
+    }
+
+    /// <summary>The value <paramref name="evaluate"/> returns, with the attributes of the evaluation event and of the counter it recorded.</summary>
+    private (T Value, Dictionary<string, object?> Event, Dictionary<string, object?> Count) Observe<T>(Func<T> evaluate)
+    {
+        using var capture = new TelemetryCapture();
+        using var collector = new MetricCollector<long>(_metrics.Meter, "featureflags.evaluations");
+        using var activity = capture.Start();
+        var value = evaluate();
+        var count = Assert.Single(collector.GetMeasurementSnapshot());
+        return (value, TelemetryCapture.SingleEvaluation(activity), count.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal));
+    }
+
     private static (object?, object?, object?) Tags(CollectedMeasurement<long> m, string a, string b, string c) => (m.Tags[a], m.Tags[b], m.Tags[c]);
 
     [Theory]

@@ -24,17 +24,8 @@ internal readonly struct AllFlagsEntry(CompiledVariation? variation, EvaluationR
             ? new(key, string.Empty, string.Empty, kind, Reason(flag))
             : new(key, variation.Value, variation.Id, kind, Reason(flag));
 
-    // The text the evaluator gave with this kind: each kind has one, but for the flag's own off reason and a rule's name.
-    private string Reason(CompiledFlag flag) => kind switch
-    {
-        EvaluationReasonKind.Off or EvaluationReasonKind.LocalOverride => flag.OffReason,
-        EvaluationReasonKind.RuleMatch when (uint)rule < (uint)flag.Rules.Length => flag.Rules[rule].Reason,
-        EvaluationReasonKind.TargetMatch => Reasons.TargetMatch,
-        EvaluationReasonKind.Fallthrough => Reasons.Fallthrough,
-        EvaluationReasonKind.MalformedFlag => Reasons.MalformedFlag,
-        EvaluationReasonKind.Error => Reasons.Exception,
-        _ => string.Empty, // not produced by an all-flags evaluation
-    };
+    // The text the evaluator gave with this kind (as EvalResult.ReasonFor).
+    private string Reason(CompiledFlag flag) => Reasons.Of(kind, flag, rule);
 }
 
 /// <summary>

@@ -7,7 +7,7 @@ namespace FeatureFlags.Evaluation.Internal;
 /// <summary>
 /// The rollouts of one all-flags evaluation that wait for the user's bucket, up to sixteen at a time: each key
 /// (flag key + dispatch value) is written as a padded MD5 block into one lane of an <see cref="Md5Lanes"/>, and
-/// <see cref="HashBuckets"/> hashes all of them in one multi-buffer pass (<see cref="Md5MultiBuffer"/>).
+/// <see cref="HashFirstWords"/> hashes all of them in one multi-buffer pass (<see cref="Md5MultiBuffer"/>).
 /// </summary>
 /// <remarks>
 /// A mutable struct of about 1.2 KB, meant to live on the caller's stack for one evaluation. It holds no references,
@@ -61,17 +61,12 @@ internal struct BucketBatch
         return ref ((ReadOnlySpan<PendingLane>)_pending)[lane];
     }
 
-    /// <summary>Writes the bucket of every queued key to <paramref name="buckets"/>[lane] (16 elements) with <paramref name="kernel"/>.</summary>
-    [SkipLocalsInit]
-    public void HashBuckets(Span<double> buckets, Md5Kernel kernel)
-    {
-        Span<int> firstWords = stackalloc int[Md5Lanes.Count];
-        Md5MultiBuffer.HashFirstWords(ref _lanes, _count, firstWords, kernel);
-        for (var lane = 0; lane < _count; lane++)
-        {
-            buckets[lane] = Bucketing.ToBucket(firstWords[lane]);
-        }
-    }
+    /// <summary>
+    /// Writes the bucket's digest word (<see cref="Bucketing.ToBucket"/>) of every queued key to
+    /// <paramref name="bucketWords"/>[lane] (16 elements) with <paramref name="kernel"/>.
+    /// </summary>
+    public void HashFirstWords(Span<int> bucketWords, Md5Kernel kernel)
+        => Md5MultiBuffer.HashFirstWords(ref _lanes, _count, bucketWords, kernel);
 
     /// <summary>Empties the batch (the lanes and pending entries are overwritten by the next adds).</summary>
     public void Clear() => _count = 0;

@@ -9,7 +9,7 @@ namespace FeatureFlags.Evaluation.Internal;
 /// </summary>
 /// <remarks>
 /// Only for an ASCII flag key that leaves room in MD5's one block, on little-endian hardware (<see cref="TryCreate"/>
-/// returns null otherwise, and <see cref="TryGetBucket"/> refuses a dispatch value that is not ASCII or does not fit):
+/// returns null otherwise, and <see cref="TryGetFirstWord"/> refuses a dispatch value that is not ASCII or does not fit):
 /// the caller then takes <see cref="Bucketing.GetBucket(ReadOnlySpan{char}, ReadOnlySpan{char})"/>, which gives the
 /// same bucket. The block is written by <see cref="Md5BlockWriter"/>. 40 bytes per flag that needs a bucket: the
 /// key's bytes are narrowed again for each block rather than kept.
@@ -34,19 +34,22 @@ internal sealed class BucketKeyPrefix
             ? new BucketKeyPrefix(flagKey)
             : null;
 
-    /// <summary>The bucket of the flag key + <paramref name="value"/>, or false when the value is not ASCII or the key does not fit one block.</summary>
+    /// <summary>
+    /// The bucket's digest word (<see cref="Bucketing.ToBucket"/>) of the flag key + <paramref name="value"/>, or false
+    /// when the value is not ASCII or the key does not fit one block.
+    /// </summary>
     [SkipLocalsInit] // every word of the block is written before it is read
-    public bool TryGetBucket(ReadOnlySpan<char> value, out double bucket)
+    public bool TryGetFirstWord(ReadOnlySpan<char> value, out int word)
     {
         Unsafe.SkipInit(out Md5Block block);
         var words = new Md5BlockWriter.BlockWords(ref block);
         if (!Md5BlockWriter.TryWrite(_key, part1IsAscii: true, value, ref words))
         {
-            bucket = 0;
+            word = 0;
             return false;
         }
 
-        bucket = Bucketing.ToBucket(Md5.FirstWordOfBlockFrom(_key.Length / sizeof(uint), _state, block));
+        word = Md5.FirstWordOfBlockFrom(_key.Length / sizeof(uint), _state, block);
         return true;
     }
 

@@ -25,19 +25,29 @@ internal static class Bucketing
     /// The common key (ASCII, at most 55 bytes: a flag key and a user key) is narrowed straight into one MD5 block
     /// (<see cref="Md5Block"/>) and hashed once, computing only the digest word the bucket reads.
     /// </remarks>
-    [SkipLocalsInit] // the block is cleared by Md5Block itself
-    public static double GetBucket(ReadOnlySpan<char> part1, ReadOnlySpan<char> part2)
-        => Md5Block.TryWriteAsciiKey(part1, part2, out var block) ? ToBucket(block.HashFirstInt32()) : GetBucket(part1, part2, []);
-
-    /// <summary>Bucket in [0, 1] of <paramref name="flag"/>'s key + <paramref name="value"/>: from the flag's <see cref="CompiledFlag.BucketPrefix"/> when it has one.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)] // keeps the hashing's stack blocks out of the evaluator's frame
-    [SkipLocalsInit] // every word of the prefix's block is written before it is read
-    public static double GetBucket(CompiledFlag flag, string value)
-        => flag.BucketPrefix is { } prefix && prefix.TryGetBucket(value, out double bucket) ? bucket : GetBucket(flag.Key, value);
+    public static double GetBucket(ReadOnlySpan<char> part1, ReadOnlySpan<char> part2) => ToBucket(GetFirstWord(part1, part2));
 
     /// <summary>Bucket in [0, 1] of the hash key <paramref name="part1"/> + <paramref name="part2"/> + <paramref name="part3"/>.</summary>
-    [SkipLocalsInit] // only the written prefix of the stack buffer is read
     public static double GetBucket(ReadOnlySpan<char> part1, ReadOnlySpan<char> part2, ReadOnlySpan<char> part3)
+        => ToBucket(GetFirstWord(part1, part2, part3));
+
+    /// <summary>
+    /// The digest word (<see cref="ToBucket"/>, <see cref="ToUnits"/>) of <paramref name="flag"/>'s key +
+    /// <paramref name="value"/>: from the flag's <see cref="CompiledFlag.BucketPrefix"/> when it has one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // keeps the hashing's stack blocks out of the evaluator's frame
+    [SkipLocalsInit] // every word of the prefix's block is written before it is read
+    public static int GetFirstWord(CompiledFlag flag, string value)
+        => flag.BucketPrefix is { } prefix && prefix.TryGetFirstWord(value, out var word) ? word : GetFirstWord(flag.Key, value);
+
+    /// <summary>The digest word of the hash key <paramref name="part1"/> + <paramref name="part2"/>.</summary>
+    [SkipLocalsInit] // the block is cleared by Md5Block itself
+    private static int GetFirstWord(ReadOnlySpan<char> part1, ReadOnlySpan<char> part2)
+        => Md5Block.TryWriteAsciiKey(part1, part2, out var block) ? block.HashFirstInt32() : GetFirstWord(part1, part2, []);
+
+    /// <summary>The digest word of the hash key <paramref name="part1"/> + <paramref name="part2"/> + <paramref name="part3"/>.</summary>
+    [SkipLocalsInit] // only the written prefix of the stack buffer is read
+    private static int GetFirstWord(ReadOnlySpan<char> part1, ReadOnlySpan<char> part2, ReadOnlySpan<char> part3)
     {
         int totalChars = part1.Length + part2.Length + part3.Length;
 
@@ -53,13 +63,13 @@ internal static class Bucketing
                 // The common case (a user key and a short salt) fits MD5's only block: it is padded in place, in the
                 // buffer it was encoded into, and compressed once.
                 int written = written1 + written2 + written3;
-                return ToBucket(written <= Md5.MaxSingleBlockLength
+                return written <= Md5.MaxSingleBlockLength
                     ? Md5.HashFirstInt32InPlace(utf8, written)
-                    : Md5.HashFirstInt32(utf8[..written]));
+                    : Md5.HashFirstInt32(utf8[..written]);
             }
         }
 
-        return GetBucketPooled(part1, part2, part3);
+        return GetFirstWordPooled(part1, part2, part3);
     }
 
     /// <summary>Whether the hash key <paramref name="part1"/> + <paramref name="part2"/> falls in the rollout [<paramref name="min"/>, <paramref name="max"/>].</summary>
@@ -86,6 +96,29 @@ internal static class Bucketing
     public static double ToBucket(int firstDigestWord) => Math.Abs(firstDigestWord * InverseOfIntMinValue);
 
     private const double InverseOfIntMinValue = -1.0 / 2147483648.0;
+
+    /// <summary>How many units one bucket is: a bucket is its digest word's magnitude in units of 2^-31.</summary>
+    private const double UnitsPerBucket = 2147483648.0;
+
+    /// <summary>
+    /// The bucket of <paramref name="firstDigestWord"/> in whole units of 2^-31: |word|, with <see cref="int.MinValue"/>
+    /// giving 2^31 (bucket 1.0). <see cref="ToBucket"/> is exactly this times 2^-31.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint ToUnits(int firstDigestWord)
+    {
+        var sign = firstDigestWord >> 31;
+        return unchecked((uint)((firstDigestWord ^ sign) - sign));
+    }
+
+    /// <summary>
+    /// The bound <paramref name="max"/> (at least 0, or NaN) in whole units: the largest unit count whose bucket is at
+    /// most <paramref name="max"/>, capped at 2^31, so that for every digest word
+    /// <c>max &lt; ToBucket(word)</c> exactly when <c>UnitsOf(max) &lt; ToUnits(word)</c> (a bucket is a whole number of
+    /// units, so it exceeds <paramref name="max"/> exactly when it exceeds the whole part of <paramref name="max"/>'s units).
+    /// </summary>
+    public static uint UnitsOf(double max)
+        => max >= 1 || double.IsNaN(max) ? 1u << 31 : max <= 0 ? 0 : (uint)Math.Floor(max * UnitsPerBucket);
 
     // FeatBit's rules, in FeatBit's order: [0, >= 0.99999] includes everyone (so [0, 0.99999] does too),
     // [0, 0] includes no one. Neither needs the hash.
@@ -133,7 +166,7 @@ internal static class Bucketing
 
     // Rare path: long keys, or a surrogate pair split across parts. Concatenates the chars, encodes once.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double GetBucketPooled(ReadOnlySpan<char> part1, ReadOnlySpan<char> part2, ReadOnlySpan<char> part3)
+    private static int GetFirstWordPooled(ReadOnlySpan<char> part1, ReadOnlySpan<char> part2, ReadOnlySpan<char> part3)
     {
         int totalChars = part1.Length + part2.Length + part3.Length;
         char[] chars = ArrayPool<char>.Shared.Rent(totalChars);
@@ -144,7 +177,7 @@ internal static class Bucketing
             part2.CopyTo(chars.AsSpan(part1.Length));
             part3.CopyTo(chars.AsSpan(part1.Length + part2.Length));
             int written = Encoding.UTF8.GetBytes(chars.AsSpan(0, totalChars), bytes);
-            return ToBucket(Md5.HashFirstInt32(bytes.AsSpan(0, written)));
+            return Md5.HashFirstInt32(bytes.AsSpan(0, written));
         }
         finally
         {

@@ -5,62 +5,6 @@ using FeatureFlags.Store.Internal;
 namespace FeatureFlags.Evaluation.Internal;
 
 /// <summary>
-/// The outcome of evaluating one flag: the variation (null on error), why, experiment inclusion, and whether a
-/// percentage rollout chose the variation (<paramref name="Split"/>: the served slice needed the user's bucket).
-/// <paramref name="Regex"/> tells a regex failure apart from broken data (for the client's logging only).
-/// </summary>
-internal readonly record struct EvalResult(
-    CompiledVariation? Variation, EvaluationReasonKind Kind, string Reason, bool SendToExperiment, bool Split = false, RegexOutcome Regex = RegexOutcome.None)
-{
-    public static readonly EvalResult Malformed = new(null, EvaluationReasonKind.MalformedFlag, Reasons.MalformedFlag, false);
-
-    /// <summary>A regex ran past its match timeout (the rule's breaker stays closed).</summary>
-    public static readonly EvalResult RegexTimedOut = Malformed with { Regex = RegexOutcome.TimedOut };
-
-    /// <summary>A regex ran past its match timeout and this timeout opened the rule's breaker.</summary>
-    public static readonly EvalResult RegexBreakerTripped = Malformed with { Regex = RegexOutcome.BreakerTripped };
-
-    /// <summary>The rule's breaker is open: the rule was not evaluated.</summary>
-    public static readonly EvalResult RegexBreakerOpen = Malformed with { Regex = RegexOutcome.BreakerOpen };
-}
-
-/// <summary>
-/// Where a batched evaluation of a flag stopped: the index of the rule that matched (or <see cref="Fallthrough"/>: none
-/// did, or the flag was decided before its rules), and, at a percentage rollout that needs the user's bucket, the value
-/// hashed after the flag key (empty otherwise).
-/// </summary>
-internal readonly record struct PendingRollout(int RuleIndex, string DispatchValue)
-{
-    /// <summary><see cref="RuleIndex"/> when no rule matched: the flag's fallthrough rollout.</summary>
-    public const int Fallthrough = -1;
-}
-
-/// <summary>What a regex did to an evaluation that returned <see cref="EvalResult.Malformed"/>.</summary>
-internal enum RegexOutcome : byte
-{
-    None,
-    TimedOut,
-    BreakerTripped,
-    BreakerOpen,
-}
-
-/// <summary>The official .NET SDK's reason texts .</summary>
-internal static class Reasons
-{
-    public const string ClientNotReady = "client not ready";
-    public const string FlagNotFound = "flag not found";
-    public const string MalformedFlag = "malformed flag";
-    public const string FlagOff = "flag off";
-    public const string Overridden = "overridden locally";
-    public const string TargetMatch = "target match";
-    public const string Fallthrough = "fall through targets and rules";
-    public const string WrongType = "type mismatch";
-    public const string UserNotSpecified = "user not specified";
-    public const string FlagKeyNotSpecified = "flag key not specified";
-    public const string Exception = "evaluation error";
-}
-
-/// <summary>
 /// Evaluates compiled flags exactly as the official FeatBit SDKs do : off, individual targets, rules in
 /// order, fallthrough. Pure: no I/O, no locks, no allocation; broken data yields <see cref="EvalResult.Malformed"/>.
 /// The one piece of state it touches is a rule's <see cref="RegexBreaker"/>, and only after a regex match timeout or
@@ -75,13 +19,13 @@ internal static partial class Evaluator
         var result = Select(flag, user, strictMissingAttributes, ref Unsafe.NullRef<SegmentMemo>(), out var rollout, out _);
         return rollout is null
             ? result
-            : Dispatch(flag, rollout, result.Kind, result.Reason, DispatchValue(rollout, user), double.NaN, withExperiment: true);
+            : Dispatch(flag, rollout, result.Kind, result.Rule, DispatchValue(rollout, user), withExperiment: true);
     }
 
     /// <summary>
     /// The first half of a batched evaluation (all flags for one user): evaluates <paramref name="flag"/> up to the
     /// point where it needs the user's bucket. Returns true with the <paramref name="result"/> when no hash is needed,
-    /// else false with the rollout to finish (<see cref="FinishWithBucket"/>) once the bucket of
+    /// else false with the rollout to finish (<see cref="FinishWithBucket"/>) once the bucket's digest word of
     /// <see cref="CompiledFlag.Key"/> + <see cref="PendingRollout.DispatchValue"/> is known. Either way
     /// <paramref name="pending"/> names the rule that matched. Experiment inclusion is not computed (false): the batched
     /// callers do not record events.
@@ -106,26 +50,26 @@ internal static partial class Evaluator
         // or the experiment, and neither happens here.
         pending = new PendingRollout(ruleIndex, string.Empty);
         result = rollout.FixedSlice >= 0
-            ? FixedSliceResult(rollout, result.Kind, result.Reason) // the common case, without a call
-            : Dispatch(flag, rollout, result.Kind, result.Reason, dispatchValue: string.Empty, double.NaN, withExperiment: false);
+            ? FixedSliceResult(rollout, result.Kind, result.Rule) // the common case, without a call
+            : Dispatch(flag, rollout, result.Kind, result.Rule, dispatchValue: string.Empty, withExperiment: false);
         return true;
     }
 
     /// <summary>
     /// The second half of a batched evaluation: the variation the rollout of <paramref name="ruleIndex"/> (a
-    /// <see cref="PendingRollout.RuleIndex"/>) serves for <paramref name="bucket"/>.
+    /// <see cref="PendingRollout.RuleIndex"/>) serves for the bucket whose digest word is <paramref name="bucketWord"/>
+    /// (<see cref="Bucketing.GetFirstWord(CompiledFlag, string)"/>).
     /// </summary>
-    public static EvalResult FinishWithBucket(CompiledFlag flag, int ruleIndex, double bucket)
+    public static EvalResult FinishWithBucket(CompiledFlag flag, int ruleIndex, int bucketWord)
     {
         // The rollout needs the bucket (it was queued for it), so the walk is all that is left of Dispatch; the
         // experiment is not computed here.
         if (ruleIndex == PendingRollout.Fallthrough)
         {
-            return SliceResult(flag.Fallthrough, EvaluationReasonKind.Fallthrough, Reasons.Fallthrough, bucket, out _);
+            return SliceResult(flag.Fallthrough, EvaluationReasonKind.Fallthrough, EvalResult.NoRule, bucketWord, out _);
         }
 
-        var rule = flag.Rules[ruleIndex];
-        return SliceResult(rule.Rollout, EvaluationReasonKind.RuleMatch, rule.Reason, bucket, out _);
+        return SliceResult(flag.Rules[ruleIndex].Rollout, EvaluationReasonKind.RuleMatch, ruleIndex, bucketWord, out _);
     }
 
     /// <summary>
@@ -143,14 +87,14 @@ internal static partial class Evaluator
         {
             return flag.DisabledVariation is null
                 ? EvalResult.Malformed
-                : new EvalResult(flag.DisabledVariation, flag.OffKind, flag.OffReason, false);
+                : new EvalResult(flag.DisabledVariation, flag.OffKind, EvalResult.NoRule, false);
         }
 
         if (flag.Targets.Count > 0 && flag.Targets.TryGetValue(user.Key, out var targeted))
         {
             return targeted is null
                 ? EvalResult.Malformed
-                : new EvalResult(targeted, EvaluationReasonKind.TargetMatch, Reasons.TargetMatch, flag.ExptIncludeAllTargets);
+                : new EvalResult(targeted, EvaluationReasonKind.TargetMatch, EvalResult.NoRule, flag.ExptIncludeAllTargets);
         }
 
         var rules = flag.Rules;
@@ -177,12 +121,12 @@ internal static partial class Evaluator
             {
                 rollout = rule.Rollout;
                 ruleIndex = i;
-                return new EvalResult(null, EvaluationReasonKind.RuleMatch, rule.Reason, false);
+                return new EvalResult(null, EvaluationReasonKind.RuleMatch, i, false);
             }
         }
 
         rollout = flag.Fallthrough;
-        return new EvalResult(null, EvaluationReasonKind.Fallthrough, Reasons.Fallthrough, false);
+        return new EvalResult(null, EvaluationReasonKind.Fallthrough, EvalResult.NoRule, false);
     }
 
     /// <summary>The value hashed with the flag key: the user key, or the rollout's dispatch attribute ("" when missing).</summary>
@@ -192,47 +136,45 @@ internal static partial class Evaluator
             : user.TryGetAttribute(rollout.DispatchKey, out var v) ? v : string.Empty;
 
     /// <summary>
-    /// The first slice holding the user's bucket; <paramref name="bucket"/> is computed on first need when NaN. With
+    /// The first slice holding the user's bucket, hashed only when the rollout needs it. With
     /// <paramref name="withExperiment"/> false, experiment inclusion (a second hash) is left false.
     /// </summary>
     private static EvalResult Dispatch(
-        CompiledFlag flag, CompiledRollout rollout, EvaluationReasonKind kind, string reason, string dispatchValue, double bucket, bool withExperiment)
+        CompiledFlag flag, CompiledRollout rollout, EvaluationReasonKind kind, int rule, string dispatchValue, bool withExperiment)
     {
         if (rollout.FixedSlice >= 0)
         {
-            var fixedResult = FixedSliceResult(rollout, kind, reason);
+            var fixedResult = FixedSliceResult(rollout, kind, rule);
             return withExperiment && fixedResult.Variation is not null
                 ? fixedResult with { SendToExperiment = SendToExperiment(flag, rollout, rollout.Slices[rollout.FixedSlice], dispatchValue) }
                 : fixedResult;
         }
 
-        if (double.IsNaN(bucket) && rollout.FixedSlice == CompiledRollout.NeedsBucket)
-        {
-            // The first slice that decides needs the bucket, so it is hashed before the walk (else it is never needed).
-            bucket = Bucketing.GetBucket(flag, dispatchValue);
-        }
-
-        var result = SliceResult(rollout, kind, reason, bucket, out var slice);
+        // The first slice that decides needs the bucket, so it is hashed before the walk; else (no slice holds any bucket)
+        // the walk never reads it.
+        var bucketWord = rollout.FixedSlice == CompiledRollout.NeedsBucket ? Bucketing.GetFirstWord(flag, dispatchValue) : 0;
+        var result = SliceResult(rollout, kind, rule, bucketWord, out var slice);
         return withExperiment && result.Variation is not null
             ? result with { SendToExperiment = SendToExperiment(flag, rollout, rollout.Slices[slice], dispatchValue) }
             : result;
     }
 
     /// <summary>
-    /// The walk of <see cref="Dispatch"/>: the first valid slice holding <paramref name="bucket"/> (a slice that includes
-    /// everyone or no one does not read it), with its index; malformed when its variation is dangling or when no slice
-    /// holds the bucket (later rules are not tried, as in the official SDKs). Experiment inclusion is left false.
+    /// The walk of <see cref="Dispatch"/>: the first valid slice holding the bucket whose digest word is
+    /// <paramref name="bucketWord"/> (a slice that includes everyone or no one does not read it), with its index; malformed
+    /// when its variation is dangling or when no slice holds the bucket (later rules are not tried, as in the official
+    /// SDKs). Experiment inclusion is left false.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static EvalResult SliceResult(CompiledRollout rollout, EvaluationReasonKind kind, string reason, double bucket, out int index)
+    private static EvalResult SliceResult(CompiledRollout rollout, EvaluationReasonKind kind, int rule, int bucketWord, out int index)
     {
         var slices = rollout.Slices;
         if (rollout.IsPartition)
         {
             // A 50/50 split takes either slice half the time: a branch on the bucket would be mispredicted as often.
-            index = PartitionSlice(slices, bucket);
+            index = PartitionSlice(slices, Bucketing.ToUnits(bucketWord));
             var variation = slices[index].Variation;
-            return variation is null ? EvalResult.Malformed : new EvalResult(variation, kind, reason, false, Split: true);
+            return variation is null ? EvalResult.Malformed : new EvalResult(variation, kind, rule, false, split: true);
         }
 
         for (var i = 0; i < slices.Length; i++)
@@ -244,13 +186,13 @@ internal static partial class Evaluator
             }
 
             var split = Bucketing.RequiresHash(slice.Min, slice.Max);
-            if (!Bucketing.IsInRolloutBucket(split ? bucket : 0, slice.Min, slice.Max))
+            if (!Bucketing.IsInRolloutBucket(split ? Bucketing.ToBucket(bucketWord) : 0, slice.Min, slice.Max))
             {
                 continue;
             }
 
             index = i;
-            return slice.Variation is null ? EvalResult.Malformed : new EvalResult(slice.Variation, kind, reason, false, split);
+            return slice.Variation is null ? EvalResult.Malformed : new EvalResult(slice.Variation, kind, rule, false, split);
         }
 
         index = -1;
@@ -258,16 +200,18 @@ internal static partial class Evaluator
     }
 
     /// <summary>
-    /// The slice of a <see cref="CompiledRollout.IsPartition"/> rollout holding <paramref name="bucket"/>: the number of
-    /// slices before the last that end below it (they end in increasing order), counted without a branch on the bucket.
+    /// The slice of a <see cref="CompiledRollout.IsPartition"/> rollout holding the bucket of <paramref name="bucketUnits"/>
+    /// (<see cref="Bucketing.ToUnits"/>): the number of slices before the last that end below it (they end in increasing
+    /// order), counted without a branch on the bucket, in whole units (<see cref="RolloutSlice.MaxUnits"/>): the same
+    /// answer as comparing the bucket with each end, without converting the digest word to a double first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int PartitionSlice(RolloutSlice[] slices, double bucket)
+    private static int PartitionSlice(RolloutSlice[] slices, uint bucketUnits)
     {
         var index = 0;
         for (var i = 0; i < slices.Length - 1; i++)
         {
-            index += slices[i].Max < bucket ? 1 : 0;
+            index += slices[i].MaxUnits < bucketUnits ? 1 : 0;
         }
 
         return index;
@@ -278,10 +222,10 @@ internal static partial class Evaluator
     /// slice <see cref="Dispatch"/>'s walk would find; experiment inclusion left false.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static EvalResult FixedSliceResult(CompiledRollout rollout, EvaluationReasonKind kind, string reason)
+    private static EvalResult FixedSliceResult(CompiledRollout rollout, EvaluationReasonKind kind, int rule)
     {
         var variation = rollout.Slices[rollout.FixedSlice].Variation;
-        return variation is null ? EvalResult.Malformed : new EvalResult(variation, kind, reason, false);
+        return variation is null ? EvalResult.Malformed : new EvalResult(variation, kind, rule, false);
     }
 
     private static bool SendToExperiment(CompiledFlag flag, CompiledRollout rollout, in RolloutSlice slice, string dispatchValue)

@@ -82,7 +82,7 @@ internal sealed partial class FeatureFlagClient
             else if (!batch.TryAdd(i, flag.BucketPrefix, pending))
             {
                 // A key that is not one ASCII block (long or non-ASCII): hashed on its own, as a single evaluation does.
-                entries[i] = Entry(flag, Evaluator.FinishWithBucket(flag, pending.RuleIndex, Bucketing.GetBucket(flag, pending.DispatchValue)), pending.RuleIndex);
+                entries[i] = Entry(flag, Evaluator.FinishWithBucket(flag, pending.RuleIndex, Bucketing.GetFirstWord(flag, pending.DispatchValue)), pending.RuleIndex);
             }
             else if (batch.IsFull)
             {
@@ -97,14 +97,14 @@ internal sealed partial class FeatureFlagClient
     /// </summary>
     private void Finish(ref BucketBatch batch, CompiledFlag[] flags, AllFlagsEntry[] entries, Md5Kernel kernel)
     {
-        Span<double> buckets = stackalloc double[Md5Lanes.Count];
-        batch.HashBuckets(buckets, kernel);
+        Span<int> bucketWords = stackalloc int[Md5Lanes.Count];
+        batch.HashFirstWords(bucketWords, kernel);
         var lane = 0;
         while (true)
         {
             try
             {
-                FinishLanes(ref lane, ref batch, buckets, flags, entries);
+                FinishLanes(ref lane, ref batch, bucketWords, flags, entries);
                 break;
             }
             catch (Exception e)
@@ -118,13 +118,13 @@ internal sealed partial class FeatureFlagClient
         batch.Clear();
     }
 
-    private void FinishLanes(ref int lane, ref BucketBatch batch, ReadOnlySpan<double> buckets, CompiledFlag[] flags, AllFlagsEntry[] entries)
+    private void FinishLanes(ref int lane, ref BucketBatch batch, ReadOnlySpan<int> bucketWords, CompiledFlag[] flags, AllFlagsEntry[] entries)
     {
         for (; lane < batch.Count; lane++)
         {
             ref readonly var queued = ref batch.LaneAt(lane);
             var flag = flags[queued.Index];
-            entries[queued.Index] = Entry(flag, Evaluator.FinishWithBucket(flag, queued.RuleIndex, buckets[lane]), queued.RuleIndex);
+            entries[queued.Index] = Entry(flag, Evaluator.FinishWithBucket(flag, queued.RuleIndex, bucketWords[lane]), queued.RuleIndex);
         }
     }
 

@@ -37,7 +37,7 @@ internal sealed partial class FeatureFlagClient
         {
             var flag = live[i];
             var result = Run(flag, user);
-            var detail = Convert<string, StringConverter>(flag.Key, result, string.Empty);
+            var detail = Convert<string, StringConverter>(flag, flag.Key, result, string.Empty);
             list[i] = new RemoteEvaluation(detail, TypeOf(flag), OpenFeatureReasons.Of(detail.Kind, IsStatic(flag), result.Split));
         }
 

@@ -78,28 +78,28 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     internal int ReportedFailureKeys => _reportedFailures.Count;
 
     public bool IsEnabled(string flagKey, FlagUser user)
-        => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, false).Value;
+        => Variation<bool, BoolConverter>(_store.Current, flagKey, user, false);
 
     public bool BoolVariation(string flagKey, FlagUser user, bool defaultValue = false)
-        => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, defaultValue).Value;
+        => Variation<bool, BoolConverter>(_store.Current, flagKey, user, defaultValue);
 
     public EvaluationDetail<bool> BoolVariationDetail(string flagKey, FlagUser user, bool defaultValue = false)
         => Evaluate<bool, BoolConverter>(_store.Current, flagKey, user, defaultValue);
 
     public string StringVariation(string flagKey, FlagUser user, string defaultValue)
-        => Evaluate<string, StringConverter>(_store.Current, flagKey, user, defaultValue).Value;
+        => Variation<string, StringConverter>(_store.Current, flagKey, user, defaultValue);
 
     public EvaluationDetail<string> StringVariationDetail(string flagKey, FlagUser user, string defaultValue)
         => Evaluate<string, StringConverter>(_store.Current, flagKey, user, defaultValue);
 
     public int IntVariation(string flagKey, FlagUser user, int defaultValue = 0)
-        => Evaluate<int, IntConverter>(_store.Current, flagKey, user, defaultValue).Value;
+        => Variation<int, IntConverter>(_store.Current, flagKey, user, defaultValue);
 
     public EvaluationDetail<int> IntVariationDetail(string flagKey, FlagUser user, int defaultValue = 0)
         => Evaluate<int, IntConverter>(_store.Current, flagKey, user, defaultValue);
 
     public double DoubleVariation(string flagKey, FlagUser user, double defaultValue = 0)
-        => Evaluate<double, DoubleConverter>(_store.Current, flagKey, user, defaultValue).Value;
+        => Variation<double, DoubleConverter>(_store.Current, flagKey, user, defaultValue);
 
     public EvaluationDetail<double> DoubleVariationDetail(string flagKey, FlagUser user, double defaultValue = 0)
         => Evaluate<double, DoubleConverter>(_store.Current, flagKey, user, defaultValue);
@@ -218,7 +218,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
         }
 
         var result = Run(flag, user);
-        var detail = Convert<T, TConverter>(flagKey, result, defaultValue);
+        var detail = Convert<T, TConverter>(flag, flagKey, result, defaultValue);
         if (detail.Kind == EvaluationReasonKind.WrongType)
         {
             ReportWrongType(flag, typeof(T));
@@ -253,7 +253,7 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
     private EvalResult Failed(CompiledFlag flag, Exception exception)
     {
         ReportFailure(flag, exception);
-        return new EvalResult(null, EvaluationReasonKind.Error, Reasons.Exception, false);
+        return new EvalResult(null, EvaluationReasonKind.Error, EvalResult.NoRule, false);
     }
 
     /// <summary>Reports an evaluation that failed (logged once per flag version) and returns it unchanged.</summary>
@@ -353,16 +353,16 @@ internal sealed partial class FeatureFlagClient : IFeatureFlagClient
             : type == typeof(double) ? "double"
             : "JSON " + type.Name;
 
-    private static EvaluationDetail<T> Convert<T, TConverter>(string flagKey, in EvalResult result, T defaultValue)
+    private static EvaluationDetail<T> Convert<T, TConverter>(CompiledFlag flag, string flagKey, in EvalResult result, T defaultValue)
         where TConverter : IVariationConverter<T>
     {
         if (result.Variation is not { } variation)
         {
-            return new(flagKey, defaultValue, string.Empty, result.Kind, result.Reason);
+            return new(flagKey, defaultValue, string.Empty, result.Kind, result.ReasonFor(flag));
         }
 
         return TConverter.TryConvert(variation, out var value)
-            ? new(flagKey, value, variation.Id, result.Kind, result.Reason)
+            ? new(flagKey, value, variation.Id, result.Kind, result.ReasonFor(flag))
             : new(flagKey, defaultValue, string.Empty, EvaluationReasonKind.WrongType, Reasons.WrongType);
     }
 

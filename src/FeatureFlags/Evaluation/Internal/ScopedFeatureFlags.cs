@@ -35,21 +35,21 @@ internal abstract class ScopedFeatureFlagsBase(FeatureFlagClient client) : IFeat
 
     public abstract void SetUser(FlagUser user);
 
-    public bool IsEnabled(string flagKey) => Evaluate<bool, BoolConverter>(flagKey, false).Value;
+    public bool IsEnabled(string flagKey) => client.Variation<bool, BoolConverter>(Snapshot, flagKey, User!, false);
 
-    public bool BoolVariation(string flagKey, bool defaultValue = false) => Evaluate<bool, BoolConverter>(flagKey, defaultValue).Value;
+    public bool BoolVariation(string flagKey, bool defaultValue = false) => client.Variation<bool, BoolConverter>(Snapshot, flagKey, User!, defaultValue);
 
     public EvaluationDetail<bool> BoolVariationDetail(string flagKey, bool defaultValue = false) => Evaluate<bool, BoolConverter>(flagKey, defaultValue);
 
-    public string StringVariation(string flagKey, string defaultValue) => Evaluate<string, StringConverter>(flagKey, defaultValue).Value;
+    public string StringVariation(string flagKey, string defaultValue) => client.Variation<string, StringConverter>(Snapshot, flagKey, User!, defaultValue);
 
     public EvaluationDetail<string> StringVariationDetail(string flagKey, string defaultValue) => Evaluate<string, StringConverter>(flagKey, defaultValue);
 
-    public int IntVariation(string flagKey, int defaultValue = 0) => Evaluate<int, IntConverter>(flagKey, defaultValue).Value;
+    public int IntVariation(string flagKey, int defaultValue = 0) => client.Variation<int, IntConverter>(Snapshot, flagKey, User!, defaultValue);
 
     public EvaluationDetail<int> IntVariationDetail(string flagKey, int defaultValue = 0) => Evaluate<int, IntConverter>(flagKey, defaultValue);
 
-    public double DoubleVariation(string flagKey, double defaultValue = 0) => Evaluate<double, DoubleConverter>(flagKey, defaultValue).Value;
+    public double DoubleVariation(string flagKey, double defaultValue = 0) => client.Variation<double, DoubleConverter>(Snapshot, flagKey, User!, defaultValue);
 
     public EvaluationDetail<double> DoubleVariationDetail(string flagKey, double defaultValue = 0) => Evaluate<double, DoubleConverter>(flagKey, defaultValue);
 

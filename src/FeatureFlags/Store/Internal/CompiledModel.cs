@@ -252,7 +252,25 @@ internal readonly struct RolloutSlice
 
     public required double Min { get; init; }
 
-    public required double Max { get; init; }
+    /// <summary>The upper bound; setting it also sets <see cref="MaxUnits"/>.</summary>
+    public required double Max
+    {
+        get => _max;
+        init
+        {
+            _max = value;
+            MaxUnits = Evaluation.Internal.Bucketing.UnitsOf(value);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Max"/> in whole bucket units (<see cref="Evaluation.Internal.Bucketing.UnitsOf"/>), exact for a bound
+    /// of at least 0 (every slice of a <see cref="CompiledRollout.IsPartition"/> rollout): what the partition's count
+    /// compares with. It sits in the padding after <see cref="IsValid"/>, so a slice is no larger.
+    /// </summary>
+    public uint MaxUnits { get; private init; }
+
+    private readonly double _max;
 
     /// <summary>False when the interval is not a [min, max] pair: it never matches.</summary>
     public required bool IsValid { get; init; }

@@ -41,6 +41,13 @@ internal static class EvaluationTelemetry
         }
     }
 
+    /// <summary>
+    /// Whether <see cref="Record"/> would record anything (the evaluation counter is on, or the activity source has a
+    /// listener): a caller whose reason text costs a look-up computes it only then.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsRecording(FeatureFlagsMetrics? metrics) => metrics is { Evaluations.Enabled: true } || Source.HasListeners();
+
     /// <summary>The semantic conventions' <c>feature_flag.result.reason</c> for an outcome.</summary>
     public static string ReasonOf(EvaluationReasonKind kind, CompiledFlag? flag, bool split) => kind switch
     {
