@@ -22,10 +22,11 @@ internal static class BootstrapParser
         AllowTrailingCommas = true,
     };
 
+    // The format scan reads what the document would accept.
     private static readonly JsonReaderOptions ReaderOptions = new()
     {
-        CommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
+        CommentHandling = DocumentOptions.CommentHandling,
+        AllowTrailingCommas = DocumentOptions.AllowTrailingCommas,
     };
 
     /// <summary>Parses <paramref name="utf8Json"/>; always returns a <c>full</c> data set.</summary>

@@ -63,8 +63,8 @@ internal readonly struct EvalResult
 /// </summary>
 internal readonly record struct PendingRollout(int RuleIndex, string DispatchValue)
 {
-    /// <summary><see cref="RuleIndex"/> when no rule matched: the flag's fallthrough rollout.</summary>
-    public const int Fallthrough = -1;
+    /// <summary><see cref="RuleIndex"/> when no rule matched (the flag's fallthrough rollout): <see cref="EvalResult.NoRule"/>.</summary>
+    public const int Fallthrough = EvalResult.NoRule;
 }
 
 /// <summary>What a regex did to an evaluation that returned <see cref="EvalResult.Malformed"/>.</summary>

@@ -177,6 +177,7 @@ internal static partial class Evaluator
             return variation is null ? EvalResult.Malformed : new EvalResult(variation, kind, rule, false, split: true);
         }
 
+        var bucket = Bucketing.ToBucket(bucketWord);
         for (var i = 0; i < slices.Length; i++)
         {
             ref readonly var slice = ref slices[i];
@@ -186,7 +187,7 @@ internal static partial class Evaluator
             }
 
             var split = Bucketing.RequiresHash(slice.Min, slice.Max);
-            if (!Bucketing.IsInRolloutBucket(split ? Bucketing.ToBucket(bucketWord) : 0, slice.Min, slice.Max))
+            if (!Bucketing.IsInRolloutBucket(split ? bucket : 0, slice.Min, slice.Max))
             {
                 continue;
             }
