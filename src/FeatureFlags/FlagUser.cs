@@ -58,6 +58,11 @@ public sealed class FlagUser
 
     private readonly FrozenDictionary<string, string> _custom;
 
+    // What a rule reading "email" or "country" sees: the built-in value, else a custom attribute of that name, else null;
+    // resolved once here, so a rule on a user without one does not look it up in the custom attributes every evaluation.
+    private readonly string? _emailAttribute;
+    private readonly string? _countryAttribute;
+
     private FlagUser(string key, string name, string? email, string? country, FrozenDictionary<string, string> custom)
     {
         Key = key;
@@ -65,6 +70,8 @@ public sealed class FlagUser
         Email = email;
         Country = country;
         _custom = custom;
+        _emailAttribute = email ?? custom.GetValueOrDefault(EmailAttribute);
+        _countryAttribute = country ?? custom.GetValueOrDefault(CountryAttribute);
         var bytes = ObjectOverheadBytes + SizeOf(key) + SizeOf(name) + SizeOf(email) + SizeOf(country);
         foreach (var (attribute, value) in custom)
         {
@@ -149,14 +156,14 @@ public sealed class FlagUser
                 // Always the built-in name, as in the official SDK: a custom attribute called "name" is never read.
                 value = Name.Length > 0 ? Name : null;
                 return value is not null;
-            case BuiltInAttribute.Email when Email is not null:
-                value = Email;
-                return true;
-            case BuiltInAttribute.Country when Country is not null:
-                value = Country;
-                return true;
+            case BuiltInAttribute.Email:
+                // The built-in email, else a custom attribute "email" (resolved when the user was built).
+                value = _emailAttribute;
+                return value is not null;
+            case BuiltInAttribute.Country:
+                value = _countryAttribute;
+                return value is not null;
             default:
-                // A custom attribute, or email/country that the user has only as a custom attribute.
                 return _custom.TryGetValue(attribute, out value);
         }
     }

@@ -63,12 +63,16 @@ internal sealed partial class FeatureFlagClient
     /// Evaluates <paramref name="flags"/> from <paramref name="cursor"/> to the end into <paramref name="entries"/>,
     /// queuing the rollouts that need a bucket; on a throw, <paramref name="cursor"/> is the flag that threw.
     /// </summary>
+    /// <remarks>
+    /// The loop counts in a local and only stores it to <paramref name="cursor"/>: the cursor is read by the caller's
+    /// exception handler, so it lives in memory, and a loop counting in it would wait for its own store every flag.
+    /// </remarks>
     private void EvaluateFrom(
         ref int cursor, CompiledFlag[] flags, FlagUser user, AllFlagsEntry[] entries, ref BucketBatch batch, ref Evaluator.SegmentMemo segments, Md5Kernel kernel)
     {
-        for (; cursor < flags.Length; cursor++)
+        for (var i = cursor; i < flags.Length; i++)
         {
-            var i = cursor;
+            cursor = i;
             var flag = flags[i];
             if (!flag.IsEnabled && flag.DisabledVariation is { } off)
             {
@@ -89,6 +93,8 @@ internal sealed partial class FeatureFlagClient
                 Finish(ref batch, flags, entries, kernel);
             }
         }
+
+        cursor = flags.Length;
     }
 
     /// <summary>
