@@ -179,6 +179,11 @@ public sealed class AutoFailoverTests
         {
             o.Failover.ProbeInterval = TimeSpan.FromSeconds(30);
             o.Failover.MaxProbeInterval = TimeSpan.FromMinutes(2);
+
+            // The connect timeout runs on the fake clock, which this test moves 5 s a step while a probe's real
+            // loopback connection is in flight: with the default 5 s, a busy machine let a probe time out before it
+            // reached the server, and the server counted one refusal fewer. No probe here should time out.
+            o.Streaming.ConnectTimeout = TimeSpan.FromHours(1);
         });
         h.Server.RefuseWebSocketUpgrades = true;
         await h.StartAndSyncAsync();
