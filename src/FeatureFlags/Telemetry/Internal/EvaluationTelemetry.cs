@@ -34,10 +34,9 @@ internal static class EvaluationTelemetry
         FeatureFlagsMetrics? metrics, CompiledFlag? flag, FlagUser? user, string flagKey, string variationId,
         EvaluationReasonKind kind, string reason, bool split)
     {
-        var count = metrics is { Evaluations.Enabled: true };
-        if (count || Source.HasListeners())
+        if (IsRecording(metrics))
         {
-            RecordCore(metrics, count, flag, user, flagKey, variationId, kind, reason, split);
+            RecordCore(metrics, flag, user, flagKey, variationId, kind, reason, split);
         }
     }
 
@@ -82,16 +81,16 @@ internal static class EvaluationTelemetry
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void RecordCore(
-        FeatureFlagsMetrics? metrics, bool count, CompiledFlag? flag, FlagUser? user, string flagKey, string variationId,
+        FeatureFlagsMetrics? metrics, CompiledFlag? flag, FlagUser? user, string flagKey, string variationId,
         EvaluationReasonKind kind, string reason, bool split)
     {
         var resultReason = ReasonOf(kind, flag, split);
         var errorType = ErrorTypeOf(kind, reason);
         var variant = string.IsNullOrEmpty(variationId) ? null : variationId;
         var key = KeyOf(flag, flagKey);
-        if (count)
+        if (metrics is { Evaluations.Enabled: true })
         {
-            metrics!.RecordEvaluation(key, variant, resultReason, errorType);
+            metrics.RecordEvaluation(key, variant, resultReason, errorType);
         }
 
         if (Activity.Current is not { IsAllDataRequested: true } activity || !Source.HasListeners())
