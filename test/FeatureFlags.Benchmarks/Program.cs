@@ -12,8 +12,21 @@ var mainStarted = Stopwatch.GetTimestamp();
 // send keys crafted against a catastrophic regex rule (before and after hardening), `redis-propagation [changes] [flags]` the
 // writer-to-daemon latency through Redis, `redis-cold-start [instances] [flags]` fleet cold starts from FeatBit versus from Redis
 // (both start their own redis-server), `ready-time [starts] [flags]` start-to-Ready with a breakdown of its phases,
-// `ready-time-process [starts] [flags]` process-start-to-Ready in fresh processes; anything else goes to BenchmarkDotNet
+// `ready-time-process [starts] [flags]` process-start-to-Ready in fresh processes, `rollout-timing [processes]` the
+// rollout and all-flags calls beside a measure of the core's speed, one process per line; anything else goes to BenchmarkDotNet
 // (e.g. `--filter *EvaluationBenchmarks*`); see docs/performance.md.
+if (RolloutTiming.IsChild(args))
+{
+    RolloutTiming.Child();
+    return;
+}
+
+if (args is ["rollout-timing", .. var rolloutArgs])
+{
+    await RolloutTiming.RunAsync(rolloutArgs);
+    return;
+}
+
 if (TimeToReady.IsChild(args))
 {
     await TimeToReady.ChildAsync(args, mainStarted);

@@ -17,7 +17,7 @@ internal sealed partial class FeatureFlagClient
             return new RemoteEvaluation(detail, FlagVariationType.Unknown, OpenFeatureReasons.Error);
         }
 
-        return new RemoteEvaluation(detail, TypeOf(flag), OpenFeatureReasons.Of(detail.Kind, IsStatic(flag), split));
+        return new RemoteEvaluation(detail, TypeOf(flag), OpenFeatureReasons.Of(detail.Kind, OpenFeatureReasons.IsStatic(flag), split));
     }
 
     /// <summary>Every live flag of one snapshot, ordered by key; records no events (as <see cref="GetAllFlags(FlagUser)"/>).</summary>
@@ -38,16 +38,13 @@ internal sealed partial class FeatureFlagClient
             var flag = live[i];
             var result = Run(flag, user);
             var detail = Convert<string, StringConverter>(flag, flag.Key, result, string.Empty);
-            list[i] = new RemoteEvaluation(detail, TypeOf(flag), OpenFeatureReasons.Of(detail.Kind, IsStatic(flag), result.Split));
+            list[i] = new RemoteEvaluation(detail, TypeOf(flag), OpenFeatureReasons.Of(detail.Kind, OpenFeatureReasons.IsStatic(flag), result.Split));
         }
 
         Array.Sort(list, static (a, b) => string.CompareOrdinal(a.Detail.FlagKey, b.Detail.FlagKey));
         flags = list;
         return true;
     }
-
-    /// <summary>A flag with no targets and no rules serves everyone alike: OpenFeature's <c>STATIC</c> for its fallthrough.</summary>
-    private static bool IsStatic(CompiledFlag flag) => flag.Targets.Count == 0 && flag.Rules.Length == 0;
 
     private static FlagVariationType TypeOf(CompiledFlag flag)
         => Is(flag, "boolean") ? FlagVariationType.Boolean

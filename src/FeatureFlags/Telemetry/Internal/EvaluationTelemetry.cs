@@ -47,18 +47,16 @@ internal static class EvaluationTelemetry
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsRecording(FeatureFlagsMetrics? metrics) => metrics is { Evaluations.Enabled: true } || Source.HasListeners();
 
-    /// <summary>The semantic conventions' <c>feature_flag.result.reason</c> for an outcome.</summary>
-    public static string ReasonOf(EvaluationReasonKind kind, CompiledFlag? flag, bool split) => kind switch
-    {
-        EvaluationReasonKind.Off => Reason.Disabled,
-        EvaluationReasonKind.LocalOverride => Reason.Static,
-        EvaluationReasonKind.TargetMatch => Reason.TargetingMatch,
-        EvaluationReasonKind.RuleMatch => split ? Reason.Split : Reason.TargetingMatch,
-        EvaluationReasonKind.Fallthrough => split ? Reason.Split
-            : flag is { Targets.Count: 0, Rules.Length: 0 } ? Reason.Static
-            : Reason.Default,
-        _ => Reason.Error,
-    };
+    // SemanticConventions.Reason's names, indexed by OpenFeatureReason.
+    private static readonly string[] ReasonNames =
+        [Reason.Static, Reason.Default, Reason.TargetingMatch, Reason.Split, Reason.Disabled, Reason.Error];
+
+    /// <summary>
+    /// The semantic conventions' <c>feature_flag.result.reason</c> for an outcome: the evaluation API's reason
+    /// (<see cref="OpenFeatureReasons.ReasonOf"/>) in lower case.
+    /// </summary>
+    public static string ReasonOf(EvaluationReasonKind kind, CompiledFlag? flag, bool split)
+        => ReasonNames[(int)OpenFeatureReasons.ReasonOf(kind, OpenFeatureReasons.IsStatic(flag), split)];
 
     /// <summary>
     /// The <c>feature_flag.key</c> recorded for an evaluation: the key of a live flag, else <see cref="UnknownFlagKey"/>
