@@ -117,20 +117,13 @@ internal sealed partial class RedisDaemonSource : IFlagDataSource, IDisposable
         }
     }
 
-    /// <summary>Reads data and cursor in one command and commits the data as a full set.</summary>
+    /// <summary>Reads data, patches and cursor in one script and commits the state as a full set.</summary>
     private async Task ReloadAsync(IDatabase db)
     {
-        var values = await db.HashGetAsync(Key, RedisLayout.ReadFields).ConfigureAwait(false);
-        if (values[0].IsNull)
-        {
-            Missing();
-            return;
-        }
-
-        FlagDataSet data;
+        StoredState? stored;
         try
         {
-            data = FlagDataSet.Parse((byte[])values[0]!);
+            stored = await RedisLayout.ReadAsync(db, Key).ConfigureAwait(false);
         }
         catch (System.Text.Json.JsonException ex)
         {
@@ -140,12 +133,18 @@ internal sealed partial class RedisDaemonSource : IFlagDataSource, IDisposable
             return;
         }
 
-        _updates!.Apply(data);
-        Volatile.Write(ref _version, values[1].TryParse(out long version) ? version : data.Version);
-        _asOf = RedisLayout.ParseMilliseconds(values[2]) ?? _time.GetUtcNow();
+        if (stored is null)
+        {
+            Missing();
+            return;
+        }
+
+        _updates!.Apply(stored.Data);
+        Volatile.Write(ref _version, stored.Version);
+        _asOf = stored.ConfirmedAt ?? _time.GetUtcNow();
         if (_logger.IsEnabled(LogLevel.Debug))
         {
-            var description = RedisLayout.Describe(data);
+            var description = RedisLayout.Describe(stored.Data);
             LogLoaded(description);
         }
 

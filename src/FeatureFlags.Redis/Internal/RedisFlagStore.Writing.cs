@@ -4,7 +4,8 @@ using StackExchange.Redis;
 
 namespace FeatureFlags.Redis.Internal;
 
-// The background loop's work: fold the queue, check the stored version, write the state (one script per write).
+// The background loop's work: fold the queue, check the stored version, write the change (its patch, or the whole
+// state; one script per write).
 internal sealed partial class RedisFlagStore
 {
     /// <summary>Folds the queue, runs the periodic check if due, and writes the state if it changed. False when Redis failed.</summary>
@@ -147,33 +148,55 @@ internal sealed partial class RedisFlagStore
         }
     }
 
+    /// <summary>
+    /// Writes the change: only its patch while Redis holds the version the patch starts from
+    /// (<see cref="RedisLayout.AppendScript"/>), else the whole state with the patch to publish
+    /// (<see cref="RedisLayout.WriteScript"/>).
+    /// </summary>
     private async Task WriteStateAsync(IDatabase db, string key, string environmentId)
     {
         var started = _time.GetTimestamp();
         var state = _state!;
+        RedisKey channel = _connection.ChangesChannel(environmentId).ToString();
+        var now = RedisLayout.Milliseconds(_time.GetUtcNow());
+
         // Serialised into pooled buffers and sent from them: no array of the state's size per write.
-        using var stateJson = new PooledJsonBuffer();
-        state.WriteUtf8Json(stateJson);
         using var patchJson = new PooledJsonBuffer();
         long? patchBase = null;
         if (_delta is { } delta && _storedBase is { } storedBase)
         {
             delta.WriteUtf8Json(patchJson);
             patchBase = storedBase;
+            var appended = (RedisResult[])(await db.ScriptEvaluateAsync(
+                RedisLayout.AppendScript,
+                [key, channel],
+                [state.Version, patchJson.WrittenMemory, now, storedBase, RedisLayout.MaxPatches]).ConfigureAwait(false))!;
+            if ((int)appended[0] != RedisLayout.NeedsFullWrite)
+            {
+                Written(state, (int)appended[0], (long)appended[1], started, "patch appended");
+                return;
+            }
         }
 
+        using var stateJson = new PooledJsonBuffer();
+        state.WriteUtf8Json(stateJson);
         var result = (RedisResult[])(await db.ScriptEvaluateAsync(
             RedisLayout.WriteScript,
-            [key, (RedisKey)_connection.ChangesChannel(environmentId).ToString()],
+            [key, channel],
             [
                 state.Version,
                 stateJson.WrittenMemory,
-                RedisLayout.Milliseconds(_time.GetUtcNow()),
+                now,
                 patchBase is { } b ? b : RedisValue.EmptyString,
                 patchBase is null ? RedisValue.EmptyString : patchJson.WrittenMemory,
             ]).ConfigureAwait(false))!;
         var outcome = (int)result[0];
-        var stored = (long)result[1];
+        Written(state, outcome, (long)result[1], started, outcome == 1 ? "written" : "unchanged (confirmed)");
+    }
+
+    /// <summary>Records a write's outcome: 0 refused (<paramref name="stored"/> is newer), else written or confirmed.</summary>
+    private void Written(FlagDataSet state, int outcome, long stored, long started, string what)
+    {
         _dirty = false;
         _delta = null;
         _lossLogged = false;
@@ -186,7 +209,7 @@ internal sealed partial class RedisFlagStore
         {
             var description = RedisLayout.Describe(state);
             var elapsed = _time.GetElapsedTime(started).TotalMilliseconds;
-            LogWritten(description, outcome == 1 ? "written" : "unchanged (confirmed)", elapsed);
+            LogWritten(description, what, elapsed);
         }
     }
 

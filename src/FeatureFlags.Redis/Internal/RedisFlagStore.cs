@@ -85,10 +85,10 @@ internal sealed partial class RedisFlagStore : IPersistentFlagStore, IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(environmentId);
         Start(environmentId);
         var key = _connection.DataKey(environmentId);
-        RedisValue[] values;
+        StoredState? stored;
         try
         {
-            values = await ReadAsync(key).WaitAsync(_options.LoadTimeout, _time, cancellationToken).ConfigureAwait(false);
+            stored = await ReadAsync(key).WaitAsync(_options.LoadTimeout, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -96,32 +96,27 @@ internal sealed partial class RedisFlagStore : IPersistentFlagStore, IDisposable
             LogLoadFailed(_connection.Endpoints, _options.LoadTimeout, ex.GetType().Name, error);
             return null;
         }
-
-        if (values[0].IsNull)
-        {
-            LogNothingStored(_connection.Endpoints, key);
-            return null;
-        }
-
-        FlagDataSet data;
-        try
-        {
-            data = FlagDataSet.Parse((byte[])values[0]!);
-        }
         catch (System.Text.Json.JsonException ex)
         {
             LogUnreadable(key, ex.Message);
             return null;
         }
 
-        var confirmedAt = RedisLayout.ParseMilliseconds(values[2]);
+        if (stored is null)
+        {
+            LogNothingStored(_connection.Endpoints, key);
+            return null;
+        }
+
+        var data = stored.Data;
+        var confirmedAt = stored.ConfirmedAt;
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_state is null)
             {
                 _state = data;
-                SetStoredBase(values[1].TryParse(out long stored) ? stored : data.Version);
+                SetStoredBase(stored.Version);
             }
         }
         finally
@@ -295,6 +290,6 @@ internal sealed partial class RedisFlagStore : IPersistentFlagStore, IDisposable
         }
     }
 
-    private async Task<RedisValue[]> ReadAsync(string key)
-        => await (await _connection.GetAsync().ConfigureAwait(false)).GetDatabase().HashGetAsync(key, RedisLayout.ReadFields).ConfigureAwait(false);
+    private async Task<StoredState?> ReadAsync(string key)
+        => await RedisLayout.ReadAsync((await _connection.GetAsync().ConfigureAwait(false)).GetDatabase(), key).ConfigureAwait(false);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FeatureFlags.DataSystem;
+using FeatureFlags.Redis.Internal;
 using FeatureFlags.Tests.Support;
 using StackExchange.Redis;
 using Xunit;
@@ -36,17 +37,14 @@ internal static class TestData
 
     public static string Key(string secret = FakeFeatBitServer.DefaultSecret, string prefix = "featureflags") => $"{prefix}:{EnvironmentIdentity.Of(secret)}";
 
-    /// <summary>What Redis holds for the environment: the data and the version, read in one command; null when missing.</summary>
+    /// <summary>
+    /// What Redis holds for the environment, read as daemons and cold starts read it (data, patches and cursor in one
+    /// script); null when missing.
+    /// </summary>
     public static async Task<(FlagDataSet Data, long Version, long ConfirmedAt)?> ReadAsync(IDatabase db, string key)
-    {
-        var values = await db.HashGetAsync(key, ["data", "version", "confirmedAt"]);
-        if (values[0].IsNull)
-        {
-            return null;
-        }
-
-        return (FlagDataSet.Parse((byte[])values[0]!), (long)values[1], (long)values[2]);
-    }
+        => await RedisLayout.ReadAsync(db, key) is { } stored
+            ? (stored.Data, stored.Version, stored.ConfirmedAt?.ToUnixTimeMilliseconds() ?? 0)
+            : null;
 
     /// <summary>Waits (bounded) until Redis holds <paramref name="version"/> for the environment.</summary>
     public static async Task WaitForStoredVersionAsync(IDatabase db, string key, long version)
