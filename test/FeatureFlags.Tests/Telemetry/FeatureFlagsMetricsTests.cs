@@ -259,6 +259,12 @@ public sealed class FeatureFlagsMetricsTests
                 o.StartWaitTime = TimeSpan.Zero;
                 o.Events.Enabled = false;
                 o.Evaluation.TraceUserKey = true; // off by default; the secret test checks user keys too
+
+                // The connect timeout runs on the fake clock, which AdvanceUntilAsync moves 1 s a step while a
+                // reconnect's real loopback connection is in flight: with the default 5 s, a busy machine let the
+                // reconnect time out (CI counted a connect_failed instead of the server's close). No connect here
+                // should time out.
+                o.Streaming.ConnectTimeout = TimeSpan.FromHours(1);
             });
             // Applying costs a known amount of (fake) time, so durations are exact: the persistent store is saved to
             // inside the commit (FlagsChanged handlers run later, on the notification thread).
